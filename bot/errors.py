@@ -1,0 +1,82 @@
+"""Errors raised by evalbot on purpose. Each one says what went wrong and what to do next.
+
+BotError
+  + ConfigError            bad option, setting or config file            (also ValueError)
+  + InputError             bad user input: a README, a table choice, a name (also ValueError)
+      - CardError          front matter cannot be parsed; the card is never rewritten
+      - TableError         a table number or column that does not exist
+      - AmbiguousModelError  several candidates for "the card's own model"
+  + TemplateError          a template failed to render or rendered invalid YAML
+  + NotAvailableError      a feature this build cannot do yet (never a silent no-op)
+  + HubError               a Hub failure we could not recover from
+      - RepoNotFoundError
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class BotError(Exception):
+    """Base class for every error this project raises on purpose."""
+
+
+class ConfigError(BotError, ValueError):
+    """A setting or option is invalid."""
+
+
+class InputError(BotError, ValueError):
+    """The user's input cannot be used as given."""
+
+
+class CardError(InputError):
+    """A model card cannot be parsed. The message names the line where possible.
+
+    Example: ``README.md front matter, line 4: mapping values are not allowed here;
+    fix the YAML between the '---' lines``
+    """
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class TableError(InputError):
+    """A requested table or column does not exist."""
+
+
+class AmbiguousModelError(InputError):
+    """Several rows/columns could be the card's own model; never pick one silently."""
+
+    def __init__(self, model_name: str, table: int, candidates: Sequence[str]) -> None:
+        listed = ", ".join(repr(c) for c in candidates)
+        super().__init__(
+            f"table {table}: {model_name!r} matches several models ({listed}); "
+            "pass --model-name with the exact label or --model-column-index"
+        )
+        self.model_name = model_name
+        self.table = table
+        self.candidates = list(candidates)
+
+
+class TemplateError(BotError):
+    """A Jinja template failed to render, or rendered something that is not valid."""
+
+
+class NotAvailableError(BotError):
+    """A feature that is not available in this build; says which issue/option provides it."""
+
+
+class HubError(BotError):
+    """A Hugging Face Hub failure we could not recover from."""
+
+
+class RepoNotFoundError(HubError):
+    """The repository does not exist, or the token cannot see it."""
+
+    def __init__(self, repo_id: str) -> None:
+        super().__init__(
+            f"repository {repo_id!r} not found on the Hub; check the id, "
+            "or set HF_TOKEN if it is private or gated"
+        )
+        self.repo_id = repo_id

@@ -1,0 +1,78 @@
+"""Settings, built once per entry point from a mapping (the environment, or a test's dict).
+
+Precedence lives here and nowhere else: CLI flag > EVALBOT_* > defaults. Hub variables keep
+the names huggingface_hub uses (HF_TOKEN, HF_ENDPOINT). Secrets are wrapped in `Secret`, whose
+repr and str never show the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+
+
+class Secret:
+    """A token that never prints itself.
+
+    >>> Secret("hf_abc")
+    Secret('***')
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The value, for handing to a client library; never log what this returns."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an entry point needs to know, decided once."""
+
+    hf_token: Secret | None = None
+    hf_endpoint: str = DEFAULT_ENDPOINT
+    home: Path = field(default_factory=lambda: Path.home() / ".cache" / "evalbot")
+    templates_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Read the settings from `env` (pass `os.environ`, or a dict in tests)."""
+        token = env.get("EVALBOT_HF_TOKEN") or env.get("HF_TOKEN") or env.get("HUGGING_FACE_HUB_TOKEN")
+        endpoint = env.get("EVALBOT_HF_ENDPOINT") or env.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
+        home = env.get("EVALBOT_HOME")
+        templates = env.get("EVALBOT_TEMPLATES_DIR")
+        return cls(
+            hf_token=Secret(token) if token else None,
+            hf_endpoint=endpoint.rstrip("/"),
+            home=Path(home).expanduser() if home else Path.home() / ".cache" / "evalbot",
+            templates_dir=Path(templates).expanduser() if templates else None,
+        )
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the CLI's flags applied (None means "not given")."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def repo_url(self, repo_id: str) -> str:
+        """The public page of a model repo on this Hub."""
+        return f"{self.hf_endpoint}/{repo_id}"

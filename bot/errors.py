@@ -76,7 +76,6 @@ class RepoNotFoundError(HubError):
 
     def __init__(self, repo_id: str) -> None:
         super().__init__(
-            f"repository {repo_id!r} not found on the Hub; check the id, "
-            "or set HF_TOKEN if it is private or gated"
+            f"repository {repo_id!r} not found on the Hub; check the id, or set HF_TOKEN if it is private or gated"
         )
         self.repo_id = repo_id

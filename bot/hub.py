@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx2
 from huggingface_hub import HfApi
 from huggingface_hub.errors import (
     EntryNotFoundError,
@@ -63,7 +64,7 @@ class HubReader:
             raise InputError(f"{repo_id} has no revision {revision!r}") from e
         except HfHubHTTPError as e:
             raise HubError(f"Hub request for {repo_id} failed: {_one_line(e)}") from e
-        except OSError as e:  # connection refused, DNS, timeouts
+        except (OSError, httpx2.TransportError) as e:  # connection refused, DNS, timeouts
             raise HubError(f"cannot reach the Hub for {repo_id}: {_one_line(e)}; check HF_ENDPOINT") from e
         return RepoFiles(repo_id, sha, readme, eval_results)
 

@@ -185,10 +185,12 @@ def _result(
     parts = benchmarks.parse_label(label)
     known = benchmarks.lookup_benchmark(label)
     metric_info = benchmarks.lookup_metric(label)
-    hint_metric = benchmarks.lookup_metric(hint) if hint else None
+    hint_metric = next(  # "5-shot, top-1" → top-1
+        (m for part in re.split(r"[,;/]", hint or "") if (m := benchmarks.lookup_metric(part.strip()))), None
+    )
     shots = parts.shots
-    if shots is None and hint and (m := _SHOTS.search(hint)):
-        shots = int(m[1])
+    if shots is None and hint and (shot_hint := _SHOTS.search(hint)):
+        shots = int(shot_hint[1])
     if metric_info is not None:
         metric = metric_info.type
     elif hint_metric is not None:

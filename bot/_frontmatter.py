@@ -1,0 +1,137 @@
+"""Where the YAML front matter, and the top-level blocks inside it, sit in a README (pure).
+
+Only positions are computed here; nothing is re-serialised, so every byte outside the span
+that card.py replaces stays as it was. Front matter is found the way the Hub finds it
+(huggingface_hub.repocard.REGEX_YAML_BLOCK): optional leading whitespace, a `---` line, the
+YAML, and the next line that is `---` (trailing blanks allowed).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from bot.errors import CardError
+
+BOM = "\ufeff"
+_OPENING = re.compile(r"\s*?---(\r\n|\n)")
+_CLOSING = re.compile(r"^---[ \t]*(\r\n|\n|\Z)", re.MULTILINE)
+_LINES = re.compile(r"[^\n]*\n|[^\n]+\Z")
+_FIX = "fix the YAML between the '---' lines; evalbot never rewrites a card it cannot parse"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Offsets into the README text. Without front matter, the three offsets are equal."""
+
+    bom: str
+    newline: str  # the card's line ending, used for every line evalbot writes
+    yaml_start: int  # first character of the YAML (just after the opening '---' line)
+    yaml_end: int  # first character of the closing '---' line
+    body_start: int  # first character after the closing '---' line
+    has_front_matter: bool
+
+
+@dataclass(frozen=True)
+class Block:
+    """A top-level key's lines inside the YAML text: `yaml[start:end]`, and its indentation."""
+
+    start: int
+    end: int
+    indent: int
+
+
+def locate_front_matter(text: str) -> Layout:
+    """Find the front matter; an opening `---` without a closing one is a `CardError`."""
+    bom = BOM if text.startswith(BOM) else ""
+    opening = _OPENING.match(text, len(bom))
+    if opening is None:
+        start = len(bom)
+        return Layout(bom, _first_newline(text), start, start, start, has_front_matter=False)
+    closing = _CLOSING.search(text, opening.end())
+    if closing is None:
+        line = text.count("\n", 0, opening.start(1)) + 1
+        raise CardError(
+            f"README.md line {line}: the front matter opened with '---' is never closed; "
+            "add a '---' line after the YAML (evalbot never rewrites a card it cannot parse)",
+            line=line,
+        )
+    return Layout(
+        bom=bom,
+        newline=opening.group(1),
+        yaml_start=opening.end(),
+        yaml_end=closing.start(),
+        body_start=closing.end(),
+        has_front_matter=True,
+    )
+
+
+def load_yaml(yaml_text: str, first_line: int) -> Any:
+    """`yaml.safe_load`, with errors naming the README line (`first_line` is the YAML's 1st line)."""
+    try:
+        return yaml.safe_load(yaml_text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = ": ".join(part for part in (e.context, e.problem) if part)
+        raise _yaml_error(problem, None if mark is None else first_line + mark.line) from e
+    except yaml.reader.ReaderError as e:
+        line = first_line + yaml_text.count("\n", 0, e.position)
+        raise _yaml_error(f"unacceptable character #x{e.character:04x} ({e.reason})", line) from e
+    except Exception as e:  # safe_load also raises plain errors, e.g. ValueError for 2001-02-30
+        raise _yaml_error(f"{type(e).__name__}: {e}", None) from e
+
+
+def find_block(yaml_text: str, key: str) -> Block | None:
+    """The lines of top-level `key` (key line to last value line), or None if it is absent.
+
+    Comment and blank lines after the value belong to what follows, so they are not part of
+    the block. A key written twice, or front matter in flow style (`{...}`), is a `CardError`.
+    """
+    root = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    if root.flow_style:
+        raise CardError(
+            "README.md front matter is one flow mapping ('{...}'); evalbot only edits block-style "
+            "YAML: write one 'key: value' per line"
+        )
+    keys = [k for k, _ in root.value]
+    found = [i for i, k in enumerate(keys) if isinstance(k, yaml.ScalarNode) and k.value == key]
+    if not found:
+        return None
+    if len(found) > 1:
+        raise CardError(f"README.md front matter has {key!r} {len(found)} times; keep one of them")
+    index = found[0]
+    start = _line_start(yaml_text, keys[index].start_mark.index)
+    end = _line_start(yaml_text, keys[index + 1].start_mark.index) if index + 1 < len(keys) else len(yaml_text)
+    lines = _LINES.findall(yaml_text[start:end])  # lines as _line_start counts them
+    while len(lines) > 1 and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        end -= len(lines.pop())
+    return Block(start, end, indent=keys[index].start_mark.column)
+
+
+def top_level_indent(yaml_text: str) -> int:
+    """The column of the top-level keys (0 unless the whole mapping is indented)."""
+    root = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+    if isinstance(root, yaml.MappingNode) and root.value:
+        column: int = root.value[0][0].start_mark.column
+        return column
+    return 0
+
+
+def _line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1
+
+
+def _first_newline(text: str) -> str:
+    index = text.find("\n")
+    return "\r\n" if index > 0 and text[index - 1] == "\r" else "\n"
+
+
+def _yaml_error(problem: str, line: int | None) -> CardError:
+    where = "README.md front matter" if line is None else f"README.md line {line}"
+    problem = " ".join(problem.split()) or "invalid YAML"
+    return CardError(f"{where}: {problem}; {_FIX}", line=line)

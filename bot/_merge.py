@@ -1,0 +1,214 @@
+"""Merge scores into model-index and `.eval_results` data (DESIGN §4), on plain data only.
+
+Rules, for both formats: existing entries are never deleted or reordered; a score whose
+identity is already there with an equal value changes nothing; with a different value it
+replaces the existing one only when that one came from the same source name (evalbot's own
+earlier result), otherwise the existing value is kept and a conflict is reported. Within one
+batch the first score of an identity wins, so applying the same batch twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from huggingface_hub import EvalResultEntry, eval_result_entries_to_yaml, parse_eval_result_entries
+
+from bot.scores import Score
+
+Outcome = Literal["unchanged", "added", "replaced", "conflict"]
+Identity = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Event:
+    """What happened to `scores[index]` in one format."""
+
+    index: int
+    outcome: Outcome
+    existing_value: Any = None
+    existing_source: str | None = None
+
+
+def merge_model_index(
+    model_index: list[dict[str, Any]], scores: Sequence[Score], model_name: str
+) -> tuple[list[dict[str, Any]], list[Event]]:
+    """Merge into the first model of a (validated) model-index; returns a new list."""
+    merged = copy.deepcopy(model_index) or [{"name": model_name, "results": []}]
+    results: list[dict[str, Any]] = merged[0]["results"]
+    events: list[Event] = []
+    first: dict[Identity, Score] = {}
+    for index, score in enumerate(scores):
+        if score.identity in first:
+            events.append(_duplicate(index, score, first[score.identity]))
+            continue
+        first[score.identity] = score
+        found = _find_metric(results, score.identity)
+        if found is None:
+            _add_metric(results, score)
+            events.append(Event(index, "added"))
+            continue
+        result, position = found
+        existing = result["metrics"][position]["value"]
+        if same_value(existing, score.metric.value):
+            events.append(Event(index, "unchanged"))
+        elif _source_name(result) == score.source.name:
+            result["metrics"][position] = model_index_metric(score)
+            events.append(Event(index, "replaced"))
+        else:
+            events.append(Event(index, "conflict", existing, _source_name(result)))
+    return merged, events
+
+
+def merge_eval_results(
+    items: list[dict[str, Any]], scores: Sequence[Score]
+) -> tuple[list[dict[str, Any]], list[Event]]:
+    """Merge into `.eval_results` entries (already checked by `parse_eval_results`).
+
+    Only scores with a Hub benchmark `dataset.id` and `task_id` take part. The format holds one
+    value per (dataset, task, notes), so later scores of the same benchmark task are skipped.
+    """
+    merged = copy.deepcopy(items)
+    identities = [_entry_identity(parse_eval_result_entries([item])[0]) for item in merged]
+    events: list[Event] = []
+    seen: set[Identity] = set()
+    for index, score in enumerate(scores):
+        if score.dataset.id is None or score.dataset.task_id is None:
+            continue
+        entry = eval_result_entry(score, score.dataset.id, score.dataset.task_id)
+        identity = _entry_identity(entry)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        if identity not in identities:
+            merged.append(eval_result_entries_to_yaml([entry])[0])
+            identities.append(identity)
+            events.append(Event(index, "added"))
+            continue
+        position = identities.index(identity)
+        existing = parse_eval_result_entries([merged[position]])[0]
+        if same_value(existing.value, score.metric.value):
+            events.append(Event(index, "unchanged"))
+        elif existing.source_name == score.source.name:
+            merged[position] = eval_result_entries_to_yaml([entry])[0]
+            events.append(Event(index, "replaced"))
+        else:
+            events.append(Event(index, "conflict", existing.value, existing.source_name))
+    return merged, events
+
+
+def model_index_result(score: Score) -> dict[str, Any]:
+    """A model-index result holding one score: one result per benchmark dataset."""
+    task: dict[str, Any] = {"type": score.task.type}
+    if score.task.name is not None:
+        task["name"] = score.task.name
+    dataset: dict[str, Any] = {"name": score.dataset.name, "type": score.dataset.id or score.dataset.type}
+    for key in ("config", "split", "revision"):
+        value = getattr(score.dataset, key)
+        if value is not None:
+            dataset[key] = value
+    if score.shots is not None:
+        dataset["args"] = {"num_few_shot": score.shots}
+    result: dict[str, Any] = {"task": task, "dataset": dataset, "metrics": [model_index_metric(score)]}
+    if score.source.url is not None:  # the Hub requires a url whenever a source is named
+        result["source"] = {"name": score.source.name, "url": score.source.url}
+    return result
+
+
+def model_index_metric(score: Score) -> dict[str, Any]:
+    metric: dict[str, Any] = {"type": score.metric.type, "value": score.metric.value}
+    if score.metric.name is not None:
+        metric["name"] = score.metric.name
+    if score.metric.stderr is not None:
+        metric["stderr"] = score.metric.stderr
+    return metric
+
+
+def eval_result_entry(score: Score, dataset_id: str, task_id: str) -> EvalResultEntry:
+    url = score.source.url
+    return EvalResultEntry(
+        dataset_id=dataset_id,
+        task_id=task_id,
+        value=score.metric.value,
+        dataset_revision=score.dataset.revision,
+        source_url=url,
+        source_name=score.source.name if url is not None else None,
+        source_user=score.source.user if url is not None else None,
+    )
+
+
+def same_value(existing: Any, value: Any) -> bool:
+    """Equal as numbers when both read as numbers (`"65.4"` equals `65.4`), else plainly equal."""
+    left, right = as_number(existing), as_number(value)
+    if left is not None and right is not None:
+        return left == right
+    return bool(existing == value)
+
+
+def as_number(value: Any) -> float | None:
+    """`value` as a float if it is a number or a numeric string; bools are not numbers."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value.strip() if isinstance(value, str) else value)
+    except (ValueError, OverflowError):
+        return None
+
+
+def is_finite_number(value: Any) -> bool:
+    number = as_number(value)
+    return number is not None and math.isfinite(number)
+
+
+def _duplicate(index: int, score: Score, first: Score) -> Event:
+    if same_value(first.metric.value, score.metric.value):
+        return Event(index, "unchanged")
+    return Event(index, "conflict", first.metric.value, first.source.name)
+
+
+def _find_metric(results: list[dict[str, Any]], identity: Identity) -> tuple[dict[str, Any], int] | None:
+    for result in results:
+        for position, metric in enumerate(result["metrics"]):
+            if _metric_identity(result, metric) == identity:
+                return result, position
+    return None
+
+
+def _add_metric(results: list[dict[str, Any]], score: Score) -> None:
+    new = model_index_result(score)
+    for result in results:
+        if _group(result) == _group(new):
+            result["metrics"].append(new["metrics"][0])
+            return
+    results.append(new)
+
+
+def _metric_identity(result: dict[str, Any], metric: dict[str, Any]) -> Identity:
+    task, dataset = result["task"], result["dataset"]
+    return (task["type"], dataset["type"], dataset.get("config"), dataset.get("split"), metric["type"])
+
+
+def _group(result: dict[str, Any]) -> Identity:
+    """Results with the same group share one result entry: same task, dataset, setup and source."""
+    task, dataset = result["task"], result["dataset"]
+    return (
+        task["type"],
+        dataset["type"],
+        dataset.get("config"),
+        dataset.get("split"),
+        dataset.get("args"),
+        _source_name(result),
+    )
+
+
+def _source_name(result: dict[str, Any]) -> str | None:
+    source = result.get("source")
+    name = source.get("name") if isinstance(source, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _entry_identity(entry: EvalResultEntry) -> Identity:
+    return (entry.dataset_id, entry.task_id, entry.notes)

@@ -1,0 +1,340 @@
+"""The `evalbot` command line (DESIGN §11). Thin: parse, build Settings, call the core, map
+errors to exit codes in one table.
+
+Exit codes: 0 results, 3 nothing found, 2 bad input, 1 any other error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot import __version__
+from bot.card import FORMATS, CardChange, apply_scores, parse_card, read_model_index, validate_model_index
+from bot.config import Settings
+from bot.errors import BotError, ConfigError, InputError, NotAvailableError
+from bot.readme_source import SOURCE_KEY, scores_from_results
+from bot.render import make_environment
+from bot.tables import TableInfo, TableResult, extract_results, inspect_tables
+
+logger = logging.getLogger("evalbot")
+
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_NOTHING = 0, 1, 2, 3
+_EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (InputError, EXIT_BAD_INPUT),
+    (ConfigError, EXIT_BAD_INPUT),
+    (BotError, EXIT_ERROR),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with 2 and a one-line message, like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"evalbot: error: {message} (see `evalbot {self.prog.split()[-1]} --help`)\n")
+
+
+@dataclass(frozen=True)
+class _Input:
+    """The card a command works on: from a file, or from a repo on the Hub."""
+
+    text: str
+    repo_id: str | None
+    eval_results: dict[str, str]
+    label: str  # for messages: the path or the repo id
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="evalbot", description="Trustworthy evaluation results for Hugging Face model repos.")
+    parser.add_argument("--version", action="version", version=f"evalbot {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log decisions (INFO) to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    inspect = commands.add_parser("inspect-tables", help="list the card's tables and how evalbot reads them")
+    _add_source(inspect)
+    inspect.add_argument("--model-name", help="the model to look for (default: the repo name)")
+    inspect.add_argument("--format", choices=("text", "json"), default="text")
+    inspect.set_defaults(func=_cmd_inspect_tables)
+
+    extract = commands.add_parser("extract-readme", help="extract the card's own scores from its tables")
+    _add_source(extract)
+    extract.add_argument(
+        "--model-name",
+        "--model-name-override",
+        dest="model_name",
+        help="the model whose scores to take (default: the repo id, or the card's model-index name)",
+    )
+    extract.add_argument("--table", type=int, help="only table N (1-based, as `inspect-tables` numbers them)")
+    extract.add_argument("--model-column-index", type=int, help="with --table: the model's column (0-based)")
+    extract.add_argument("--task-type", help="model-index task type (default: from the benchmark or pipeline_tag)")
+    extract.add_argument("--dataset-name", help="dataset name for labels the benchmark vocabulary does not know")
+    extract.add_argument("--dataset-type", help="dataset type for labels the benchmark vocabulary does not know")
+    extract.add_argument(
+        "--output-formats",
+        default="model-index,eval-results",
+        help=f"comma-separated, from {', '.join(FORMATS)} (default: model-index,eval-results)",
+    )
+    extract.add_argument("--templates-dir", type=Path, help="your own Jinja templates (rendered sandboxed)")
+    extract.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    mode = extract.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="print the full diff of what would change")
+    mode.add_argument("--apply", action="store_true", help="commit the change to main")
+    mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's pull request")
+    extract.set_defaults(func=_cmd_extract_readme)
+
+    for name, func, text in (
+        ("show", _cmd_show, "print the card's model-index and .eval_results"),
+        ("validate", _cmd_validate, "check the card's model-index and .eval_results"),
+    ):
+        command = commands.add_parser(name, help=text)
+        _add_source(command)
+        command.set_defaults(func=func)
+    return parser
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--repo-id", help="a model repo on the Hub (read-only), e.g. org/model")
+    group.add_argument("--readme-file", type=Path, help="a local README.md")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `evalbot` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings.from_env(os.environ)
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return func(args, settings)
+    except BotError as e:
+        print(f"evalbot: error: {_one_line(str(e))}", file=sys.stderr)
+        return next(code for kind, code in _EXIT_CODES if isinstance(e, kind))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _read_input(args: argparse.Namespace, settings: Settings) -> _Input:
+    if args.readme_file is not None:
+        path: Path = args.readme_file
+        try:
+            raw = path.read_bytes()
+        except OSError as e:
+            raise InputError(f"cannot read {path}: {e.strerror or e}") from e
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InputError(f"{path} is not UTF-8 text (byte {e.start}); save it as UTF-8") from e
+        eval_dir = path.parent / ".eval_results"
+        files = {
+            f".eval_results/{p.name}": p.read_text(encoding="utf-8")
+            for p in sorted(eval_dir.glob("*.y*ml"))
+            if p.is_file()
+        }
+        return _Input(text, None, files, str(path))
+    from bot.hub import HubReader  # the Hub edge is only loaded when a repo is named
+
+    repo = HubReader(settings).read_repo(args.repo_id)
+    return _Input(repo.readme, args.repo_id, repo.eval_results, args.repo_id)
+
+
+def _cmd_inspect_tables(args: argparse.Namespace, settings: Settings) -> int:
+    source = _read_input(args, settings)
+    model = args.model_name or source.repo_id
+    infos = inspect_tables(source.text, model)
+    if args.format == "json":
+        print(json.dumps({"model": model, "tables": [_info_json(i) for i in infos]}, indent=2, ensure_ascii=False))
+    else:
+        print(_format_infos(infos, source.label))
+    return EXIT_OK if infos else EXIT_NOTHING
+
+
+def _info_json(info: TableInfo) -> dict[str, Any]:
+    return {
+        "table": info.number,
+        "line": info.line,
+        "kind": info.kind,
+        "header": list(info.header),
+        "rows": info.rows,
+        "evaluation": info.evaluation,
+        "orientation": info.orientation,
+        "detail": info.detail,
+    }
+
+
+def _format_infos(infos: Sequence[TableInfo], label: str) -> str:
+    if not infos:
+        return f"{label}: no tables"
+    lines = [f"{label}: {len(infos)} table(s)"]
+    for info in infos:
+        verdict = f"evaluation, {info.orientation}" if info.evaluation else "skipped"
+        header = " | ".join(h or "·" for h in info.header)
+        lines.append(f"Table {info.number} (line {info.line}, {info.kind}, {info.rows} rows): {verdict}")
+        lines.append(f"    header: {header}")
+        lines.append(f"    {info.detail}")
+    return "\n".join(lines)
+
+
+def _cmd_extract_readme(args: argparse.Namespace, settings: Settings) -> int:
+    if args.apply or args.create_pr:
+        raise NotAvailableError(
+            "--apply/--create-pr are not available in this version (publishing goes through the dedupe "
+            "gate of `evalbot run`); use --dry-run to see the change"
+        )
+    formats = [f.strip() for f in args.output_formats.split(",") if f.strip()]
+    source = _read_input(args, settings)
+    card = parse_card(source.text)
+    model = args.model_name or source.repo_id or _card_model_name(card.data)
+    results = extract_results(source.text, model, table=args.table, model_column_index=args.model_column_index)
+    if args.format == "json":
+        print(json.dumps({"model": model, "results": [_result_json(r) for r in results]}, indent=2, ensure_ascii=False))
+        return EXIT_OK if results else EXIT_NOTHING
+    if not results:
+        print(f"{source.label}: no evaluation results found in the card's tables", file=sys.stderr)
+        return EXIT_NOTHING
+    scores = scores_from_results(
+        results,
+        source_url=settings.repo_url(source.repo_id) if source.repo_id else None,
+        card_data=card.data,
+        task_type=args.task_type,
+        dataset_name=args.dataset_name,
+        dataset_type=args.dataset_type,
+    )
+    env = make_environment(args.templates_dir or settings.templates_dir)
+    change = apply_scores(
+        card,
+        scores,
+        source_key=SOURCE_KEY,
+        model_name=(model or "model").rsplit("/", 1)[-1],  # model-index names are plain text
+        formats=formats,
+        existing_files=source.eval_results,
+        env=env,
+    )
+    if args.dry_run:
+        print(_diff(source, change) or "no change: the card already has these results")
+    else:
+        print(_proposed_yaml(change), end="")
+    for conflict in change.conflicts:
+        logger.warning(
+            "kept the card's %s = %r (%s); the table says %r",
+            conflict.score.benchmark,
+            conflict.existing_value,
+            conflict.existing_source or "no source",
+            conflict.score.metric.value,
+        )
+    return EXIT_OK
+
+
+def _card_model_name(data: Any) -> str | None:
+    index = data.get("model-index") if isinstance(data, dict) else None
+    if isinstance(index, list) and index and isinstance(index[0], dict) and isinstance(index[0].get("name"), str):
+        return str(index[0]["name"])
+    name = data.get("model_name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _result_json(result: TableResult) -> dict[str, Any]:
+    """The DESIGN §11 contract, plus `label` (the header text as written)."""
+    return {
+        "table": result.table,
+        "benchmark": result.benchmark,
+        "metric": result.metric,
+        "value": result.value,
+        "stderr": result.stderr,
+        "row": result.row,
+        "column": result.column,
+        "label": result.label,
+    }
+
+
+def _proposed_yaml(change: CardChange) -> str:
+    """The model-index as it would be after the merge, then each changed .eval_results file."""
+    parts = []
+    index = read_model_index(parse_card(change.readme))
+    if index:
+        parts.append(yaml.safe_dump({"model-index": index}, sort_keys=False, allow_unicode=True, width=1000))
+    for path, content in sorted(change.files.items()):
+        parts.append(f"# {path}\n{content}")
+    return "\n".join(parts)
+
+
+def _diff(source: _Input, change: CardChange) -> str:
+    chunks = []
+    if change.readme != source.text:
+        chunks.append(_unified(source.text, change.readme, "README.md"))
+    for path, content in sorted(change.files.items()):
+        chunks.append(_unified(source.eval_results.get(path, ""), content, path))
+    return "".join(chunks)
+
+
+def _unified(old: str, new: str, path: str) -> str:
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    source = _read_input(args, settings)
+    card = parse_card(source.text)
+    index = read_model_index(card)
+    if not index and not source.eval_results:
+        print(f"{source.label}: no model-index and no .eval_results files", file=sys.stderr)
+        return EXIT_NOTHING
+    if index:
+        print(yaml.safe_dump({"model-index": index}, sort_keys=False, allow_unicode=True, width=1000), end="")
+    for path, content in sorted(source.eval_results.items()):
+        print(f"# {path}\n{content}", end="" if content.endswith("\n") else "\n")
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    source = _read_input(args, settings)
+    card = parse_card(source.text)
+    index = card.data.get("model-index")
+    problems = validate_model_index(index) if index is not None else []
+    problems += _eval_results_problems(source.eval_results)
+    if problems:
+        for problem in problems:
+            print(f"{source.label}: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if index is None and not source.eval_results:
+        print(f"{source.label}: no model-index and no .eval_results files to validate", file=sys.stderr)
+        return EXIT_NOTHING
+    count = sum(len(model["results"]) for model in index or [])
+    files = len(source.eval_results)
+    print(f"{source.label}: valid ({count} model-index result(s), {files} .eval_results file(s))")
+    return EXIT_OK
+
+
+def _eval_results_problems(files: dict[str, str]) -> list[str]:
+    from huggingface_hub import parse_eval_result_entries
+
+    problems = []
+    for path, content in sorted(files.items()):
+        try:
+            data = yaml.safe_load(content)
+            if not isinstance(data, list):
+                problems.append(f"{path}: expected a YAML list of entries")
+                continue
+            parse_eval_result_entries(data)
+        except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as e:
+            problems.append(f"{path}: invalid entry ({_one_line(str(e)) or type(e).__name__})")
+    return problems
+
+
+if __name__ == "__main__":
+    sys.exit(main())

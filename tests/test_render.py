@@ -1,0 +1,281 @@
+"""The Jinja environment: sandboxing, overrides, errors, deterministic filters, built-in templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from huggingface_hub import EvalResultEntry, eval_result_entries_to_yaml, parse_eval_result_entries
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jinja2.sandbox import SandboxedEnvironment
+
+from bot.card import Conflict, parse_card
+from bot.errors import ConfigError, TemplateError
+from bot.render import (
+    TEMPLATE_DIR,
+    format_value,
+    make_environment,
+    md_cell,
+    render_template,
+    to_yaml,
+    yaml_scalar,
+)
+from bot.scores import Dataset, Metric, Score, Source, Task
+from tests.conftest import CORPUS as CORPUS_ROOT
+
+CORPUS = CORPUS_ROOT / "cards"
+MARKER = '<!-- evalbot {"source": "readme", "fingerprint": "abc", "base": "123", "v": 1} -->'
+README_SOURCE = Source("Model README", "https://huggingface.co/org/model")
+
+
+def readme_score(benchmark: str, value: float, row: int, cell: str, **metric: Any) -> Score:
+    return Score(
+        benchmark=benchmark,
+        dataset=Dataset(name=benchmark, type=benchmark.lower()),
+        task=Task("text-generation"),
+        metric=Metric(value=value, **{"type": "acc", **metric}),
+        source=README_SOURCE,
+        shots=5,
+        provenance={"table": 2, "row": row, "column": 3, "cell": cell},
+    )
+
+
+def user_templates(tmp_path: Path, **files: str) -> Path:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+# --- environment ---------------------------------------------------------------------------------
+
+
+def test_built_in_templates_are_all_there() -> None:
+    names = sorted(p.name for p in TEMPLATE_DIR.glob("*.j2"))
+    assert names == [
+        "card_section.md.j2",
+        "eval_results.yaml.j2",
+        "model_index.yaml.j2",
+        "pr_body.md.j2",
+        "pr_title.txt.j2",
+    ]
+    assert not isinstance(make_environment(), SandboxedEnvironment)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ model_index.__class__ }}",
+        "{% for c in [].__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+    ],
+)
+def test_sandbox_blocks_attribute_escapes(tmp_path: Path, source: str) -> None:
+    env = make_environment(user_templates(tmp_path, **{"evil.j2": source}))
+    with pytest.raises(TemplateError, match="unsafe") as error:
+        render_template(env, "evil.j2", model_index=[])
+    assert str(error.value).startswith("template 'evil.j2'")
+
+
+def test_whole_environment_is_sandboxed_when_user_templates_are_used(tmp_path: Path) -> None:
+    env = make_environment(user_templates(tmp_path, **{"other.j2": "x"}))
+    assert isinstance(env, SandboxedEnvironment)
+    assert render_template(env, "pr_title.txt.j2", source_name="AA") == "Add evaluation results from AA (evalbot)"
+
+
+def test_user_template_overrides_built_in_by_name(tmp_path: Path) -> None:
+    env = make_environment(user_templates(tmp_path, **{"pr_title.txt.j2": "Scores for {{ repo_id }}"}))
+    assert render_template(env, "pr_title.txt.j2", repo_id="org/model") == "Scores for org/model"
+
+
+def test_user_template_can_extend_a_built_in(tmp_path: Path) -> None:
+    env = make_environment(user_templates(tmp_path, **{"wrapped.j2": "[{% include 'pr_title.txt.j2' %}]"}))
+    assert render_template(env, "wrapped.j2", source_name="x") == "[Add evaluation results from x (evalbot)]"
+
+
+def test_missing_user_template_directory_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        make_environment(tmp_path / "nope")
+
+
+def test_undefined_variable_is_a_template_error_naming_template_and_variable() -> None:
+    with pytest.raises(TemplateError) as error:
+        render_template(make_environment(), "pr_title.txt.j2")
+    assert str(error.value) == "template 'pr_title.txt.j2': UndefinedError: 'source_name' is undefined"
+
+
+def test_syntax_error_is_a_one_line_template_error_with_the_line(tmp_path: Path) -> None:
+    env = make_environment(user_templates(tmp_path, **{"broken.j2": "ok\n{% for x in %}\n"}))
+    with pytest.raises(TemplateError) as error:
+        render_template(env, "broken.j2")
+    assert str(error.value).startswith("template 'broken.j2', line 2: ")
+    assert "\n" not in str(error.value)
+
+
+def test_unknown_template_is_a_template_error() -> None:
+    with pytest.raises(TemplateError, match=r"'nope\.j2': not found"):
+        render_template(make_environment(), "nope.j2")
+
+
+def test_any_failure_inside_a_template_is_a_template_error(tmp_path: Path) -> None:
+    env = make_environment(user_templates(tmp_path, **{"div.j2": "{{ 1 / 0 }}"}))
+    with pytest.raises(TemplateError, match="ZeroDivisionError"):
+        render_template(env, "div.j2")
+
+
+# --- filters -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (65.4, "65.4"),
+        (0.1 + 0.2, "0.3"),
+        (65.39999999999999, "65.4"),
+        (65.0, "65.0"),
+        (65, "65"),
+        (-0.5, "-0.5"),
+        (0.00001234, "1.234e-05"),
+        (None, ""),
+        ("n/a", "n/a"),
+    ],
+)
+def test_format_value_prints_numbers_without_float_noise(value: Any, text: str) -> None:
+    assert format_value(value) == text
+
+
+def test_md_cell_escapes_pipes_and_flattens_lines() -> None:
+    assert md_cell("a|b\nc\r\nd") == "a\\|b c d"
+    assert md_cell(48.2) == "48.2"
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.text() | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none())
+def test_yaml_scalar_is_one_line_that_reads_back(value: Any) -> None:
+    text = yaml_scalar(value)
+    assert "\n" not in text
+    assert yaml.safe_load(f"key: {text}\n") == {"key": value}
+
+
+YAML_LEAVES = st.text() | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none()
+YAML_DATA = st.recursive(
+    YAML_LEAVES,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(model_index=st.lists(YAML_DATA, min_size=1, max_size=3))
+def test_model_index_template_reads_back_exactly(model_index: list[Any]) -> None:
+    text = render_template(make_environment(), "model_index.yaml.j2", model_index=model_index)
+    assert yaml.safe_load(text) == {"model-index": model_index}
+    assert text.startswith("model-index:\n") and text.endswith("\n") and not text.endswith("\n\n")
+
+
+def test_model_index_template_reads_back_a_real_card() -> None:
+    model_index = parse_card((CORPUS / "stt-en-conformer-transducer-xlarge.md").read_text()).data["model-index"]
+    text = render_template(make_environment(), "model_index.yaml.j2", model_index=model_index)
+    assert yaml.safe_load(text) == {"model-index": model_index}
+
+
+def test_to_yaml_keeps_key_order_and_unicode() -> None:
+    assert to_yaml({"z": "Zephyr-7b-β", "a": [1, 2.5]}) == "z: Zephyr-7b-β\na:\n- 1\n- 2.5"
+
+
+# --- built-in templates --------------------------------------------------------------------------
+
+
+def test_eval_results_template_reads_back_with_huggingface_hub() -> None:
+    entries = eval_result_entries_to_yaml(
+        [
+            EvalResultEntry(
+                dataset_id="cais/hle", task_id="hle", value=22.1, source_url="https://x.org", source_name="X"
+            ),
+            EvalResultEntry(dataset_id="Idavidrein/gpqa", task_id="diamond", value=0.412, notes="no-tools"),
+        ]
+    )
+    text = render_template(make_environment(), "eval_results.yaml.j2", entries=entries)
+    parsed = parse_eval_result_entries(yaml.safe_load(text))
+    assert [(e.dataset_id, e.value, e.notes) for e in parsed] == [
+        ("cais/hle", 22.1, None),
+        ("Idavidrein/gpqa", 0.412, "no-tools"),
+    ]
+
+
+def test_card_section_is_a_results_table() -> None:
+    scores = [
+        readme_score("MMLU", 65.4, 1, "**65.4**"),
+        readme_score("A|B", 48.2, 2, "48.2 ± 1.1", stderr=1.1),
+    ]
+    text = render_template(make_environment(), "card_section.md.j2", scores=scores)
+    assert text == (
+        "| Benchmark | Metric | Value | Source |\n"
+        "|---|---|---|---|\n"
+        "| MMLU | acc (5-shot) | 65.4 | [Model README](https://huggingface.co/org/model) |\n"
+        "| A\\|B | acc (5-shot) | 48.2 ± 1.1 | [Model README](https://huggingface.co/org/model) |\n"
+    )
+
+
+def test_pr_title_is_one_line() -> None:
+    title = render_template(
+        make_environment(), "pr_title.txt.j2", repo_id="o/m", source="readme", source_name="the model card"
+    )
+    assert title == "Add evaluation results from the model card (evalbot)"
+
+
+def pr_body(**context: Any) -> str:
+    scores = [
+        readme_score("MMLU", 65.4, 1, "**65.4**"),
+        readme_score("GSM8K", 48.2, 2, "48.2 ± 1.1", stderr=1.1),
+    ]
+    defaults: dict[str, Any] = {
+        "repo_id": "org/model",
+        "source": "readme",
+        "source_name": "the model card",
+        "scores": scores,
+        "conflicts": [],
+        "marker": MARKER,
+        "files": ["README.md", ".eval_results/readme.yaml"],
+    }
+    return render_template(make_environment(), "pr_body.md.j2", **{**defaults, **context})
+
+
+def test_pr_body_has_provenance_opt_out_and_the_marker_last() -> None:
+    body = pr_body()
+    assert "`org/model`" in body and "`README.md`, `.eval_results/readme.yaml`" in body
+    assert "| MMLU | acc (5-shot) | 65.4 | table 2, row 1, column 3: `**65.4**` |" in body
+    assert "| GSM8K | acc (5-shot) | 48.2 ± 1.1 | table 2, row 2, column 3: `48.2 ± 1.1` |" in body
+    assert "add `evalbot: ignore` to the card metadata, or close this PR — closed PRs are never re-opened" in body
+    assert "Conflicts" not in body
+    assert body.rstrip("\n").endswith(MARKER)
+
+
+def test_pr_body_lists_conflicts_with_the_kept_value() -> None:
+    score = readme_score("MMLU", 65.4, 1, "65.4")
+    body = pr_body(conflicts=[Conflict(score, 60.1, "Open LLM Leaderboard")])
+    assert "### Conflicts (existing values kept)" in body
+    assert (
+        "- MMLU / acc in model-index: the existing value 60.1 (from Open LLM Leaderboard) was kept; "
+        "the model card says 65.4." in body
+    )
+
+
+def test_pr_body_shows_other_provenance_as_key_values() -> None:
+    score = Score(
+        benchmark="GPQA",
+        dataset=Dataset(name="GPQA", type="gpqa"),
+        task=Task("text-generation"),
+        metric=Metric("acc", 0.412),
+        source=Source("Artificial Analysis", "https://artificialanalysis.ai"),
+        provenance={"model": "aa/model", "field": "gpqa"},
+    )
+    assert "| GPQA | acc | 0.412 | model: aa/model; field: gpqa |" in pr_body(scores=[score])
+
+
+def test_rendering_is_deterministic() -> None:
+    assert pr_body() == pr_body()

@@ -69,6 +69,8 @@ def is_emoji(char: str) -> bool:
 
 def clean_text(text: str) -> tuple[str, bool]:
     """Strip emoji decorations and normalise spaces; report whether any emoji was present."""
+    if text.isascii():  # the common case: no emoji possible
+        return " ".join(text.split()), False
     had_emoji = False
     kept: list[str] = []
     for char in text:

@@ -78,7 +78,7 @@ def match_level(model: ModelName, label: str) -> MatchLevel:
     folded = label.strip().casefold()
     if not folded:
         return MatchLevel.NONE
-    if _OURS.match(folded):
+    if _OURS.match(folded) or _OURS_TAIL.search(folded):  # "MyModel (ours)": the authors say so
         return MatchLevel.EXACT
     size_only = _SIZE_ONLY.match(folded)
     if size_only:

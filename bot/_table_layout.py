@@ -242,7 +242,10 @@ def decide_layout(table: RawTable, model: ModelName | None, model_column_index: 
             labels = [r[0].text for r in rows]
             own = _pick(row_cands, best_row, labels, model, table.number)
             how = f"row {labels[own]!r} ({best_row.name.lower()} match)"
-            return layout("rows", own, how, _row_columns(header, rows))
+            columns = _row_columns(header, rows)
+            if not columns:
+                return Skip(f"{how}, but no score columns (sizes or properties only)")
+            return layout("rows", own, how, columns)
         if best_col:
             own = _pick(col_cands, best_col, header, model, table.number)
             if _is_score_column(rows, own):  # named like the model: its header says nothing else
@@ -251,7 +254,9 @@ def decide_layout(table: RawTable, model: ModelName | None, model_column_index: 
         marked = [i for i, r in enumerate(rows) if r[0].bold or r[0].marked]
         if len(marked) == 1:
             how = f"row {rows[marked[0]][0].text!r} (marked bold/emoji)"
-            return layout("rows", marked[0], how, _row_columns(header, rows))
+            columns = _row_columns(header, rows)
+            if columns:
+                return layout("rows", marked[0], how, columns)
         return Skip("compares models; none of them is this model")
     return _own_results_layout(table, header, rows, layout)
 

@@ -21,7 +21,7 @@ from bot._cells import Cell, cell_from_html, cell_from_inline
 if TYPE_CHECKING:
     from markdown_it.token import Token
 
-_TAG_LINE = re.compile(r"^\s*(?:<[^>]+>\s*)+$")
+_HTML_LINE = re.compile(r"^\s*<")
 _PIPE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$", re.MULTILINE)
 
 
@@ -85,9 +85,12 @@ def _collect(
                     found.append((start + 1, "html", head, body, context))
             elif "|" in token.content and _PIPE_SEPARATOR.search(token.content):
                 # A markdown table glued to an HTML tag (e.g. right after <details>):
-                # blank out the tag-only lines, keeping line numbers, and parse again.
-                inner = "\n".join("" if _TAG_LINE.match(line) else line for line in token.content.split("\n"))
-                _collect(markdown_parser().parse(inner), start, found)
+                # blank out the HTML lines (<details>, <summary>Results</summary>), keeping line
+                # numbers, and parse again; with no HTML line left it cannot recurse forever.
+                lines = token.content.split("\n")
+                inner = "\n".join("" if _HTML_LINE.match(line) else line for line in lines)
+                if inner != token.content:
+                    _collect(markdown_parser().parse(inner), start, found)
         i += 1
 
 
@@ -125,7 +128,9 @@ class _HtmlTableReader(HTMLParser):
         self._row_is_header = True
         self._cell: list[str] | None = None
         self._raw: list[str] = []
-        self._span = 1
+        self._span = self._rowspan = 1
+        # column → (cell, rows still to fill) for cells with rowspan > 1
+        self._carried: dict[int, tuple[Cell, int]] = {}
         self._bold = self._image = False
         self._sup = 0
 
@@ -134,6 +139,7 @@ class _HtmlTableReader(HTMLParser):
             self._depth += 1
             if self._depth == 1:
                 self.tables.append(([], []))
+                self._carried = {}
         elif self._depth != 1 and tag != "br":
             return
         elif tag == "tr":
@@ -141,6 +147,7 @@ class _HtmlTableReader(HTMLParser):
         elif tag in ("td", "th") and self._row is not None:
             self._cell, self._raw, self._bold, self._image = [], [], False, False
             self._span = _int_attr(attrs, "colspan")
+            self._rowspan = _int_attr(attrs, "rowspan")
             if tag == "td":
                 self._row_is_header = False
         elif self._cell is not None:
@@ -162,16 +169,35 @@ class _HtmlTableReader(HTMLParser):
         elif tag in ("td", "th") and self._cell is not None and self._row is not None:
             text = "".join(self._cell)
             cell = cell_from_html("".join(self._raw).strip(), text, bold=self._bold, image=self._image)
-            self._row.extend([cell] * self._span)  # colspan repeats a header over its columns
+            self._fill_carried()
+            for _ in range(self._span):  # colspan repeats a header over its columns
+                if self._rowspan > 1:  # ...and rowspan over the rows below
+                    self._carried[len(self._row)] = (cell, self._rowspan - 1)
+                self._row.append(cell)
             self._cell = None
         elif tag == "tr" and self._row is not None and self.tables:
+            self._fill_carried(to_end=True)
             head, body = self.tables[-1]
             (head if self._row_is_header and not body else body).append(self._row)
             self._row = None
-        elif tag == "sup":
-            self._sup = max(0, self._sup - 1)
         elif self._cell is not None:
+            if tag == "sup":
+                self._sup = max(0, self._sup - 1)
             self._raw.append(f"</{tag}>")
+
+    def _fill_carried(self, *, to_end: bool = False) -> None:
+        """Put cells spanning down from earlier rows into their columns of this row."""
+        if self._row is None:
+            return
+        while self._carried and (len(self._row) in self._carried or (to_end and max(self._carried) > len(self._row))):
+            column = len(self._row)
+            if column not in self._carried:
+                self._row.append(Cell("", ""))
+                continue
+            cell, left = self._carried.pop(column)
+            if left > 1:
+                self._carried[column] = (cell, left - 1)
+            self._row.append(cell)
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:

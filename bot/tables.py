@@ -16,7 +16,7 @@ from bot._cells import Cell, is_missing, parse_value
 from bot._model_match import ModelName
 from bot._table_layout import Layout, Skip, decide_layout, is_average, is_non_eval
 from bot._table_source import RawTable, find_tables
-from bot.errors import TableError
+from bot.errors import InputError, TableError
 
 if TYPE_CHECKING:
     from bot.scores import Unit
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["TableInfo", "TableResult", "body_of", "extract_results", "inspect_tables", "read_tables"]
 
 _SHOTS = re.compile(r"(\d+)\s*-?\s*shots?\b", re.IGNORECASE)
-_RAW_METRICS = frozenset({"perplexity", "ppl", "wer", "cer", "bleu", "sacrebleu", "elo", "mt-bench", "score"})
+_RAW_METRICS = frozenset({"perplexity", "ppl", "wer", "cer", "bleu", "sacrebleu", "elo", "mt-bench"})
+_HINT_COLUMN = re.compile(r"(?i)metrics?|#?\s*shots?|n-shot|few-shot|settings?")
+_GENERIC_VALUE = re.compile(r"(?i)values?|scores?|results?|performance")
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def inspect_tables(text: str, model_name: str | None = None) -> list[TableInfo]:
         header = tuple(c.text for c in (table.header[0] if table.header else ()))
         try:
             layout = decide_layout(table, model)
-        except TableError as e:  # ambiguous: an evaluation table we will not guess in
+        except InputError as e:  # ambiguous: an evaluation table we will not guess in
             infos.append(TableInfo(table.number, table.line, table.kind, header, len(table.rows), True, "?", str(e)))
             continue
         if isinstance(layout, Skip):
@@ -155,14 +157,16 @@ def _read(number: int, layout: Layout, context: str) -> list[TableResult]:
         for j in layout.columns:
             found.extend(_result(number, layout, layout.own, j, header[j], None, None))
     elif layout.orientation == "columns" and layout.own is not None:
-        hints = [j for j in range(1, len(header)) if header[j].casefold().strip() in ("metric", "metrics", "shots")]
+        hints = [j for j in range(1, len(header)) if _HINT_COLUMN.fullmatch(header[j].strip())]
         for i, row in enumerate(layout.rows):
-            hint = row[hints[0]].text if hints else None
+            # "5-shot, top-1" beside the name; a bare "8" under "Shots" is a shot count
+            hint = ", ".join(_shots_hint(header[j], row[j].text) for j in hints) or None
             found.extend(_result(number, layout, i, layout.own, row[0].text, hint, None))
     elif layout.orientation == "single":
         (j,) = layout.columns
         for i, row in enumerate(layout.rows):
-            found.extend(_result(number, layout, i, j, row[0].text, header[j], None))
+            hint = None if _GENERIC_VALUE.fullmatch(header[j].strip()) else header[j]  # "Perplexity" is a hint
+            found.extend(_result(number, layout, i, j, row[0].text, hint, None))
     elif layout.orientation == "context":
         keys = [j for j in range(layout.columns[0]) if all(parse_value(r[j].text) is None for r in layout.rows)]
         for i, row in enumerate(layout.rows):
@@ -220,6 +224,12 @@ def _result(
             category=category,
         )
     ]
+
+
+def _shots_hint(header: str, text: str) -> str:
+    if "shot" in header.casefold() and text.strip().isdigit():
+        return f"{text.strip()}-shot"
+    return text
 
 
 def _unit(value: float, percent: bool, metric: str, known: benchmarks.Benchmark | None) -> Unit:

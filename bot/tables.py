@@ -151,34 +151,41 @@ def extract_results(
 
 def _read(number: int, layout: Layout, context: str) -> list[TableResult]:
     header = layout.header
+    fallback = _metric_named_in(context)
     found: list[TableResult] = []
     if layout.orientation == "rows" and layout.own is not None:
-        row = layout.rows[layout.own]
         for j in layout.columns:
-            found.extend(_result(number, layout, layout.own, j, header[j], None, None))
+            found.extend(_result(number, layout, layout.own, j, header[j], None, None, fallback))
     elif layout.orientation == "columns" and layout.own is not None:
         hints = [j for j in range(1, len(header)) if _HINT_COLUMN.fullmatch(header[j].strip())]
         for i, row in enumerate(layout.rows):
             # "5-shot, top-1" beside the name; a bare "8" under "Shots" is a shot count
             hint = ", ".join(_shots_hint(header[j], row[j].text) for j in hints) or None
-            found.extend(_result(number, layout, i, layout.own, row[0].text, hint, None))
+            found.extend(_result(number, layout, i, layout.own, row[0].text, hint, None, fallback))
     elif layout.orientation == "single":
         (j,) = layout.columns
         for i, row in enumerate(layout.rows):
             hint = None if _GENERIC_VALUE.fullmatch(header[j].strip()) else header[j]  # "Perplexity" is a hint
-            found.extend(_result(number, layout, i, j, row[0].text, hint, None))
+            found.extend(_result(number, layout, i, j, row[0].text, hint, None, fallback))
     elif layout.orientation == "context":
         keys = [j for j in range(layout.columns[0]) if all(parse_value(r[j].text) is None for r in layout.rows)]
         for i, row in enumerate(layout.rows):
             # Several rows: each is a test set; its text cells ("tatoeba-test", "eng-hun") name it.
             test_set = " ".join(row[j].text for j in keys if row[j].text) if len(layout.rows) > 1 else None
             for j in layout.columns:
-                found.extend(_result(number, layout, i, j, header[j], None, test_set or None))
+                found.extend(_result(number, layout, i, j, header[j], None, test_set or None, fallback))
     return [replace(r, context=context) for r in found]
 
 
 def _result(
-    number: int, layout: Layout, i: int, j: int, label: str, hint: str | None, context: str | None
+    number: int,
+    layout: Layout,
+    i: int,
+    j: int,
+    label: str,
+    hint: str | None,
+    test_set: str | None,
+    fallback_metric: str = "score",
 ) -> list[TableResult]:
     cell: Cell = layout.rows[i][j]
     if not label or is_missing(cell.text) or is_average(label) or is_non_eval(label):
@@ -202,9 +209,9 @@ def _result(
     elif known is not None:
         metric = known.metric
     else:
-        metric = "score"
+        metric = fallback_metric
     category = layout.categories[i]
-    benchmark = known.name if known else (context if metric_info and context else label)
+    benchmark = known.name if known else (test_set if metric_info and test_set else label)
     if not known and category and not metric_info:
         benchmark = f"{category} {label}"
     return [
@@ -220,10 +227,19 @@ def _result(
             column=j,
             cell=cell.raw,
             shots=shots,
-            dataset=context,
+            dataset=test_set,
             category=category,
         )
     ]
+
+
+def _metric_named_in(context: str) -> str:
+    """A metric the prose above a table names ("reported in terms of Word Error Rate (WER%)")."""
+    for word in re.findall(r"[A-Za-z][\w@-]*", context):
+        found = benchmarks.lookup_metric(word)
+        if found is not None and found.type != "score":
+            return found.type
+    return "score"
 
 
 def _shots_hint(header: str, text: str) -> str:

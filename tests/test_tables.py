@@ -853,3 +853,15 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=60).map("".join))
 def test_table_like_text_never_crashes(text: str) -> None:
     _extract_or_bot_error(text)
+
+
+def test_metric_named_in_the_prose_above_the_table_is_used() -> None:
+    card = (
+        "Performance is reported as Word Error Rate (WER%).\n\n"
+        "| Version | LS test-clean | WSJ Eval92 |\n|---|---|---|\n| 1.0.0 | 1.62 | 1.17 |\n"
+    )
+    results = extract_results(card, "org/asr")
+    assert [(r.label, r.metric, r.unit) for r in results] == [
+        ("LS test-clean", "wer", "raw"),
+        ("WSJ Eval92", "wer", "raw"),
+    ]

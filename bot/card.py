@@ -238,7 +238,7 @@ def _check_model_index(readme: str, expected: list[dict[str, Any]]) -> None:
 def _apply_eval_results(
     path: str, existing: str | None, scores: Sequence[Score], env: jinja2.Environment
 ) -> tuple[str | None, list[_merge.Event]]:
-    items = [] if existing is None else _parse_eval_results(path, existing)
+    items = [] if existing is None else read_eval_results(path, existing)
     merged, events = _merge.merge_eval_results(items, scores)
     if not any(event.outcome in ("added", "replaced") for event in events):
         return None, events
@@ -255,7 +255,8 @@ def _apply_eval_results(
     return (None if content == existing else content), events
 
 
-def _parse_eval_results(path: str, text: str) -> list[dict[str, Any]]:
+def read_eval_results(path: str, text: str) -> list[dict[str, Any]]:
+    """The entries of one `.eval_results/*.yaml` file; a malformed file is a one-line `CardError`."""
     fix = "fix or delete the file; evalbot never rewrites a file it cannot read"
     try:
         items = yaml.safe_load(text)

@@ -17,14 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot import __version__
-from bot.card import FORMATS, CardChange, apply_scores, parse_card, read_model_index, validate_model_index
+from bot.card import (
+    FORMATS,
+    CardChange,
+    apply_scores,
+    parse_card,
+    read_eval_results,
+    read_model_index,
+    validate_model_index,
+)
 from bot.config import Settings
-from bot.errors import BotError, ConfigError, InputError, NotAvailableError
+from bot.errors import BotError, CardError, ConfigError, InputError, NotAvailableError
 from bot.readme_source import SOURCE_KEY, scores_from_results
-from bot.render import make_environment
+from bot.render import default_environment, make_environment, render_template
 from bot.tables import TableInfo, TableResult, extract_results, inspect_tables
 
 logger = logging.getLogger("evalbot")
@@ -267,10 +273,14 @@ def _proposed_yaml(change: CardChange) -> str:
     parts = []
     index = read_model_index(parse_card(change.readme))
     if index:
-        parts.append(yaml.safe_dump({"model-index": index}, sort_keys=False, allow_unicode=True, width=1000))
+        parts.append(_model_index_yaml(index))
     for path, content in sorted(change.files.items()):
         parts.append(f"# {path}\n{content}")
     return "\n".join(parts)
+
+
+def _model_index_yaml(index: list[dict[str, Any]]) -> str:
+    return render_template(default_environment(), "model_index.yaml.j2", model_index=index).rstrip("\n") + "\n"
 
 
 def _diff(source: _Input, change: CardChange) -> str:
@@ -295,7 +305,7 @@ def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{source.label}: no model-index and no .eval_results files", file=sys.stderr)
         return EXIT_NOTHING
     if index:
-        print(yaml.safe_dump({"model-index": index}, sort_keys=False, allow_unicode=True, width=1000), end="")
+        print(_model_index_yaml(index), end="")
     for path, content in sorted(source.eval_results.items()):
         print(f"# {path}\n{content}", end="" if content.endswith("\n") else "\n")
     return EXIT_OK
@@ -321,18 +331,12 @@ def _cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval_results_problems(files: dict[str, str]) -> list[str]:
-    from huggingface_hub import parse_eval_result_entries
-
     problems = []
     for path, content in sorted(files.items()):
         try:
-            data = yaml.safe_load(content)
-            if not isinstance(data, list):
-                problems.append(f"{path}: expected a YAML list of entries")
-                continue
-            parse_eval_result_entries(data)
-        except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as e:
-            problems.append(f"{path}: invalid entry ({_one_line(str(e)) or type(e).__name__})")
+            read_eval_results(path, content)
+        except CardError as e:
+            problems.append(str(e))
     return problems
 
 

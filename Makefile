@@ -22,8 +22,7 @@ test: lint
 	$(BIN)/pytest
 
 demo: install
-	$(BIN)/evalbot inspect-tables --readme-file examples/cards/ours-7b.md
-	$(BIN)/evalbot extract-readme --readme-file examples/cards/ours-7b.md --model-name acme/Ours-7B-Instruct --dry-run
+	$(BIN)/evalbot demo
 
 bench: install
 	$(BIN)/python bench/extract.py

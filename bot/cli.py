@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot import __version__
+from bot import __version__, _cli_bot
 from bot.card import (
     FORMATS,
     CardChange,
@@ -28,7 +28,7 @@ from bot.card import (
     validate_model_index,
 )
 from bot.config import Settings
-from bot.errors import BotError, CardError, ConfigError, InputError, NotAvailableError
+from bot.errors import BotError, CardError, ConfigError, InputError
 from bot.readme_source import SOURCE_KEY, scores_from_results
 from bot.render import default_environment, make_environment, render_template
 from bot.tables import TableInfo, TableResult, extract_results, inspect_tables
@@ -94,8 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--format", choices=("yaml", "json"), default="yaml")
     mode = extract.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="print the full diff of what would change")
-    mode.add_argument("--apply", action="store_true", help="commit the change to main")
-    mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's pull request")
+    mode.add_argument("--apply", action="store_true", help="commit to main, through the dedupe gate (needs write)")
+    mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's PR, through the dedupe gate")
     extract.set_defaults(func=_cmd_extract_readme)
 
     for name, func, text in (
@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text)
         _add_source(command)
         command.set_defaults(func=func)
+    _cli_bot.add_commands(commands)
     return parser
 
 
@@ -153,10 +154,12 @@ def _read_input(args: argparse.Namespace, settings: Settings) -> _Input:
             if p.is_file()
         }
         return _Input(text, None, files, str(path))
-    from bot.hub import HubReader  # the Hub edge is only loaded when a repo is named
+    from bot.hub import HubClient  # the Hub edge is only loaded when a repo is named
 
-    repo = HubReader(settings).read_repo(args.repo_id)
-    return _Input(repo.readme, args.repo_id, repo.eval_results, args.repo_id)
+    repo = HubClient(settings).snapshot(args.repo_id)
+    if repo.readme is None:
+        raise InputError(f"{args.repo_id} has no README.md; there is no card to read")
+    return _Input(repo.readme, args.repo_id, dict(repo.eval_results), args.repo_id)
 
 
 def _cmd_inspect_tables(args: argparse.Namespace, settings: Settings) -> int:
@@ -198,10 +201,7 @@ def _format_infos(infos: Sequence[TableInfo], label: str) -> str:
 
 def _cmd_extract_readme(args: argparse.Namespace, settings: Settings) -> int:
     if args.apply or args.create_pr:
-        raise NotAvailableError(
-            "--apply/--create-pr are not available in this version (publishing goes through the dedupe "
-            "gate of `evalbot run`); use --dry-run to see the change"
-        )
+        return _cli_bot.publish_readme(args, settings)
     formats = [f.strip() for f in args.output_formats.split(",") if f.strip()]
     source = _read_input(args, settings)
     card = parse_card(source.text)

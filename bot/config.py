@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.errors import ConfigError
+
 DEFAULT_ENDPOINT = "https://huggingface.co"
 
 
@@ -54,6 +56,15 @@ class Settings:
     hf_endpoint: str = DEFAULT_ENDPOINT
     home: Path = field(default_factory=lambda: Path.home() / ".cache" / "evalbot")
     templates_dir: Path | None = None
+    bot_user: str | None = None  # the bot's Hub user; default: whoever the token belongs to
+    workers: int = 4
+    allow_private: bool = False  # touch private and gated repos the token can see
+    deny: tuple[str, ...] = ()  # repo id patterns never touched (fnmatch: "org/*")
+    defer_to_human_prs: bool = True
+    max_open_per_namespace: int | None = None
+    max_prs_per_hour: int | None = None
+    lease_seconds: float = 600.0
+    lease_wait_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -67,7 +78,18 @@ class Settings:
             hf_endpoint=endpoint.rstrip("/"),
             home=Path(home).expanduser() if home else Path.home() / ".cache" / "evalbot",
             templates_dir=Path(templates).expanduser() if templates else None,
+            bot_user=env.get("EVALBOT_BOT_USER") or None,
+            workers=_int(env, "EVALBOT_WORKERS", 4, minimum=1),
+            allow_private=_flag(env, "EVALBOT_ALLOW_PRIVATE"),
+            deny=tuple(p.strip() for p in env.get("EVALBOT_DENY", "").split(",") if p.strip()),
+            defer_to_human_prs=not _flag(env, "EVALBOT_IGNORE_HUMAN_PRS"),
+            max_open_per_namespace=_optional_int(env, "EVALBOT_MAX_OPEN_PER_NAMESPACE"),
+            max_prs_per_hour=_optional_int(env, "EVALBOT_MAX_PRS_PER_HOUR"),
         )
+
+    @property
+    def store_path(self) -> Path:
+        return self.home / "evalbot.sqlite3"
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the CLI's flags applied (None means "not given")."""
@@ -76,3 +98,29 @@ class Settings:
     def repo_url(self, repo_id: str) -> str:
         """The public page of a model repo on this Hub."""
         return f"{self.hf_endpoint}/{repo_id}"
+
+
+def _flag(env: Mapping[str, str], key: str) -> bool:
+    value = env.get(key, "").strip().casefold()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{key}={env[key]!r}: expected true or false")
+
+
+def _optional_int(env: Mapping[str, str], key: str) -> int | None:
+    return _int(env, key, None, minimum=0) if env.get(key, "").strip() else None
+
+
+def _int(env: Mapping[str, str], key: str, default: int | None, *, minimum: int) -> Any:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r}: expected a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{key}={value}: must be at least {minimum}")
+    return value

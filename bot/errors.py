@@ -9,7 +9,13 @@ BotError
   + TemplateError          a template failed to render or rendered invalid YAML
   + NotAvailableError      a feature this build cannot do yet (never a silent no-op)
   + HubError               a Hub failure we could not recover from
-      - RepoNotFoundError
+      - RepoNotFoundError    missing, or private to someone else
+      - GatedRepoError       gated: accept its terms first
+      - AuthError            token missing or invalid
+      - NoWriteAccessError   the token cannot write where the plan needs to
+      - RateLimitedError     429 after retries; says how long to wait
+      - StaleParentError     the branch moved since the snapshot (re-plan)
+      - AmbiguousWriteError  a write whose outcome is unknown (re-list before retrying)
 """
 
 from __future__ import annotations
@@ -79,3 +85,36 @@ class RepoNotFoundError(HubError):
             f"repository {repo_id!r} not found on the Hub; check the id, or set HF_TOKEN if it is private or gated"
         )
         self.repo_id = repo_id
+
+
+class GatedRepoError(HubError):
+    """The repo is gated and the token has not been granted access."""
+
+    def __init__(self, repo_id: str) -> None:
+        super().__init__(f"{repo_id} is gated: accept its conditions on the Hub with the bot's account, or skip it")
+        self.repo_id = repo_id
+
+
+class AuthError(HubError):
+    """No token, or the Hub rejected it."""
+
+
+class NoWriteAccessError(HubError):
+    """The token cannot do the write the plan needs."""
+
+
+class RateLimitedError(HubError):
+    """The Hub kept answering 429 after our retries."""
+
+    def __init__(self, what: str, retry_after: float | None) -> None:
+        wait = f"retry in {retry_after:.0f} s" if retry_after is not None else "retry later"
+        super().__init__(f"rate limited by the Hub on {what}; {wait} (evalbot already backed off and retried)")
+        self.retry_after = retry_after
+
+
+class StaleParentError(HubError):
+    """The branch head moved between the snapshot and the commit."""
+
+
+class AmbiguousWriteError(HubError):
+    """A write failed in a way that leaves its outcome unknown (the server may have applied it)."""

@@ -1,81 +1,360 @@
-"""The Hub edge: the only module that imports HfApi. Read-only calls for now.
+"""The Hub edge: the only module that imports HfApi (DESIGN §2).
 
-Every HTTP failure is turned into a typed `HubError` here, once, with a message that says
-what to do (wrong id, missing token, gated repo, rate limit).
+Every HTTP failure becomes a typed `HubError` in `_translate`, once, with a message that says
+what to do. Reads are retried with backoff that honours `Retry-After` (tenacity). Writes are
+not idempotent (a commit with `create_pr` opens a new PR each time), so they are retried only
+when the Hub said it did not apply them (429); any other failure is an `AmbiguousWriteError`
+and the caller re-lists before writing again (DESIGN §5, crash safety).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx2
-from huggingface_hub import HfApi
+from huggingface_hub import CommitOperationAdd, HfApi, get_session, hf_hub_url
 from huggingface_hub.errors import (
     EntryNotFoundError,
-    GatedRepoError,
     HfHubHTTPError,
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
+from huggingface_hub.errors import GatedRepoError as HfGatedRepoError
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from bot.config import Settings
-from bot.errors import HubError, InputError, RepoNotFoundError
+from bot.errors import (
+    AmbiguousWriteError,
+    AuthError,
+    GatedRepoError,
+    HubError,
+    InputError,
+    NoWriteAccessError,
+    RateLimitedError,
+    RepoNotFoundError,
+    StaleParentError,
+)
+from bot.plan import Plan, PrInfo, parse_markers
+
+logger = logging.getLogger(__name__)
 
 EVAL_RESULTS_DIR = ".eval_results"
+_TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
-class RepoFiles:
-    """A model repo's README and `.eval_results/*.yaml`, read at one commit."""
+class RetryPolicy:
+    """Backoff for reads and for writes the Hub refused with 429."""
+
+    attempts: int = 5
+    base_wait: float = 0.5
+    max_wait: float = 30.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A model repo at one commit: what the pipeline needs to plan (DESIGN §1 step 1)."""
 
     repo_id: str
     sha: str
-    readme: str
-    eval_results: dict[str, str]
+    readme: str | None  # None: the repo has no README.md
+    eval_results: Mapping[str, str]
+    private: bool = False
+    gated: bool = False
 
 
-class HubReader:
-    """Reads model cards from the Hub (or a local stand-in via HF_ENDPOINT)."""
+@dataclass(frozen=True)
+class Identity:
+    """Who the token belongs to."""
 
-    def __init__(self, settings: Settings) -> None:
-        token = settings.hf_token.reveal() if settings.hf_token else False
-        self._api = HfApi(endpoint=settings.hf_endpoint, token=token)
+    name: str
+    orgs: tuple[str, ...] = ()
 
-    def read_repo(self, repo_id: str, revision: str | None = None) -> RepoFiles:
-        """README and `.eval_results/` files at the repo's current (or given) revision."""
+    def can_write(self, repo_id: str) -> bool:
+        namespace = repo_id.split("/", 1)[0]
+        return namespace == self.name or namespace in self.orgs
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    pr_num: int | None
+    pr_url: str | None
+    oid: str | None
+
+
+class HubClient:
+    """The handful of Hub calls evalbot makes, with retries and typed errors."""
+
+    def __init__(self, settings: Settings, *, retry: RetryPolicy | None = None) -> None:
+        self._token = settings.hf_token.reveal() if settings.hf_token else None
+        self._endpoint = settings.hf_endpoint
+        self._api = HfApi(endpoint=settings.hf_endpoint, token=self._token or False)
+        self._retry = retry or RetryPolicy()
+        self._identity: Identity | None = None
+        self._lock = threading.Lock()
+        self.requests = 0  # Hub calls made (each retry counts), for benchmarks and logs
+
+    def __repr__(self) -> str:  # never show the token
+        return f"HubClient(endpoint={self._endpoint!r}, token={'***' if self._token else None})"
+
+    # ---- reads ------------------------------------------------------------------------
+
+    def whoami(self) -> Identity:
+        """The token's user and orgs (cached). `AuthError` without a valid token."""
+        if self._identity is None:
+            if not self._token:
+                raise AuthError("HF_TOKEN is not set: evalbot needs a token to write to the Hub")
+            data = self._read("whoami", None, lambda: self._api.whoami())
+            orgs = tuple(str(o.get("name")) for o in data.get("orgs", ()) if isinstance(o, dict))
+            self._identity = Identity(str(data["name"]), orgs)
+        return self._identity
+
+    def snapshot(self, repo_id: str, revision: str | None = None) -> Snapshot:
+        """Sha, README and `.eval_results/` files in few requests: model_info, then one GET each."""
+        info = self._read(
+            "read the repo", repo_id, lambda: self._api.model_info(repo_id, revision=revision, files_metadata=False)
+        )
+        sha = info.sha or revision or "main"
+        names = sorted(s.rfilename for s in info.siblings or ())
+        readme = self.read_file(repo_id, "README.md", sha) if "README.md" in names else None
+        eval_results = {
+            name: self.read_file(repo_id, name, sha)
+            for name in names
+            if name.startswith(f"{EVAL_RESULTS_DIR}/") and name.endswith((".yaml", ".yml"))
+        }
+        gated = bool(getattr(info, "gated", False))
+        return Snapshot(repo_id, sha, readme, eval_results, bool(info.private), gated)
+
+    def read_file(self, repo_id: str, path: str, revision: str) -> str:
+        """One file's text at `revision` (a single GET, no HEAD)."""
+        url = hf_hub_url(repo_id, path, revision=revision, endpoint=self._endpoint)
+
+        def get() -> str:
+            response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
+            hf_raise_for_status(response)
+            return response.content.decode("utf-8")
+
         try:
-            info = self._api.model_info(repo_id, revision=revision, files_metadata=False)
-            sha = info.sha or (revision or "main")
-            names = [s.rfilename for s in info.siblings or ()]
-            if "README.md" not in names:
-                raise InputError(f"{repo_id} has no README.md; there is no card to read")
-            readme = self._read_text(repo_id, "README.md", sha)
-            eval_results = {
-                name: self._read_text(repo_id, name, sha)
-                for name in sorted(names)
-                if name.startswith(f"{EVAL_RESULTS_DIR}/") and name.endswith((".yaml", ".yml"))
-            }
-        except GatedRepoError as e:
-            raise HubError(f"{repo_id} is gated: accept its terms on the Hub and set HF_TOKEN") from e
-        except RepositoryNotFoundError as e:
-            raise RepoNotFoundError(repo_id) from e
-        except RevisionNotFoundError as e:
-            raise InputError(f"{repo_id} has no revision {revision!r}") from e
-        except HfHubHTTPError as e:
-            raise HubError(f"Hub request for {repo_id} failed: {_one_line(e)}") from e
-        except (OSError, httpx2.TransportError) as e:  # connection refused, DNS, timeouts
-            raise HubError(f"cannot reach the Hub for {repo_id}: {_one_line(e)}; check HF_ENDPOINT") from e
-        return RepoFiles(repo_id, sha, readme, eval_results)
+            return self._read(f"read {path}", repo_id, get)
+        except UnicodeDecodeError as e:
+            raise InputError(f"{repo_id}: {path} is not UTF-8 text") from e
 
-    def _read_text(self, repo_id: str, filename: str, revision: str) -> str:
+    def list_prs(
+        self,
+        repo_id: str,
+        *,
+        bot_user: str | None,
+        known: Mapping[int, tuple[str, str]] | None = None,
+        all_details: bool = False,
+    ) -> list[PrInfo]:
+        """Every PR of the repo (all pages), with evalbot's markers read where needed.
+
+        `known` maps PR numbers to (source, fingerprint) from the ledger: those bot PRs need
+        no details request. Human PRs are looked at only while open (do they edit results?),
+        unless `all_details` asks for every PR (`get-prs`).
+        """
+        known = known or {}
+        discussions = self._read(
+            "list pull requests",
+            repo_id,
+            lambda: list(self._api.get_repo_discussions(repo_id, discussion_type="pull_request")),
+        )
+        prs = []
+        for d in discussions:
+            author = d.author or ""
+            is_bot = bot_user is not None and author == bot_user
+            if is_bot and d.num in known:
+                source, fingerprint = known[d.num]
+                prs.append(PrInfo(d.num, d.title, d.status, author, source, fingerprint))
+            elif all_details or is_bot or bot_user is None or d.status in ("open", "draft"):
+                prs.append(self._pr_details(repo_id, d.num, bot_user))
+        return prs
+
+    def _pr_details(self, repo_id: str, num: int, bot_user: str | None) -> PrInfo:
+        details = self._read(f"read PR #{num}", repo_id, lambda: self._api.get_discussion_details(repo_id, num))
+        author = details.author or ""
+        texts = [
+            str(getattr(e, "content", "") or "")
+            for e in details.events
+            if e.type == "comment" and (bot_user is None or e.author == bot_user)
+        ]
+        markers = [m for text in texts for m in parse_markers(text)]
+        if markers and (bot_user is None or author == bot_user):
+            last = markers[-1]
+            return PrInfo(
+                num,
+                details.title,
+                details.status,
+                author,
+                str(last["source"]),
+                str(last.get("fingerprint") or ""),
+                str(last.get("base") or ""),
+            )
+        diff = details.diff or ""
+        touches = "model-index" in diff or f"{EVAL_RESULTS_DIR}/" in diff
+        return PrInfo(num, details.title, details.status, author, touches_results=touches)
+
+    def pr_head(self, repo_id: str, num: int) -> str:
+        """The commit at the tip of `refs/pr/num` (the parent for an update)."""
+        refs = self._read("list refs", repo_id, lambda: self._api.list_repo_refs(repo_id, include_pull_requests=True))
+        for ref in refs.pull_requests or ():
+            if ref.ref == f"refs/pr/{num}":
+                return str(ref.target_commit)
+        raise HubError(f"{repo_id}: PR #{num} has no refs/pr/{num}; it may have been deleted")
+
+    def has_comment_with(self, repo_id: str, num: int, text: str) -> bool:
+        details = self._read(f"read PR #{num}", repo_id, lambda: self._api.get_discussion_details(repo_id, num))
+        return any(text in str(getattr(e, "content", "") or "") for e in details.events if e.type == "comment")
+
+    def list_repos(self, author: str) -> list[str]:
+        """Model repos of a user or org (all pages)."""
+        models = self._read("list models", None, lambda: list(self._api.list_models(author=author)))
+        return sorted(m.id for m in models)
+
+    # ---- writes -----------------------------------------------------------------------
+
+    def publish(self, repo_id: str, plan: Plan, *, parent: str) -> CommitResult:
+        """Carry out an open/update/push plan as one commit with `parent_commit`."""
+        operations = [
+            CommitOperationAdd(path_in_repo=path, path_or_fileobj=text.encode("utf-8"))
+            for path, text in sorted(plan.files.items())
+        ]
+        if plan.action == "open":
+            kwargs: dict[str, Any] = {"create_pr": True, "commit_description": plan.body}
+        elif plan.action == "update":
+            kwargs = {"revision": f"refs/pr/{plan.pr_num}", "commit_description": ""}
+        elif plan.action == "push":
+            kwargs = {"revision": "main", "commit_description": plan.body}
+        else:
+            raise ValueError(f"plan {plan.action!r} does not write")
+        info = self._write(
+            f"{plan.action} a pull request" if plan.action != "push" else "push to main",
+            repo_id,
+            lambda: self._api.create_commit(
+                repo_id, operations, commit_message=plan.title, parent_commit=parent, **kwargs
+            ),
+        )
+        return CommitResult(info.pr_num, info.pr_url, info.oid)
+
+    def comment(self, repo_id: str, num: int, text: str) -> None:
+        self._write(f"comment on PR #{num}", repo_id, lambda: self._api.comment_discussion(repo_id, num, text))
+
+    # ---- retries and errors -----------------------------------------------------------
+
+    def _count(self, call: Callable[[], _T]) -> Callable[[], _T]:
+        def counted() -> _T:
+            with self._lock:
+                self.requests += 1
+            return call()
+
+        return counted
+
+    def _read(self, what: str, repo_id: str | None, call: Callable[[], _T]) -> _T:
+        return self._with_retries(what, repo_id, call, retry_on=_is_transient)
+
+    def _write(self, what: str, repo_id: str, call: Callable[[], _T]) -> _T:
+        # Only a 429 is known not to have been applied; anything else may have been.
+        return self._with_retries(what, repo_id, call, retry_on=lambda e: _status(e) == 429)
+
+    def _with_retries(
+        self, what: str, repo_id: str | None, call: Callable[[], _T], retry_on: Callable[[BaseException], bool]
+    ) -> _T:
+        retrying = Retrying(
+            stop=stop_after_attempt(self._retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(retry_on),
+            reraise=True,
+            before_sleep=lambda state: logger.info(
+                "%s: %s failed (%s), retrying", repo_id or "hub", what, _describe(state)
+            ),
+        )
         try:
-            path = self._api.hf_hub_download(repo_id, filename, revision=revision)
-        except (EntryNotFoundError, RemoteEntryNotFoundError) as e:
-            raise InputError(f"{repo_id} has no {filename} at {revision[:12]}") from e
-        with open(path, encoding="utf-8", newline="") as handle:
-            return handle.read()
+            return retrying(self._count(call))
+        except Exception as e:
+            raise _translate(e, what, repo_id, write=retry_on is not _is_transient) from e
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = _retry_after(error)
+        if retry_after is not None:
+            return min(retry_after, self._retry.max_wait)
+        backoff: float = self._retry.base_wait * 2.0 ** (state.attempt_number - 1)
+        return min(backoff, self._retry.max_wait)
 
 
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())[:300]
+def _status(error: BaseException | None) -> int | None:
+    response = getattr(error, "response", None)
+    return getattr(response, "status_code", None) if response is not None else None
+
+
+def _retry_after(error: BaseException | None) -> float | None:
+    response = getattr(error, "response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(0.0, float(str(value))) if value is not None else None
+    except ValueError:
+        return None  # an HTTP-date: fall back to exponential backoff
+
+
+def _is_transient(error: BaseException) -> bool:
+    if isinstance(error, httpx2.TransportError):
+        return True
+    return isinstance(error, HfHubHTTPError) and _status(error) in _TRANSIENT
+
+
+def _describe(state: RetryCallState) -> str:
+    error = state.outcome.exception() if state.outcome else None
+    status = _status(error)
+    return f"HTTP {status}" if status else type(error).__name__
+
+
+def _translate(error: Exception, what: str, repo_id: str | None, *, write: bool) -> Exception:
+    """The one place where a Hub failure becomes an evalbot error that says what to do."""
+    if isinstance(error, HubError):
+        return error
+    where = repo_id or "the Hub"
+    status = _status(error)
+    if isinstance(error, HfGatedRepoError):
+        return GatedRepoError(repo_id or "?")
+    if isinstance(error, RepositoryNotFoundError) and repo_id:
+        return RepoNotFoundError(repo_id)
+    if isinstance(error, RevisionNotFoundError):
+        return InputError(f"{where}: no such revision ({_server_message(error)})")
+    if isinstance(error, (EntryNotFoundError, RemoteEntryNotFoundError)):
+        return InputError(f"{where}: file not found ({_server_message(error)})")
+    if status == 401:
+        return AuthError(f"the Hub rejected HF_TOKEN when trying to {what} on {where}; set a valid token")
+    if status == 403:
+        return NoWriteAccessError(
+            f"the token's user may not {what} on {where} ({_server_message(error)}); "
+            "use a token with write access, or open pull requests instead of pushing"
+        )
+    if status == 412:
+        return StaleParentError(f"{where} changed while evalbot was working ({what}); evalbot re-reads and re-plans")
+    if status == 429:
+        return RateLimitedError(f"{what} on {where}", _retry_after(error))
+    if write and (isinstance(error, httpx2.TransportError) or (status is not None and status >= 500)):
+        return AmbiguousWriteError(f"{what} on {where}: the Hub's answer was lost ({_short(error)})")
+    if isinstance(error, (httpx2.TransportError, OSError)) and status is None:
+        return HubError(
+            f"cannot reach the Hub to {what} on {where} ({_short(error)}); check HF_ENDPOINT and the network"
+        )
+    if isinstance(error, ValueError) and "metadata" in str(error).lower():
+        return InputError(f"{where}: the Hub rejected the card's metadata: {_short(error)}")
+    return HubError(f"could not {what} on {where}: {_short(error)}")
+
+
+def _server_message(error: BaseException) -> str:
+    message = getattr(error, "server_message", None)
+    return " ".join(str(message or error).split())[:200]
+
+
+def _short(error: BaseException) -> str:
+    return " ".join(str(error).split())[:300] or type(error).__name__

@@ -77,11 +77,10 @@ def test_dry_run_prints_a_diff_and_writes_nothing(capsys: pytest.CaptureFixture[
     assert not (tmp_path / ".eval_results").exists()
 
 
-@pytest.mark.parametrize("flag", ["--apply", "--create-pr"])
-def test_publishing_flags_fail_loudly_until_the_hub_edge_exists(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["extract-readme", "--readme-file", str(EXAMPLE), "--model-name", MODEL, flag], capsys)
-    assert code == 1
-    assert "not available" in err and err.count("\n") == 1
+def test_publishing_needs_a_repo_id(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["extract-readme", "--readme-file", str(EXAMPLE), "--create-pr"], capsys)
+    assert code == 2
+    assert err == "evalbot: error: --apply/--create-pr write to the Hub: name the repo with --repo-id\n"
 
 
 def test_table_out_of_range_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:

@@ -59,6 +59,7 @@ def test_built_in_templates_are_all_there() -> None:
         "eval_results.yaml.j2",
         "model_index.yaml.j2",
         "pr_body.md.j2",
+        "pr_comment.md.j2",
         "pr_title.txt.j2",
     ]
     assert not isinstance(make_environment(), SandboxedEnvironment)

@@ -1,12 +1,41 @@
 """A local Hugging Face Hub stand-in over real HTTP, for tests and offline runs.
 
 The real `huggingface_hub` client drives it through `HF_ENDPOINT` (or `HfApi(endpoint=...)`);
-nothing in the client or in evalbot is patched. This first version serves the read paths
-evalbot uses (reference/hub-protocol.md §1.1, §8 items 1, 3, 4): model info with and without a
-revision, and README/file resolve (HEAD and GET) with `X-Repo-Commit` and `ETag`, plus the
-Hub's error headers (`X-Error-Code`).
+nothing in the client or in evalbot is patched. It implements the calls of
+reference/hub-protocol.md §1 and §8: whoami, model info (any revision: `main`, a commit id,
+`refs/pr/N`), README/file resolve (HEAD and GET, `X-Repo-Commit`, `ETag`), refs, paginated and
+filtered discussions, discussion details with events and a diff, validate-yaml, preupload (with
+the blob ids that drive the client's no-op detection), ndjson commits (to main, to `refs/pr/N`,
+or `create_pr`, honouring `parentCommit`), create discussion/PR, comment, status, rename, merge;
+errors carry `X-Error-Code`/`X-Error-Message` and `{"error": ...}` so the client raises its typed
+errors. Faults (429 + Retry-After, 5xx, delays, dropped connections) come from `bot.sim.faults`.
 
-Repos are seeded from a directory laid out as `<dir>/<org>/<name>/<files...>`.
+Users are bearer tokens mapped to names. Without `users`, `DEFAULT_USERS` applies:
+`evalbot-token` → `evalbot` (no write access unless listed as a writer) and `maintainer-token`
+→ `maintainer`, an admin (`DEFAULT_ADMINS`) who can read and write every repo. A user can write a
+repo when it is the repo's namespace, a listed writer, or an admin; `readers` may also see a
+private repo and download from a gated one. No token: anonymous reads of public repos only; an
+unknown token: 401 everywhere (as on the Hub).
+
+Choices where the real Hub's behaviour is unverified (see the protocol reference):
+* commits with `create_pr=1` open the PR as `open`; `create_discussion(pull_request=True)` makes
+  a `draft` with no commits (as the library docstring says); pushing to a draft keeps it a draft;
+* the `status=open` filter matches `open` and `draft`, `status=closed` matches `closed` and
+  `merged`; listings are newest first, `page_size` (default 50) per page;
+* a stale `parentCommit` answers 412 with `X-Error-Code: ParentCommitMismatch`;
+* pushing to `refs/pr/N` needs the PR's author or a writer (403 otherwise), and an open or draft
+  PR (403 when closed or merged); commits to main need write access (403), `create_pr` only read;
+  every write needs a valid token (401 `Invalid credentials in Authorization header`);
+* a PR's `diff` is the PR head against the commit it branched from; `filesWithConflicts` lists
+  files changed both by the PR and on main since then; merging (writers only, open PRs only)
+  applies the PR's changes onto main's head and refuses with 409 `MergeConflict` on conflicts;
+* gated repos: model info and discussions are public; resolve, preupload and commit need access
+  (401 anonymous / 403 signed in, `X-Error-Code: GatedRepo`); private repos are 404 `RepoNotFound`
+  to everyone else;
+* times are a fake clock starting 2025-01-01T00:00:00Z, one second per event.
+
+Repos are seeded from a directory laid out as `<dir>/<org>/<name>/<files...>` or added with
+`add_repo`.
 
     with HubSim.from_directory(path) as hub:
         HfApi(endpoint=hub.url).model_info("org/name")
@@ -14,51 +43,80 @@ Repos are seeded from a directory laid out as `<dir>/<org>/<name>/<files...>`.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import contextlib
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
+from bot.sim._hub_files import HubFailure, git_blob_sha1, tree_sha1
+from bot.sim._hub_http import HubServer
+from bot.sim._hub_state import HubState, SimDiscussion
+from bot.sim.faults import Fault, FaultPlan, parse_faults
 
-def git_blob_sha1(data: bytes) -> str:
-    """The git blob id of `data`: what the Hub sends as a regular file's ETag."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+__all__ = [
+    "DEFAULT_ADMINS",
+    "DEFAULT_USERS",
+    "Fault",
+    "HubSim",
+    "SimDiscussion",
+    "SimRepo",
+    "git_blob_sha1",
+    "parse_faults",
+    "serve",
+]
+
+DEFAULT_USERS: Mapping[str, str] = {"evalbot-token": "evalbot", "maintainer-token": "maintainer"}
+DEFAULT_ADMINS: tuple[str, ...] = ("maintainer",)
 
 
 @dataclass
 class SimRepo:
-    """A model repo at one commit."""
+    """A model repo to seed the sim with; `sha` is the id its first commit gets."""
 
     repo_id: str
     files: dict[str, bytes]
     private: bool = False
+    gated: bool = False
+    writers: tuple[str, ...] = ()
+    readers: tuple[str, ...] = ()
     sha: str = field(init=False)
 
     def __post_init__(self) -> None:
-        digest = hashlib.sha1(usedforsecurity=False)
-        for path in sorted(self.files):
-            digest.update(f"{path}\0{git_blob_sha1(self.files[path])}\n".encode())
-        self.sha = digest.hexdigest()
+        self.sha = tree_sha1(self.files)
 
 
 class HubSim:
     """A threaded HTTP server on 127.0.0.1 that speaks enough of the Hub API for evalbot."""
 
-    def __init__(self, repos: list[SimRepo], port: int = 0) -> None:
-        self.repos = {repo.repo_id: repo for repo in repos}
-        self.requests: list[tuple[str, str]] = []  # (method, path) log, for assertions
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+    def __init__(
+        self,
+        repos: Iterable[SimRepo] = (),
+        port: int = 0,
+        *,
+        users: Mapping[str, str] | None = None,
+        admins: Iterable[str] = DEFAULT_ADMINS,
+        faults: Iterable[Fault] = (),
+        seed: int = 0,
+        page_size: int = 50,
+    ) -> None:
+        self._state = HubState(DEFAULT_USERS if users is None else users, admins, page_size)
+        for repo in repos:
+            self._state.add_repo(
+                repo.repo_id, repo.files, private=repo.private, gated=repo.gated, writers=repo.writers,
+                readers=repo.readers,
+            )  # fmt: skip
+        self._faults = FaultPlan(list(faults), seed)
+        self._log_lock = threading.Lock()
+        self.requests: list[tuple[str, str]] = []  # (method, path with query) log, for assertions
+        self._server = HubServer(port, self._state, self._faults, self._log)
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def from_directory(cls, root: Path, port: int = 0) -> HubSim:
-        """Seed one repo per `<root>/<org>/<name>/` directory."""
+    def from_directory(cls, root: Path, port: int = 0, **options: Any) -> HubSim:
+        """Seed one public repo per `<root>/<org>/<name>/` directory; `options` go to `HubSim`."""
         repos = []
         for repo_dir in sorted(p for p in root.glob("*/*") if p.is_dir()):
             files = {
@@ -67,28 +125,32 @@ class HubSim:
                 if f.is_file()
             }
             repos.append(SimRepo(f"{repo_dir.parent.name}/{repo_dir.name}", files))
-        return cls(repos, port)
+        return cls(repos, port, **options)
+
+    # -- server lifecycle ------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     def start(self) -> HubSim:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="hub-sim", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="hub-sim", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread is not None:
+            self._server.shutdown()
+        self._server.close_connections()
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+            self._thread = None
 
     def serve_forever(self) -> None:
         """Run in the foreground (the `evalbot sim` command)."""
         try:
-            self._server.serve_forever()
+            self._server.serve_forever(poll_interval=0.1)
         finally:
             self._server.server_close()
 
@@ -100,99 +162,148 @@ class HubSim:
     ) -> None:
         self.stop()
 
+    # -- test-facing helpers (thread-safe; no permission checks) -------------------------------
 
-def _handler_for(hub: HubSim) -> type[BaseHTTPRequestHandler]:
-    class Handler(_HubHandler):
-        sim = hub
+    @property
+    def repo_ids(self) -> list[str]:
+        with self._state.lock:
+            return sorted(self._state.repos)
 
-    return Handler
+    def add_repo(
+        self,
+        repo_id: str,
+        files: Mapping[str, bytes | str],
+        *,
+        private: bool = False,
+        gated: bool = False,
+        writers: Iterable[str] = (),
+        readers: Iterable[str] = (),
+    ) -> str:
+        """Create a repo with one commit on main; returns its id."""
+        return self._state.add_repo(
+            repo_id, _bytes(files), private=private, gated=gated, writers=writers, readers=readers
+        )
+
+    def push(
+        self,
+        repo_id: str,
+        files: Mapping[str, bytes | str],
+        summary: str = "Update files",
+        author: str = "alice",
+        delete: Iterable[str] = (),
+    ) -> str:
+        """A maintainer's commit to main; returns the new head."""
+        return self._state.push(repo_id, _bytes(files), summary, author, delete)
+
+    def open_pr(
+        self,
+        repo_id: str,
+        files: Mapping[str, bytes | str],
+        *,
+        author: str = "alice",
+        title: str = "Update files",
+        description: str = "",
+    ) -> int:
+        """A human's open PR with one commit; returns its number."""
+        return self._state.open_pr(repo_id, _bytes(files), author, title, description)
+
+    def file(self, repo_id: str, path: str, rev: str = "main") -> bytes | None:
+        try:
+            return self._state.file(repo_id, path, rev)
+        except HubFailure:
+            return None
+
+    def head(self, repo_id: str, rev: str = "main") -> str:
+        return self._state.head(repo_id, rev)
+
+    def discussions(self, repo_id: str) -> list[SimDiscussion]:
+        """Every discussion and PR, oldest first."""
+        return self._state.views(repo_id)
+
+    def comment(self, repo_id: str, num: int, text: str, *, by: str = "alice") -> None:
+        """Comment on discussion/PR #num as `by`."""
+        self._as_admin(lambda user: self._state.comment(repo_id, num, text, user), by)
+
+    def close(self, repo_id: str, num: int, by: str = "alice") -> None:
+        """Close discussion/PR #num as `by` (a `status-change` event)."""
+        self._as_admin(lambda admin: self._state.change_status(repo_id, num, "closed", None, admin), by)
+
+    def merge(self, repo_id: str, num: int, by: str = "maintainer") -> str:
+        """Merge PR #num into main (status `merged`); returns the merge commit."""
+        self._as_admin(lambda admin: self._state.merge(repo_id, num, None, admin), by)
+        return self._state.head(repo_id, "main")
+
+    def _as_admin(self, action: Callable[[str], object], user: str) -> None:
+        """Run `action` as `user` with admin rights for the call (helpers skip permission checks)."""
+        with self._state.lock:
+            added = user not in self._state.admins
+            self._state.admins.add(user)
+            try:
+                action(user)
+            finally:
+                if added:
+                    self._state.admins.discard(user)
+
+    def request_count(self, method: str | None = None, path_prefix: str | None = None) -> int:
+        with self._log_lock:
+            return sum(
+                1
+                for m, p in self.requests
+                if (method is None or m == method) and (path_prefix is None or p.startswith(path_prefix))
+            )
+
+    def reset_requests(self) -> None:
+        with self._log_lock:
+            self.requests.clear()
+
+    def _log(self, method: str, path: str) -> None:
+        with self._log_lock:
+            self.requests.append((method, path))
+
+    # -- faults ----------------------------------------------------------------------------------
+
+    def inject(
+        self,
+        route: str,
+        kind: str | int,
+        *,
+        method: str | None = None,
+        times: int | None = None,
+        rate: float | None = None,
+        retry_after: int = 0,
+        delay: float = 0.0,
+    ) -> Fault:
+        """Add a fault (see `bot.sim.faults`); e.g. `inject("commit", "drop_after", times=1)`."""
+        fault = Fault(route, str(kind), method.upper() if method else None, times, rate, retry_after, delay)
+        self._faults.add(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    @property
+    def faults(self) -> list[Fault]:
+        return self._faults.faults
+
+    @property
+    def faults_injected(self) -> int:
+        """How many times a fault fired (delays included)."""
+        return self._faults.injected
 
 
-class _HubHandler(BaseHTTPRequestHandler):
-    sim: HubSim
-    protocol_version = "HTTP/1.1"
+def serve(port: int, repos_dir: Path, faults: str | None, users: dict[str, str] | None) -> None:
+    """The `evalbot sim` command: serve `repos_dir` on 127.0.0.1:`port` until Ctrl-C.
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `sim.requests`
-        return
-
-    def do_GET(self) -> None:
-        self._route(head=False)
-
-    def do_HEAD(self) -> None:
-        self._route(head=True)
-
-    def _route(self, *, head: bool) -> None:
-        path = urlsplit(self.path).path
-        self.sim.requests.append(("HEAD" if head else "GET", self.path))
-        parts = [unquote(p) for p in path.strip("/").split("/")]
-        if parts[:2] == ["api", "models"] and len(parts) >= 4:
-            repo = self._repo(f"{parts[2]}/{parts[3]}")
-            if repo is None:
-                return
-            if len(parts) == 4 or (len(parts) == 6 and parts[4] == "revision"):
-                revision = parts[5] if len(parts) == 6 else "main"
-                if self._check_revision(repo, revision):
-                    self._json(HTTPStatus.OK, _model_info(repo))
-                return
-        if len(parts) >= 5 and parts[2] == "resolve":
-            repo = self._repo(f"{parts[0]}/{parts[1]}")
-            if repo is not None and self._check_revision(repo, parts[3]):
-                self._resolve(repo, "/".join(parts[4:]), head=head)
-            return
-        self._error(HTTPStatus.NOT_FOUND, "NotFound", f"no route for {path}")
-
-    def _repo(self, repo_id: str) -> SimRepo | None:
-        repo = self.sim.repos.get(repo_id)
-        if repo is None:
-            self._error(HTTPStatus.NOT_FOUND, "RepoNotFound", f"Repository {repo_id} not found")
-        return repo
-
-    def _check_revision(self, repo: SimRepo, revision: str) -> bool:
-        if revision in ("main", "refs/heads/main", repo.sha):
-            return True
-        self._error(HTTPStatus.NOT_FOUND, "RevisionNotFound", f"Invalid rev id: {revision}")
-        return False
-
-    def _resolve(self, repo: SimRepo, filename: str, *, head: bool) -> None:
-        data = repo.files.get(filename)
-        if data is None:
-            self._error(HTTPStatus.NOT_FOUND, "EntryNotFound", f"{filename} does not exist on main")
-            return
-        self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("ETag", f'"{git_blob_sha1(data)}"')
-        self.send_header("X-Repo-Commit", repo.sha)
-        self.end_headers()
-        if not head:
-            self.wfile.write(data)
-
-    def _json(self, status: HTTPStatus, payload: object) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _error(self, status: HTTPStatus, code: str, message: str) -> None:
-        body = json.dumps({"error": message}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-Error-Code", code)
-        self.send_header("X-Error-Message", message)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+    `faults` is a `parse_faults` spec (ValueError when malformed); `users` defaults to
+    `DEFAULT_USERS`. A missing `repos_dir` raises NotADirectoryError.
+    """
+    if not repos_dir.is_dir():
+        raise NotADirectoryError(f"{repos_dir} is not a directory")
+    sim = HubSim.from_directory(repos_dir, port=port, users=users, faults=parse_faults(faults or ""))
+    print(f"Hub stand-in listening on {sim.url} ({len(sim.repo_ids)} repos)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        sim.serve_forever()
 
 
-def _model_info(repo: SimRepo) -> dict[str, Any]:
-    return {
-        "id": repo.repo_id,
-        "modelId": repo.repo_id,
-        "sha": repo.sha,
-        "private": repo.private,
-        "siblings": [{"rfilename": name} for name in sorted(repo.files)],
-    }
+def _bytes(files: Mapping[str, bytes | str]) -> dict[str, bytes]:
+    return {path: data.encode() if isinstance(data, str) else data for path, data in files.items()}

@@ -1,0 +1,209 @@
+"""CLI commands that run the bot's pipeline: `run`, `scan`, `get-prs`, `sim`, `demo`, and
+`extract-readme --apply/--create-pr`. Thin: build Jobs, call `App`, print reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bot.app import App, Job, Outcome, ReadmeOptions, Report, run_many
+from bot.card import FORMATS
+from bot.config import Settings
+from bot.errors import ConfigError, InputError
+from bot.hub import HubClient
+from bot.store import Store
+
+EXIT_OK, EXIT_ERROR, EXIT_NOTHING = 0, 1, 3
+
+
+def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    run = commands.add_parser("run", help="the full pipeline for one repo, through the dedupe gate")
+    run.add_argument("--repo-id", required=True)
+    _add_job_options(run)
+    run.set_defaults(func=cmd_run)
+
+    scan = commands.add_parser("scan", help="run many repos with a bounded worker pool")
+    who = scan.add_mutually_exclusive_group(required=True)
+    who.add_argument("--author", help="every model repo of this user or org")
+    who.add_argument("--repos-file", type=Path, help="a file with one repo id per line (# comments allowed)")
+    scan.add_argument("--workers", type=int, help="parallel repos (default: EVALBOT_WORKERS or 4)")
+    _add_job_options(scan)
+    scan.set_defaults(func=cmd_scan)
+
+    prs = commands.add_parser("get-prs", help="list a repo's pull requests and which are evalbot's")
+    prs.add_argument("--repo-id", required=True)
+    prs.add_argument("--format", choices=("text", "json"), default="text")
+    prs.set_defaults(func=cmd_get_prs)
+
+    sim = commands.add_parser("sim", help="run the local Hub stand-in in the foreground")
+    sim.add_argument("--port", type=int, default=8765)
+    sim.add_argument("--repos", type=Path, required=True, help="a directory laid out as <org>/<name>/<files>")
+    sim.add_argument("--faults", help="fault injection, e.g. 'commit:drop_after:times=1,*:429:rate=0.2'")
+    sim.set_defaults(func=cmd_sim)
+
+    demo = commands.add_parser("demo", help="offline: a local Hub with sample repos, scanned twice")
+    demo.add_argument("--keep", type=Path, help="keep the demo's ledger in this directory")
+    demo.set_defaults(func=cmd_demo)
+
+
+def _add_job_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sources", default="readme", help="comma-separated: readme (default)")
+    parser.add_argument(
+        "--output-formats", default="model-index,eval-results", help=f"comma-separated, from {', '.join(FORMATS)}"
+    )
+    parser.add_argument("--push", action="store_true", help="commit to main instead of opening a PR (needs write)")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan and the full diff; write nothing")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _job(args: argparse.Namespace, repo_id: str, readme: ReadmeOptions | None = None) -> Job:
+    return Job(
+        repo_id=repo_id,
+        sources=_csv(args.sources),
+        dry_run=args.dry_run,
+        mode="push" if getattr(args, "push", False) else "pr",
+        formats=_csv(args.output_formats),
+        readme=readme or ReadmeOptions(),
+    )
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def make_app(settings: Settings, *, dry_run: bool) -> App:
+    """The App for the CLI: the real Hub client, and the ledger unless this is a dry run."""
+    store = None if dry_run else Store.open(settings.home)
+    return App(settings, HubClient(settings), store)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    app = make_app(settings, dry_run=args.dry_run)
+    reports = app.run(_job(args, args.repo_id))
+    print_reports(reports, args.format, show_diff=args.dry_run)
+    return exit_code(reports)
+
+
+def publish_readme(args: argparse.Namespace, settings: Settings) -> int:
+    """`extract-readme --apply/--create-pr`: the same gate as `run`."""
+    if args.repo_id is None:
+        raise InputError("--apply/--create-pr write to the Hub: name the repo with --repo-id")
+    readme = ReadmeOptions(
+        model_name=args.model_name,
+        table=args.table,
+        model_column_index=args.model_column_index,
+        task_type=args.task_type,
+        dataset_name=args.dataset_name,
+        dataset_type=args.dataset_type,
+    )
+    job = Job(
+        repo_id=args.repo_id,
+        mode="push" if args.apply else "pr",
+        formats=_csv(args.output_formats),
+        readme=readme,
+    )
+    reports = make_app(settings, dry_run=False).run(job)
+    print_reports(reports, "json" if args.format == "json" else "text", show_diff=False)
+    return exit_code(reports)
+
+
+def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
+    app = make_app(settings, dry_run=args.dry_run)
+    repos = app.hub.list_repos(args.author) if args.author else read_repos_file(args.repos_file)
+    if not repos:
+        print("no repos to scan", file=sys.stderr)
+        return EXIT_NOTHING
+    workers = args.workers if args.workers is not None else settings.workers
+    if workers < 1:
+        raise ConfigError(f"--workers {workers}: must be at least 1")
+    reports = run_many(app, [_job(args, r) for r in repos], workers=workers, progress=sys.stderr.isatty())
+    print_reports(reports, args.format, show_diff=args.dry_run)
+    return exit_code(reports)
+
+
+def read_repos_file(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}") from e
+    repos = []
+    for number, line in enumerate(lines, start=1):
+        repo = line.split("#", 1)[0].strip()
+        if not repo:
+            continue
+        if repo.count("/") != 1 or " " in repo:
+            raise InputError(f"{path} line {number}: {repo!r} is not a repo id like org/name")
+        repos.append(repo)
+    return list(dict.fromkeys(repos))  # a repo listed twice runs once
+
+
+def cmd_get_prs(args: argparse.Namespace, settings: Settings) -> int:
+    hub = HubClient(settings)
+    bot_user = settings.bot_user or (hub.whoami().name if settings.hf_token else None)
+    prs = hub.list_prs(args.repo_id, bot_user=bot_user, all_details=True)
+    if args.format == "json":
+        print(json.dumps([asdict(pr) | {"is_bot": pr.is_bot} for pr in prs], indent=2))
+    elif not prs:
+        print(f"{args.repo_id}: no pull requests")
+    else:
+        print(f"{args.repo_id}: {len(prs)} pull request(s)")
+        for pr in prs:
+            mine = f"  evalbot source={pr.source} fingerprint={(pr.fingerprint or '')[:12]}" if pr.is_bot else ""
+            print(f"#{pr.num:<5} {pr.status:<7} {pr.author:<20} {pr.title}{mine}")
+    return EXIT_OK if prs else EXIT_NOTHING
+
+
+def cmd_sim(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.sim.hub import parse_faults, serve
+
+    if not args.repos.is_dir():
+        raise InputError(f"--repos {args.repos}: not a directory (expected <org>/<name>/<files>)")
+    try:
+        parse_faults(args.faults or "")
+    except ValueError as e:
+        raise InputError(f"--faults: {e}") from e
+    serve(args.port, args.repos, args.faults, None)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import run_demo
+
+    code: int = run_demo(args.keep)
+    return code
+
+
+def exit_code(reports: Sequence[Report]) -> int:
+    """1 if anything failed; 0 otherwise (skips are not failures)."""
+    return EXIT_ERROR if any(r.outcome == "failed" for r in reports) else EXIT_OK
+
+
+def print_reports(reports: Sequence[Report], fmt: str, *, show_diff: bool) -> None:
+    if fmt == "json":
+        print(json.dumps([asdict(r) for r in reports], indent=2))
+        return
+    print(format_reports(reports))
+    if show_diff:
+        for report in reports:
+            if report.diff:
+                print(f"\n# {report.repo_id} [{report.source}]\n{report.diff}", end="")
+
+
+def format_reports(reports: Sequence[Report]) -> str:
+    """A table of reports and a one-line summary."""
+    rows = [("repo", "source", "outcome", "PR", "reason")]
+    rows += [(r.repo_id, r.source, r.outcome, f"#{r.pr_num}" if r.pr_num else "", r.reason) for r in reports]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
+    counts = Counter(r.outcome for r in reports)
+    order: tuple[Outcome, ...] = ("created", "updated", "pushed", "unchanged", "skipped", "failed")
+    lines.append("")
+    lines.append(", ".join(f"{counts[k]} {k}" for k in order if counts[k]) or "nothing to do")
+    return "\n".join(lines)

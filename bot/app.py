@@ -1,0 +1,423 @@
+"""The pipeline of DESIGN §1, and nothing else: snapshot → precheck → collect → apply → plan →
+publish → report. Every entry point (CLI, scan, webhook worker, Action) builds a `Job` and
+calls `App.run`; every Hub write goes through `decide` (the dedupe gate) and `_publish`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import jinja2
+
+from bot import readme_source
+from bot.card import DEFAULT_FORMATS, apply_scores, parse_card
+from bot.config import Settings
+from bot.errors import (
+    AmbiguousWriteError,
+    BotError,
+    GatedRepoError,
+    HubError,
+    InputError,
+    NotAvailableError,
+    StaleParentError,
+)
+from bot.hub import CommitResult, HubClient, Snapshot
+from bot.plan import Budget, Plan, Policy, decide
+from bot.render import default_environment
+from bot.scores import Score
+from bot.store import IntentAction, Store
+from bot.tables import extract_results
+
+logger = logging.getLogger(__name__)
+
+Outcome = Literal["created", "updated", "pushed", "unchanged", "skipped", "failed"]
+SOURCES = ("readme", "aa", "eval")
+_WRITE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ReadmeOptions:
+    """How to read the card's tables (the `extract-readme` flags)."""
+
+    model_name: str | None = None
+    table: int | None = None
+    model_column_index: int | None = None
+    task_type: str | None = None
+    dataset_name: str | None = None
+    dataset_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work, whatever triggered it (DESIGN §1)."""
+
+    repo_id: str
+    sources: tuple[str, ...] = ("readme",)
+    revision: str | None = None  # the commit the trigger saw; a repeat of (repo, sha, source) costs nothing
+    dry_run: bool = False
+    mode: Literal["pr", "push"] = "pr"
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    readme: ReadmeOptions = field(default_factory=ReadmeOptions)
+    trigger_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """What happened for one repo and source."""
+
+    repo_id: str
+    source: str
+    outcome: Outcome
+    reason: str
+    sha: str = ""
+    pr_num: int | None = None
+    pr_url: str | None = None
+    fingerprint: str = ""
+    diff: str = ""  # with --dry-run: the full unified diff of the proposed change
+    plan: str = ""  # the plan's action (none/skip/open/update/push)
+
+
+class App:
+    """Runs jobs against one Hub with one ledger."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        hub: HubClient,
+        store: Store | None,
+        *,
+        env: jinja2.Environment | None = None,
+    ) -> None:
+        self.settings = settings
+        self.hub = hub
+        self.store = store
+        self.env = env or default_environment()
+        self._owner = f"{socket.gethostname()}:{os.getpid()}"
+
+    def run(self, job: Job) -> list[Report]:
+        """Run every source of `job`; failures become reports, never exceptions."""
+        unknown = [s for s in job.sources if s not in SOURCES]
+        if unknown:
+            raise InputError(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
+        if self._already_processed(job):
+            return [
+                Report(job.repo_id, s, "unchanged", f"already processed at {job.revision}", job.revision or "")
+                for s in job.sources
+            ]
+        if job.dry_run or self.store is None:
+            return self._run_unlocked(job)
+        owner = f"{self._owner}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+        if not self._wait_for_lease(job.repo_id, owner):
+            reason = "busy: another evalbot run holds this repo; this trigger was coalesced into it"
+            return [Report(job.repo_id, s, "skipped", reason) for s in job.sources]
+        try:
+            return self._run_unlocked(job)
+        finally:
+            if self.store.release_lease(job.repo_id, owner):
+                logger.info("%s: triggers arrived while busy; they were covered by this run", job.repo_id)
+
+    def _already_processed(self, job: Job) -> bool:
+        if self.store is None or job.revision is None or job.dry_run:
+            return False
+        return all(self.store.is_processed(job.repo_id, job.revision, s) for s in job.sources)
+
+    def _wait_for_lease(self, repo_id: str, owner: str) -> bool:
+        assert self.store is not None
+        deadline = time.monotonic() + self.settings.lease_wait_seconds
+        while not self.store.acquire_lease(repo_id, owner, self.settings.lease_seconds):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def _run_unlocked(self, job: Job) -> list[Report]:
+        reports = []
+        for source in job.sources:
+            try:
+                report = self._run_source(job, source)
+            except InputError as e:
+                report = Report(job.repo_id, source, "skipped", _one_line(e))
+            except BotError as e:
+                report = Report(job.repo_id, source, "failed", _one_line(e))
+            logger.info("%s [%s]: %s (%s)", job.repo_id, source, report.outcome, report.reason)
+            reports.append(report)
+        return reports
+
+    def _run_source(self, job: Job, source: str) -> Report:
+        for _attempt in range(_WRITE_ATTEMPTS):
+            try:
+                return self._attempt(job, source)
+            except StaleParentError as e:  # the repo moved under us: read it again and re-plan
+                logger.info("%s: %s", job.repo_id, e)
+        raise HubError(f"{job.repo_id} kept changing while evalbot worked; try again later")
+
+    def _attempt(self, job: Job, source: str) -> Report:
+        policy = self._policy(job)
+        if policy.opted_out:
+            return Report(job.repo_id, source, "skipped", "opted out (deny-list)", plan="skip")
+        try:
+            snapshot = self.hub.snapshot(job.repo_id)
+        except GatedRepoError as e:
+            return Report(job.repo_id, source, "skipped", _one_line(e), plan="skip")
+        if (snapshot.private or snapshot.gated) and not self.settings.allow_private:
+            kind = "private" if snapshot.private else "gated"
+            reason = f"{kind} repo (set EVALBOT_ALLOW_PRIVATE=true to include it)"
+            return self._finish(job, source, snapshot, Plan("skip", reason, source))
+        if snapshot.readme is None:
+            return self._finish(job, source, snapshot, Plan("skip", "the repo has no README.md", source))
+        card = parse_card(snapshot.readme)
+        scores = self._collect(job, source, snapshot)
+        change = apply_scores(
+            card,
+            scores,
+            source_key=source,
+            model_name=job.repo_id.rsplit("/", 1)[-1],
+            formats=job.formats,
+            existing_files=snapshot.eval_results,
+            env=self.env,
+        )
+        if not change.changed:
+            reason = "the card already contains everything proposed" if scores else "no results found"
+            return self._finish(job, source, snapshot, Plan("none", reason, source))
+        bot_user = self._bot_user()
+        prs = self.hub.list_prs(job.repo_id, bot_user=bot_user, known=self._known_prs(job.repo_id))
+        identity = self.hub.whoami() if self.settings.hf_token and job.mode == "push" else None
+        plan = decide(
+            repo_id=job.repo_id,
+            sha=snapshot.sha,
+            card_text=snapshot.readme,
+            card_data=card.data,
+            change=change,
+            source=source,
+            source_name=_SOURCE_NAMES[source],
+            formats=job.formats,
+            prs=prs,
+            policy=policy,
+            budget=self._budget(job.repo_id),
+            can_write=identity is not None and identity.can_write(job.repo_id),
+            env=self.env,
+        )
+        if job.dry_run:
+            diff = _diff(snapshot, plan.files) if plan.writes else ""
+            return self._report(job, source, snapshot, plan, dry_run=True, diff=diff)
+        if not plan.writes:
+            return self._finish(job, source, snapshot, plan)
+        result = self._publish(job.repo_id, snapshot, plan, bot_user)
+        return self._finish(job, source, snapshot, plan, result)
+
+    def _collect(self, job: Job, source: str, snapshot: Snapshot) -> list[Score]:
+        if source != "readme":
+            raise NotAvailableError(f"source {source!r} is not available in this version; use --sources readme")
+        options = job.readme
+        assert snapshot.readme is not None
+        results = extract_results(
+            snapshot.readme,
+            options.model_name or job.repo_id,
+            table=options.table,
+            model_column_index=options.model_column_index,
+        )
+        return readme_source.scores_from_results(
+            results,
+            source_url=self.settings.repo_url(job.repo_id),
+            card_data=parse_card(snapshot.readme).data,
+            task_type=options.task_type,
+            dataset_name=options.dataset_name,
+            dataset_type=options.dataset_type,
+        )
+
+    # ---- publishing: the only place that writes -------------------------------------------
+
+    def _publish(self, repo_id: str, snapshot: Snapshot, plan: Plan, bot_user: str | None) -> CommitResult:
+        """Write once; after an ambiguous failure, look before writing again (DESIGN §5)."""
+        action = _INTENT_ACTIONS[plan.action]
+        intent = self.store.record_intent(repo_id, plan.source, plan.fingerprint, action) if self.store else None
+        try:
+            parent = snapshot.sha if plan.action != "update" else self.hub.pr_head(repo_id, plan.pr_num or 0)
+            for _attempt in range(_WRITE_ATTEMPTS):
+                try:
+                    result = self.hub.publish(repo_id, plan, parent=parent)
+                    break
+                except AmbiguousWriteError as e:
+                    logger.warning("%s: %s; checking whether it was applied", repo_id, e)
+                    found = self._find_applied(repo_id, plan, parent, bot_user)
+                    if found is not None:
+                        result = found
+                        break
+            else:
+                raise HubError(f"{repo_id}: could not {plan.action} after {_WRITE_ATTEMPTS} attempts; try again later")
+            if plan.action == "update" and plan.comment:
+                self._comment_once(repo_id, plan.pr_num or 0, plan.comment)
+        except BotError as e:
+            if self.store and intent is not None:
+                self.store.fail_intent(intent, _one_line(e))
+            raise
+        if self.store and intent is not None:
+            self.store.complete_intent(intent, pr_num=result.pr_num or plan.pr_num)
+        return result
+
+    def _find_applied(self, repo_id: str, plan: Plan, parent: str, bot_user: str | None) -> CommitResult | None:
+        if plan.action == "open":
+            for pr in self.hub.list_prs(repo_id, bot_user=bot_user, known={}):
+                if pr.is_open and pr.source == plan.source and pr.fingerprint == plan.fingerprint:
+                    return CommitResult(pr.num, f"{self.settings.hf_endpoint}/{repo_id}/discussions/{pr.num}", None)
+            return None
+        if plan.action == "update":
+            head = self.hub.pr_head(repo_id, plan.pr_num or 0)
+            return CommitResult(plan.pr_num, None, head) if head != parent else None
+        now = self.hub.snapshot(repo_id)
+        readme = plan.files.get("README.md")
+        if now.sha != parent and (readme is None or now.readme == readme):
+            return CommitResult(None, None, now.sha)
+        return None
+
+    def _comment_once(self, repo_id: str, num: int, text: str) -> None:
+        marker = text.strip().splitlines()[-1]
+        for _attempt in range(_WRITE_ATTEMPTS):
+            try:
+                self.hub.comment(repo_id, num, text)
+                return
+            except AmbiguousWriteError:
+                if self.hub.has_comment_with(repo_id, num, marker):
+                    return
+        raise HubError(f"{repo_id}: could not comment on PR #{num}")
+
+    # ---- ledger and policy ------------------------------------------------------------------
+
+    def _finish(
+        self, job: Job, source: str, snapshot: Snapshot, plan: Plan, result: CommitResult | None = None
+    ) -> Report:
+        report = self._report(job, source, snapshot, plan, result=result)
+        if self.store is not None:
+            if result is not None and plan.action in ("open", "update"):
+                num = result.pr_num or plan.pr_num
+                if num is not None:
+                    url = result.pr_url or f"{self.settings.hf_endpoint}/{job.repo_id}/discussions/{num}"
+                    self.store.record_pr(job.repo_id, num, source=source, fingerprint=plan.fingerprint, url=url)
+            transient = plan.action == "skip" and plan.reason.startswith(_TRANSIENT_SKIPS)
+            for sha in () if transient else {snapshot.sha, job.revision or snapshot.sha}:
+                self.store.mark_processed(
+                    job.repo_id, sha, source, outcome=report.outcome, fingerprint=plan.fingerprint or None,
+                    detail=report.reason,
+                )  # fmt: skip
+        return report
+
+    def _report(
+        self,
+        job: Job,
+        source: str,
+        snapshot: Snapshot,
+        plan: Plan,
+        *,
+        result: CommitResult | None = None,
+        dry_run: bool = False,
+        diff: str = "",
+    ) -> Report:
+        outcome: Outcome
+        if plan.action == "none" or plan.reason.startswith("unchanged"):
+            outcome = "unchanged"
+        elif plan.action == "skip":
+            outcome = "skipped"
+        elif dry_run:
+            outcome = "unchanged"
+        else:
+            outcome = _WRITE_OUTCOMES[plan.action]
+        reason = f"would {plan.reason}" if dry_run and plan.writes else plan.reason
+        num = (result.pr_num if result else None) or plan.pr_num
+        url = (result.pr_url if result else None) or (
+            f"{self.settings.hf_endpoint}/{job.repo_id}/discussions/{num}" if num else None
+        )
+        return Report(job.repo_id, source, outcome, reason, snapshot.sha, num, url, plan.fingerprint, diff, plan.action)
+
+    def _policy(self, job: Job) -> Policy:
+        return Policy(
+            push_to_main=job.mode == "push",
+            defer_to_human_prs=self.settings.defer_to_human_prs,
+            opted_out=any(fnmatch.fnmatchcase(job.repo_id, p) for p in self.settings.deny),
+            max_open_per_namespace=self.settings.max_open_per_namespace,
+            max_opened_per_hour=self.settings.max_prs_per_hour,
+        )
+
+    def _budget(self, repo_id: str) -> Budget:
+        if self.store is None:
+            return Budget()
+        return Budget(
+            open_in_namespace=self.store.open_prs_in_namespace(repo_id.split("/", 1)[0]),
+            opened_last_hour=self.store.prs_opened_since(time.time() - 3600),
+        )
+
+    def _known_prs(self, repo_id: str) -> Mapping[int, tuple[str, str]]:
+        """Bot PRs the ledger already knows (no details request needed), unless a write is pending."""
+        if self.store is None or self.store.pending_intents(repo_id):
+            return {}
+        known = {}
+        for source in SOURCES:
+            row = self.store.pr_for(repo_id, source)
+            if row is not None:
+                known[row.pr_num] = (row.source, row.fingerprint)
+        return known
+
+    def _bot_user(self) -> str | None:
+        if self.settings.bot_user:
+            return self.settings.bot_user
+        return self.hub.whoami().name if self.settings.hf_token else None
+
+
+_INTENT_ACTIONS: Mapping[str, IntentAction] = {"open": "open", "update": "update", "push": "push"}
+_WRITE_OUTCOMES: Mapping[str, Outcome] = {"open": "created", "update": "updated", "push": "pushed"}
+# Skips that may clear up by themselves: not recorded as processed, so the next trigger retries.
+_TRANSIENT_SKIPS = ("budget", "deferred", "busy")
+
+_SOURCE_NAMES: Mapping[str, str] = {
+    "readme": readme_source.SOURCE_NAME,
+    "aa": "Artificial Analysis",
+    "eval": "evalbot evaluation",
+}
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def _diff(snapshot: Snapshot, files: Mapping[str, str]) -> str:
+    chunks = []
+    for path, new in sorted(files.items(), key=lambda item: (item[0] != "README.md", item[0])):
+        old = snapshot.readme if path == "README.md" else snapshot.eval_results.get(path, "")
+        lines = difflib.unified_diff(
+            (old or "").splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+        )
+        chunks.append(
+            "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+        )
+    return "".join(chunks)
+
+
+def run_many(app: App, jobs: Sequence[Job], *, workers: int, progress: bool = False) -> list[Report]:
+    """Run jobs on a bounded pool of threads; reports come back in the jobs' order."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    results: dict[int, list[Report]] = {}
+    with (
+        ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
+        tqdm(total=len(jobs), disable=not progress, unit="repo", desc="scan", leave=False) as bar,
+    ):
+        futures = {pool.submit(app.run, job): i for i, job in enumerate(jobs)}
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except BotError as e:
+                results[i] = [Report(jobs[i].repo_id, s, "failed", _one_line(e)) for s in jobs[i].sources]
+            bar.update(1)
+    return [report for i in range(len(jobs)) for report in results[i]]

@@ -1,0 +1,215 @@
+"""What to do for one repo and source: the dedupe table of DESIGN §5, decided without I/O.
+
+| situation                                                  | plan                      |
+|------------------------------------------------------------|---------------------------|
+| repo opted out (deny-list, `evalbot: ignore` in metadata)  | skip (opted out)          |
+| card already contains everything proposed                  | none                      |
+| open bot PR, same source, same fingerprint                 | skip (unchanged)          |
+| bot PR, same fingerprint, closed unmerged                  | skip (declined)           |
+| open bot PR, same source, different fingerprint            | update (commit + comment) |
+| open human PR that edits model-index or .eval_results      | skip (deferred)           |
+| bot PR budget reached (per namespace, per hour)            | skip (budget)             |
+| token can write and config says push                       | push                      |
+| otherwise                                                  | open                      |
+
+The fingerprint hashes the proposed change itself (the scores added or replaced, the formats,
+and evalbot's own files), not the whole README: an unrelated edit to the card does not make
+a proposal "new", so a maintainer who closed a PR is not asked again. The README text is
+never part of it; `base` in the marker says which commit the PR was computed on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import jinja2
+
+from bot.card import CardChange
+from bot.render import default_environment, render_template
+
+PlanAction = Literal["none", "skip", "open", "update", "push"]
+Outcome = Literal["created", "updated", "pushed", "unchanged", "skipped", "failed"]
+
+MARKER_VERSION = 1
+_MARKER = re.compile(r"<!-- evalbot (\{[^<>]*\}) -->")
+_OPEN = frozenset({"open", "draft"})
+
+
+@dataclass(frozen=True)
+class PrInfo:
+    """A pull request on the repo, as the snapshot sees it.
+
+    `source`/`fingerprint` come from evalbot's hidden marker (the last one the bot wrote:
+    the description, or the comment of a later update); None for a human PR.
+    """
+
+    num: int
+    title: str
+    status: str  # open | draft | closed | merged
+    author: str
+    source: str | None = None
+    fingerprint: str | None = None
+    base: str | None = None
+    touches_results: bool = False  # edits model-index or .eval_results (human PRs)
+
+    @property
+    def is_bot(self) -> bool:
+        return self.source is not None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in _OPEN
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the configuration allows for this repo."""
+
+    push_to_main: bool = False
+    defer_to_human_prs: bool = True
+    opted_out: bool = False  # the deny-list matched this repo
+    max_open_per_namespace: int | None = None
+    max_opened_per_hour: int | None = None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Counts from the ledger that the budgets are checked against."""
+
+    open_in_namespace: int = 0
+    opened_last_hour: int = 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The decision for one repo and source, with everything needed to carry it out."""
+
+    action: PlanAction
+    reason: str
+    source: str
+    fingerprint: str = ""
+    base: str = ""
+    files: Mapping[str, str] = field(default_factory=dict)  # path → full new content
+    pr_num: int | None = None
+    title: str = ""
+    body: str = ""
+    comment: str = ""  # posted on the PR after an update
+
+    @property
+    def writes(self) -> bool:
+        return self.action in ("open", "update", "push")
+
+
+def make_marker(source: str, fingerprint: str, base: str) -> str:
+    """The hidden HTML comment that identifies evalbot's PRs and what they propose."""
+    payload = {"source": source, "fingerprint": fingerprint, "base": base, "v": MARKER_VERSION}
+    return f"<!-- evalbot {json.dumps(payload, separators=(', ', ': '))} -->"
+
+
+def parse_markers(text: str) -> list[dict[str, Any]]:
+    """Every evalbot marker in `text`, in order; malformed ones are ignored."""
+    found = []
+    for match in _MARKER.finditer(text):
+        try:
+            payload = json.loads(match[1])
+        except ValueError:
+            continue
+        if isinstance(payload, dict) and isinstance(payload.get("source"), str):
+            found.append(payload)
+    return found
+
+
+def fingerprint_change(source: str, change: CardChange, formats: Sequence[str]) -> str:
+    """A stable hash of what is proposed: added/replaced scores, formats, evalbot's files."""
+    scores = sorted(
+        json.dumps([*score.identity, score.metric.value, score.metric.stderr, score.shots], default=str)
+        for score in (*change.added, *change.replaced)
+    )
+    files = {path: hashlib.sha256(text.encode()).hexdigest() for path, text in sorted(change.files.items())}
+    canonical = json.dumps(
+        {"v": MARKER_VERSION, "source": source, "formats": sorted(formats), "scores": scores, "files": files},
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def decide(
+    *,
+    repo_id: str,
+    sha: str,
+    card_text: str,
+    card_data: Mapping[str, Any],
+    change: CardChange,
+    source: str,
+    source_name: str,
+    formats: Sequence[str],
+    prs: Sequence[PrInfo],
+    policy: Policy = Policy(),
+    budget: Budget = Budget(),
+    can_write: bool = False,
+    env: jinja2.Environment | None = None,
+) -> Plan:
+    """Apply the table in this module's docstring. Pure: everything it needs is passed in."""
+    if policy.opted_out or _opted_out_in_card(card_data):
+        return Plan("skip", "opted out", source)
+    if not change.changed:
+        return Plan("none", "the card already contains everything proposed", source)
+    fingerprint = fingerprint_change(source, change, formats)
+    mine = [pr for pr in prs if pr.is_bot and pr.source == source]
+    open_mine = sorted((pr for pr in mine if pr.is_open), key=lambda pr: pr.num)
+    same = next((pr for pr in open_mine if pr.fingerprint == fingerprint), None)
+    if same is not None:
+        return Plan(
+            "skip", f"unchanged: PR #{same.num} already proposes this", source, fingerprint, sha, pr_num=same.num
+        )
+    declined = next((pr for pr in mine if pr.status == "closed" and pr.fingerprint == fingerprint), None)
+    if declined is not None:
+        reason = f"declined: PR #{declined.num} with this change was closed"
+        return Plan("skip", reason, source, fingerprint, sha, pr_num=declined.num)
+
+    files = dict(change.files)
+    if change.readme != card_text:
+        files = {"README.md": change.readme, **files}
+    env = env or default_environment()
+    marker = make_marker(source, fingerprint, sha)
+    context = {
+        "repo_id": repo_id,
+        "source": source,
+        "source_name": source_name,
+        "scores": [*change.added, *change.replaced],
+        "conflicts": list(change.conflicts),
+        "marker": marker,
+        "files": sorted(files),
+    }
+    title = render_template(env, "pr_title.txt.j2", **context).strip()
+    if open_mine:
+        target = open_mine[-1]
+        comment = render_template(
+            env, "pr_comment.md.j2", **context, previous=target.fingerprint or "", pr_num=target.num
+        )
+        return Plan(
+            "update", f"update PR #{target.num}", source, fingerprint, sha, files, target.num, title, "", comment
+        )
+    human = [pr for pr in prs if not pr.is_bot and pr.is_open and pr.touches_results]
+    if human and policy.defer_to_human_prs:
+        return Plan("skip", f"deferred: PR #{human[0].num} by {human[0].author} edits the results", source)
+    if policy.max_open_per_namespace is not None and budget.open_in_namespace >= policy.max_open_per_namespace:
+        return Plan("skip", f"budget: {budget.open_in_namespace} open evalbot PRs in this namespace", source)
+    if policy.max_opened_per_hour is not None and budget.opened_last_hour >= policy.max_opened_per_hour:
+        return Plan("skip", f"budget: {budget.opened_last_hour} PRs opened in the last hour", source)
+    body = render_template(env, "pr_body.md.j2", **context)
+    if policy.push_to_main and can_write:
+        return Plan("push", "push to main (configured)", source, fingerprint, sha, files, None, title, body)
+    return Plan("open", "open a pull request", source, fingerprint, sha, files, None, title, body)
+
+
+def _opted_out_in_card(card_data: Mapping[str, Any]) -> bool:
+    value = card_data.get("evalbot")
+    if isinstance(value, str):
+        return value.strip().casefold() == "ignore"
+    return isinstance(value, Mapping) and bool(value.get("ignore"))

@@ -1,0 +1,343 @@
+"""The HTTP side of the Hub stand-in: server, handler, routing, replies, fault application.
+
+Each request is logged, routed to a named route (the names faults use), run through the fault
+plan, then answered from `HubState`. `drop_before` closes the connection without applying the
+request; `drop_after` applies it, then closes without answering.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from bot.sim._hub_files import HubFailure, git_blob_sha1, parse_commit_payload, validate_yaml
+from bot.sim._hub_state import HubState
+from bot.sim.faults import Fault, FaultPlan
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    content_type: str = "application/json"
+
+
+@dataclass
+class _Request:
+    method: str
+    parts: list[str]  # path segments, each URL-decoded
+    query: dict[str, str]
+    body: bytes
+    token: str | None
+    base_url: str
+
+    def json(self) -> dict[str, Any]:
+        if not self.body.strip():
+            return {}
+        try:
+            value = json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise HubFailure(400, "BadRequest", f"request body is not JSON: {e}") from None
+        if not isinstance(value, dict):
+            raise HubFailure(400, "BadRequest", "request body must be a JSON object")
+        return value
+
+
+_Action = Callable[[HubState, _Request], _Reply]
+
+
+class HubServer(ThreadingHTTPServer):
+    """A threaded server on 127.0.0.1 answering from `state`, with `faults` and a request `log`."""
+
+    daemon_threads = True
+
+    def __init__(self, port: int, state: HubState, faults: FaultPlan, log: Callable[[str, str], None]) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.state = state
+        self.faults = faults
+        self.log = log
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End the kept-alive client connections (their handler threads then finish)."""
+        with self._open_lock:
+            connections = list(self._open)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: HubServer
+    protocol_version = "HTTP/1.1"
+    wbufsize = -1  # buffer the answer: headers and body leave in one write (no Nagle/delayed-ACK stalls)
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `sim.requests`
+        return
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_HEAD(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        server = self.server
+        server.log(self.command, self.path)
+        body = self._read_body()
+        split = urlsplit(self.path)
+        parts = [unquote(p) for p in split.path.strip("/").split("/")]
+        query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        auth = self.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        route, action = _route(self.command, parts)
+        decision = server.faults.decide(route, self.command)
+        if decision.delay:
+            time.sleep(decision.delay)
+        fault = decision.fault
+        if fault is not None and fault.kind == "drop_before":
+            self.close_connection = True
+            return
+        if fault is not None and fault.status is not None:
+            self._send(_fault_reply(fault))
+            return
+        request = _Request(self.command, parts, query, body, token or None, server.url)
+        reply = _run(server.state, request, route, action)
+        if fault is not None and fault.kind == "drop_after":
+            self.close_connection = True
+            return
+        self._send(reply)
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, reply: _Reply) -> None:
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+
+def _run(state: HubState, request: _Request, route: str, action: _Action | None) -> _Reply:
+    try:
+        if action is None:
+            raise HubFailure(404, "NotFound", f"no route for {request.method} /{'/'.join(request.parts)}")
+        if route != "agent_harnesses":
+            state.user_for(request.token)  # 401 for an unknown token, whatever the route
+        return action(state, request)
+    except HubFailure as failure:
+        return _error_reply(failure)
+    except Exception as e:  # a bug in the stand-in: answer 500 and say so on stderr
+        traceback.print_exc()
+        return _error_reply(HubFailure(500, "InternalError", f"hub stand-in error: {type(e).__name__}: {e}"))
+
+
+def _json_reply(payload: object, status: int = 200, headers: list[tuple[str, str]] | None = None) -> _Reply:
+    return _Reply(status, json.dumps(payload).encode(), headers or [])
+
+
+def _error_reply(failure: HubFailure) -> _Reply:
+    message = " ".join(failure.message.split()).encode("latin-1", "replace").decode("latin-1")
+    headers = [("X-Error-Code", failure.code), ("X-Error-Message", message)]
+    if failure.commit is not None:
+        headers.append(("X-Repo-Commit", failure.commit))
+    return _json_reply(failure.body, failure.status, headers)
+
+
+def _fault_reply(fault: Fault) -> _Reply:
+    status = HTTPStatus(fault.status or 500)
+    failure = HubFailure(status.value, "InjectedFault", f"{status.value} {status.phrase} (injected fault)")
+    reply = _error_reply(failure)
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
+        reply.headers.append(("Retry-After", str(fault.retry_after)))
+    return reply
+
+
+# -- routes --------------------------------------------------------------------------------------
+
+
+def _route(method: str, parts: list[str]) -> tuple[str, _Action | None]:
+    """The route name (for faults) and its action; ("not_found", None) when nothing matches."""
+    if parts == ["api", "agent-harnesses"]:
+        return "agent_harnesses", None
+    if parts == ["api", "whoami-v2"] and method == "GET":
+        return "whoami", lambda s, r: _json_reply(s.whoami(s.user_for(r.token)))
+    if parts == ["api", "validate-yaml"] and method == "POST":
+        return "validate_yaml", _validate_yaml_route
+    if parts == ["api", "models"] and method == "GET":
+        return "list_models", lambda s, r: _json_reply(s.list_models(r.query.get("author"), s.user_for(r.token)))
+    if len(parts) >= 4 and parts[:2] == ["api", "models"]:
+        return _repo_api_route(method, f"{parts[2]}/{parts[3]}", parts[4:])
+    if len(parts) >= 5 and parts[2] == "resolve" and method in ("GET", "HEAD"):
+        repo_id, rev, path = f"{parts[0]}/{parts[1]}", parts[3], "/".join(parts[4:])
+        return "resolve", lambda s, r: _resolve(s, r, repo_id, rev, path)
+    return "not_found", None
+
+
+def _repo_api_route(method: str, repo_id: str, rest: list[str]) -> tuple[str, _Action | None]:
+    get, post = method == "GET", method == "POST"
+    if get and (not rest or (rest[0] == "revision" and len(rest) >= 2)):
+        rev = "/".join(rest[1:]) or "main"
+        return "model_info", lambda s, r: _json_reply(s.model_info(repo_id, rev, s.user_for(r.token)))
+    if get and rest == ["refs"]:
+        return "refs", lambda s, r: _json_reply(
+            s.refs(repo_id, r.query.get("include_prs", "") in ("1", "true", "True"), s.user_for(r.token))
+        )
+    if rest[:1] == ["preupload"] and len(rest) >= 2 and post:
+        rev = "/".join(rest[1:])
+        return "preupload", lambda s, r: _preupload(s, r, repo_id, rev)
+    if rest[:1] == ["commit"] and len(rest) >= 2 and post:
+        rev = "/".join(rest[1:])
+        return "commit", lambda s, r: _commit(s, r, repo_id, rev)
+    if rest == ["discussions"]:
+        if get:
+            return "discussions", lambda s, r: _list_discussions(s, r, repo_id)
+        if post:
+            return "create_discussion", lambda s, r: _create_discussion(s, r, repo_id)
+    if len(rest) >= 2 and rest[0] == "discussions" and rest[1].isdigit():
+        num = int(rest[1])
+        if get and len(rest) == 2:
+            return "discussion_details", lambda s, r: _json_reply(
+                s.discussion_details(repo_id, num, s.user_for(r.token), diff=r.query.get("diff") == "1")
+            )
+        if post and len(rest) == 3 and rest[2] in ("comment", "status", "title", "merge"):
+            return rest[2], lambda s, r: _discussion_change(s, r, repo_id, num, rest[2])
+    return "not_found", None
+
+
+def _validate_yaml_route(state: HubState, request: _Request) -> _Reply:
+    body = request.json()
+    content = body.get("content")
+    if not isinstance(content, str):
+        raise HubFailure(400, "BadRequest", "content must be a string")
+    return _json_reply(validate_yaml(content))
+
+
+def _resolve(state: HubState, request: _Request, repo_id: str, rev: str, path: str) -> _Reply:
+    oid, data = state.resolve(repo_id, rev, path, state.user_for(request.token))
+    headers = [("ETag", f'"{git_blob_sha1(data)}"'), ("X-Repo-Commit", oid), ("Accept-Ranges", "bytes")]
+    return _Reply(200, data, headers, "text/plain; charset=utf-8")
+
+
+def _preupload(state: HubState, request: _Request, repo_id: str, rev: str) -> _Reply:
+    files = request.json().get("files")
+    if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("path"), str) for f in files):
+        raise HubFailure(400, "BadRequest", "files must be a list of {path, sample, size}")
+    paths = [str(f["path"]) for f in files]
+    user = state.user_for(request.token)
+    return _json_reply(state.preupload(repo_id, rev, paths, user, create_pr=_flag(request, "create_pr")))
+
+
+def _commit(state: HubState, request: _Request, repo_id: str, rev: str) -> _Reply:
+    header, ops = parse_commit_payload(request.body)
+    user = state.user_for(request.token)
+    oid, num = state.commit(repo_id, rev, header, ops, user, create_pr=_flag(request, "create_pr"))
+    payload: dict[str, Any] = {
+        "success": True,
+        "commitOid": oid,
+        "commitUrl": f"{request.base_url}/{repo_id}/commit/{oid}",
+        "hookOutput": "",
+    }
+    if num is not None:
+        payload["pullRequestUrl"] = f"{request.base_url}/{repo_id}/discussions/{num}"
+    return _json_reply(payload)
+
+
+def _list_discussions(state: HubState, request: _Request, repo_id: str) -> _Reply:
+    q = request.query
+    try:
+        page = int(q.get("p") or 0)
+    except ValueError:
+        raise HubFailure(400, "BadRequest", f"invalid page {q.get('p')!r}") from None
+    return _json_reply(
+        state.list_discussions(
+            repo_id,
+            state.user_for(request.token),
+            page=page,
+            kind=q.get("type") or "all",
+            status=q.get("status") or "all",
+            author=q.get("author") or None,
+        )
+    )
+
+
+def _create_discussion(state: HubState, request: _Request, repo_id: str) -> _Reply:
+    body = request.json()
+    title, description = body.get("title"), body.get("description") or ""
+    if not isinstance(title, str) or not isinstance(description, str):
+        raise HubFailure(400, "BadRequest", "title and description must be strings")
+    user = state.user_for(request.token)
+    num = state.create_discussion(repo_id, title, description, user, pull_request=bool(body.get("pullRequest")))
+    return _json_reply({"num": num, "url": f"{request.base_url}/{repo_id}/discussions/{num}"})
+
+
+def _discussion_change(state: HubState, request: _Request, repo_id: str, num: int, what: str) -> _Reply:
+    body = request.json()
+    user = state.user_for(request.token)
+    comment = body.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise HubFailure(400, "BadRequest", "comment must be a string")
+    if what == "comment":
+        return _json_reply({"newMessage": state.comment(repo_id, num, comment or "", user)})
+    if what == "status":
+        status = body.get("status")
+        return _json_reply({"newStatus": state.change_status(repo_id, num, str(status), comment, user)})
+    if what == "title":
+        return _json_reply({"newTitle": state.rename(repo_id, num, str(body.get("title") or ""), user)})
+    return _json_reply({"newStatus": state.merge(repo_id, num, comment, user)})
+
+
+def _flag(request: _Request, name: str) -> bool:
+    return request.query.get(name, "") in ("1", "true", "True")

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import jinja2
@@ -29,6 +29,7 @@ from bot.errors import (
     HubError,
     InputError,
     NotAvailableError,
+    NoWriteAccessError,
     StaleParentError,
 )
 from bot.hub import CommitResult, HubClient, Snapshot
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 Outcome = Literal["created", "updated", "pushed", "unchanged", "skipped", "failed"]
 SOURCES = ("readme", "aa", "eval")
-_WRITE_ATTEMPTS = 3
+_WRITE_ATTEMPTS = 5  # ambiguous write → re-list → maybe write again; stale parent → re-plan
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,6 @@ class App:
             return self._finish(job, source, snapshot, Plan("none", reason, source))
         bot_user = self._bot_user()
         prs = self.hub.list_prs(job.repo_id, bot_user=bot_user, known=self._known_prs(job.repo_id))
-        identity = self.hub.whoami() if self.settings.hf_token and job.mode == "push" else None
         plan = decide(
             repo_id=job.repo_id,
             sha=snapshot.sha,
@@ -204,7 +204,8 @@ class App:
             prs=prs,
             policy=policy,
             budget=self._budget(job.repo_id),
-            can_write=identity is not None and identity.can_write(job.repo_id),
+            # whoami cannot tell a collaborator's rights: try the push; a 403 falls back to a PR.
+            can_write=job.mode == "push" and self.settings.hf_token is not None,
             env=self.env,
         )
         if job.dry_run:
@@ -212,7 +213,14 @@ class App:
             return self._report(job, source, snapshot, plan, dry_run=True, diff=diff)
         if not plan.writes:
             return self._finish(job, source, snapshot, plan)
-        result = self._publish(job.repo_id, snapshot, plan, bot_user)
+        try:
+            result = self._publish(job.repo_id, snapshot, plan, bot_user)
+        except NoWriteAccessError as e:
+            if plan.action != "push":
+                raise
+            logger.info("%s: %s; opening a pull request instead", job.repo_id, e)
+            plan = replace(plan, action="open", reason="no write access to main: open a pull request")
+            result = self._publish(job.repo_id, snapshot, plan, bot_user)
         return self._finish(job, source, snapshot, plan, result)
 
     def _collect(self, job: Job, source: str, snapshot: Snapshot) -> list[Score]:

@@ -77,10 +77,6 @@ class Identity:
     name: str
     orgs: tuple[str, ...] = ()
 
-    def can_write(self, repo_id: str) -> bool:
-        namespace = repo_id.split("/", 1)[0]
-        return namespace == self.name or namespace in self.orgs
-
 
 @dataclass(frozen=True)
 class CommitResult:

@@ -55,7 +55,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             source TEXT NOT NULL,
             fingerprint TEXT,
             outcome TEXT NOT NULL
-                CHECK (outcome IN ('created', 'updated', 'unchanged', 'skipped', 'none', 'failed')),
+                CHECK (outcome IN ('created', 'updated', 'pushed', 'unchanged', 'skipped', 'none', 'failed')),
             detail TEXT NOT NULL DEFAULT '',
             at REAL NOT NULL,
             PRIMARY KEY (repo_id, sha, source)

@@ -24,6 +24,7 @@ from bot.card import DEFAULT_FORMATS, apply_scores, parse_card
 from bot.config import Settings
 from bot.errors import (
     AmbiguousWriteError,
+    AuthError,
     BotError,
     GatedRepoError,
     HubError,
@@ -213,6 +214,8 @@ class App:
             return self._report(job, source, snapshot, plan, dry_run=True, diff=diff)
         if not plan.writes:
             return self._finish(job, source, snapshot, plan)
+        if self.settings.hf_token is None:
+            raise AuthError(f"HF_TOKEN is not set: evalbot needs a token to {plan.reason} (or use --dry-run)")
         try:
             result = self._publish(job.repo_id, snapshot, plan, bot_user)
         except NoWriteAccessError as e:

@@ -1,0 +1,213 @@
+"""Hub requests per repo, and scan throughput, against the local Hub stand-in (`bot.sim.hub`).
+
+Part 1 counts the HTTP requests that really reach the Hub (the stand-in's own request log,
+`HubSim.request_count()`, reset before each measured step) for one `App.run` per scenario, each
+on a fresh repo seeded with the sample card `examples/demo/acme/Ours-7B-Instruct/README.md`, as
+the `evalbot` user (token `evalbot-token`, which can only open PRs), with a ledger in a temp dir:
+
+* first PR: a card with results and no PR yet → created;
+* no-op rerun: the same `Job` again → unchanged;
+* update: a maintainer pushes the card with one score changed, then `Job` → updated (the count
+  includes the comment on the PR);
+* duplicate trigger: `Job(repo, revision=<sha just processed>)` run twice, the second counted;
+* card already up to date: the card's model-index already holds the scores → none.
+
+The token's user (`whoami`) is looked up once per process and cached, so it is warmed before
+counting, as in a long-running bot. `HubClient.requests` (one per client call, retries included)
+is printed beside the HTTP count: one `create_commit` is three requests (validate-yaml,
+preupload, commit). Limits from the issue: first PR ≤ 6, no-op ≤ 3, duplicate trigger = 0.
+
+Part 2 times `run_many` (first PR on each of N repos `bench/org-<i>`, copies of the sample card)
+with 1 worker, then with 4 on a fresh stand-in and ledger holding the same repos, and prints the
+ratio measured in the same run; once on bare loopback (CPU-bound: the bot and the stand-in share
+one process, so threads mostly contend for the GIL) and once with `--delay` seconds injected on
+every route to model network latency, which is where threads pay off. The repos' names do not
+name the model, so the jobs say which column to read (`ReadmeOptions(model_name=...)`).
+
+    python bench/bot.py [--repos 200] [--delay 0.005]
+
+Exits 1 when a request limit is broken or a run did not end as expected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.app import App, Job, ReadmeOptions, Report, run_many  # noqa: E402
+from bot.config import Secret, Settings  # noqa: E402
+from bot.hub import HubClient, RetryPolicy  # noqa: E402
+from bot.sim.hub import HubSim  # noqa: E402
+from bot.store import Store  # noqa: E402
+
+MODEL = "Ours-7B-Instruct"
+CARD_PATH = ROOT / "examples" / "demo" / "acme" / MODEL / "README.md"
+CARD = CARD_PATH.read_text(encoding="utf-8")
+SCORE, CHANGED_SCORE = "**65.4**", "**66.1**"  # MMLU for Ours-7B-Instruct
+BOT_TOKEN = "evalbot-token"
+FAST = RetryPolicy(attempts=6, base_wait=0.0, max_wait=0.0)  # no fault is injected but delays: never waits
+
+
+@dataclass(frozen=True)
+class Row:
+    scenario: str
+    expected: str
+    outcome: str
+    plan: str  # the plan's action ("" when the run stopped before planning)
+    requests: int  # HTTP requests the stand-in received
+    client: int  # HubClient.requests
+    limit: int | None
+
+    @property
+    def ok(self) -> bool:
+        within = self.limit is None or self.requests <= self.limit
+        return within and self.outcome == self.expected
+
+
+@contextmanager
+def bot_on(sim: HubSim) -> Iterator[App]:
+    """An App as the evalbot user on `sim`, with a fresh ledger in a temp dir."""
+    with tempfile.TemporaryDirectory(prefix="evalbot-bench-") as tmp, Store.open(Path(tmp)) as store:
+        settings = Settings(hf_token=Secret(BOT_TOKEN), hf_endpoint=sim.url, home=Path(tmp), lease_wait_seconds=5)
+        app = App(settings, HubClient(settings, retry=FAST), store)
+        app.hub.whoami()  # once per process, not per repo
+        yield app
+
+
+def measure(sim: HubSim, app: App, run: Callable[[], list[Report]]) -> tuple[str, str, int, int]:
+    """(outcome, plan, HTTP requests, HubClient calls) of one measured run."""
+    sim.reset_requests()
+    before = app.hub.requests
+    (report,) = run()
+    return report.outcome, report.plan, sim.request_count(), app.hub.requests - before
+
+
+def up_to_date_files(sim: HubSim, app: App, repo: str) -> dict[str, str]:
+    """The files of the PR evalbot opened on `repo`: a card whose model-index has the scores."""
+    (pr,) = (d for d in sim.discussions(repo) if d.is_pr)
+    snapshot = app.hub.snapshot(repo, revision=sim.head(repo, pr.ref or ""))
+    assert snapshot.readme is not None
+    return {"README.md": snapshot.readme, **snapshot.eval_results}
+
+
+def request_budgets() -> list[Row]:
+    rows = []
+    with HubSim() as sim, bot_on(sim) as app:
+
+        def fresh(name: str, files: dict[str, str] | None = None) -> str:
+            repo = f"bench-{name}/{MODEL}"  # the repo's name is the model's: `Job(repo)` finds the column
+            sim.add_repo(repo, files or {"README.md": CARD})
+            return repo
+
+        def row(scenario: str, expected: str, limit: int | None, run: Callable[[], list[Report]]) -> None:
+            rows.append(Row(scenario, expected, *measure(sim, app, run), limit))
+
+        repo = fresh("first-pr")
+        row("first PR", "created", 6, lambda: app.run(Job(repo)))
+        up_to_date = up_to_date_files(sim, app, repo)
+
+        rerun = fresh("no-op")
+        app.run(Job(rerun))
+        row("no-op rerun", "unchanged", 3, lambda: app.run(Job(rerun)))
+
+        update = fresh("update")
+        app.run(Job(update))
+        sim.push(update, {"README.md": CARD.replace(SCORE, CHANGED_SCORE)}, summary="Fix MMLU", author="alice")
+        row("update", "updated", None, lambda: app.run(Job(update)))
+
+        duplicate = fresh("duplicate")
+        sha = sim.head(duplicate)
+        app.run(Job(duplicate, revision=sha))
+        row("duplicate trigger", "unchanged", 0, lambda: app.run(Job(duplicate, revision=sha)))
+
+        done = fresh("up-to-date", up_to_date)
+        row("card already up to date", "unchanged", None, lambda: app.run(Job(done)))
+    return rows
+
+
+@dataclass(frozen=True)
+class Scan:
+    workers: int
+    delay: float
+    seconds: float
+    requests: int
+    outcomes: Counter[str]
+
+
+def scan(repos: int, workers: int, delay: float) -> Scan:
+    """First PR on `repos` fresh repos with `workers` threads; the clock covers `run_many` only."""
+    sim = HubSim()
+    names = [f"bench/org-{i}" for i in range(repos)]
+    for name in names:
+        sim.add_repo(name, {"README.md": CARD})
+    if delay:
+        sim.inject("*", "delay", delay=delay)
+    jobs = [Job(name, readme=ReadmeOptions(model_name=MODEL)) for name in names]
+    with sim, bot_on(sim) as app:
+        sim.reset_requests()
+        start = time.perf_counter()
+        reports = run_many(app, jobs, workers=workers)
+        seconds = time.perf_counter() - start
+        return Scan(workers, delay, seconds, sim.request_count(), Counter(r.outcome for r in reports))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repos", type=int, default=200, help="repos in the throughput scan (default 200)")
+    parser.add_argument(
+        "--delay", type=float, default=0.005, help="seconds added to every Hub request in the second scan pair"
+    )
+    args = parser.parse_args()
+    if args.repos < 1 or args.delay < 0:
+        parser.error("--repos must be at least 1 and --delay at least 0")
+    if SCORE not in CARD:
+        sys.exit(f"{CARD_PATH} no longer contains {SCORE}; update SCORE in {__file__}")
+    failed = False
+
+    rows = request_budgets()
+    print(f"Part 1: Hub requests per repo (HTTP requests the stand-in received; card {CARD_PATH.relative_to(ROOT)})")
+    print("whoami warmed first (cached per process); 'client' = HubClient.requests (one per call)\n")
+    print(f"{'scenario':<25} {'outcome':<10} {'plan':<6} {'requests':>8} {'client':>6} {'limit':>6} {'ok':>3}")
+    for r in rows:
+        limit = "-" if r.limit is None else (f"= {r.limit}" if r.limit == 0 else f"<= {r.limit}")
+        outcome = r.outcome if r.outcome == r.expected else f"{r.outcome} (expected {r.expected})"
+        plan, ok = r.plan or "-", "yes" if r.ok else "NO"
+        print(f"{r.scenario:<25} {outcome:<10} {plan:<6} {r.requests:>8} {r.client:>6} {limit:>6} {ok:>3}")
+        failed |= not r.ok
+
+    delays = [0.0, args.delay] if args.delay else [0.0]
+    scans = [scan(args.repos, workers, delay) for delay in delays for workers in (1, 4)]
+    print(
+        f"\nPart 2: scan throughput, first PR on each of {args.repos} repos (bench/org-<i>), run_many, "
+        f"fresh stand-in and ledger per run;\ndelay = seconds injected on every Hub request (0: bare loopback, "
+        f"CPU-bound, threads contend for the GIL);\n"
+        f"4 vs 1 = seconds with 1 worker / seconds with 4, both measured in this run\n"
+    )
+    print(f"{'delay s':>7} {'workers':>7} {'seconds':>8} {'repos/s':>8} {'req/repo':>8} {'4 vs 1':>7}  outcomes")
+    for s in scans:
+        ratio = ""
+        if s.workers == 4:
+            (one,) = (o for o in scans if o.delay == s.delay and o.workers == 1)
+            ratio = f"{one.seconds / s.seconds:.2f}x"
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(s.outcomes.items()))
+        rate = args.repos / s.seconds
+        per_repo = s.requests / args.repos
+        print(f"{s.delay:>7.3f} {s.workers:>7} {s.seconds:>8.2f} {rate:>8.1f} {per_repo:>8.2f} {ratio:>7}  {outcomes}")
+        failed |= s.outcomes != Counter(created=args.repos)
+    if failed:
+        print("\nFAILED: a request limit was broken or a run did not end as expected", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""The publishing commands of the CLI against the local Hub: run, scan, get-prs, sim, demo,
+and extract-readme --create-pr/--apply."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from huggingface_hub import HfApi
+
+from bot.cli import main
+from bot.demo import run_demo
+from bot.sim.hub import HubSim
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "demo"
+CARD = (EXAMPLES / "acme" / "Ours-7B-Instruct" / "README.md").read_text()
+REPO = "acme/Ours-7B-Instruct"
+
+
+@pytest.fixture
+def sim(monkeypatch: pytest.MonkeyPatch) -> HubSim:
+    hub = HubSim.from_directory(EXAMPLES)
+    with hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setenv("HF_TOKEN", "evalbot-token")
+        yield hub
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_run_opens_a_pr_and_a_rerun_does_nothing(sim: HubSim, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["run", "--repo-id", REPO, "--format", "json"], capsys)
+    assert code == 0
+    (report,) = json.loads(out)
+    assert (report["outcome"], report["pr_num"]) == ("created", 1)
+    code, out, _ = run(["run", "--repo-id", REPO], capsys)
+    assert code == 0
+    assert "unchanged" in out and "1 unchanged" in out
+    assert len([d for d in sim.discussions(REPO) if d.is_pr]) == 1
+
+
+def test_run_dry_run_prints_the_plan_and_diff_and_writes_nothing(
+    sim: HubSim, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(["run", "--repo-id", REPO, "--dry-run"], capsys)
+    assert code == 0
+    assert "would open a pull request" in out
+    assert "--- a/README.md\n+++ b/README.md\n" in out and "+++ b/.eval_results/readme.yaml" in out
+    assert sim.discussions(REPO) == [] and sim.request_count(method="POST") == 0
+    assert not (Path(os.environ["EVALBOT_HOME"]) / "evalbot.sqlite3").exists()
+
+
+def test_extract_readme_create_pr_goes_through_the_gate(sim: HubSim, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["extract-readme", "--repo-id", REPO, "--create-pr"]
+    assert run(argv, capsys)[0] == 0
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and "unchanged: PR #1 already proposes this" in out
+    assert len(sim.discussions(REPO)) == 1
+
+
+def test_extract_readme_apply_without_write_access_opens_a_pr_instead(
+    sim: HubSim, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["extract-readme", "--repo-id", REPO, "--apply"], capsys)
+    assert code == 0 and "created" in out
+    assert sim.file(REPO, "README.md") == CARD.encode()
+
+
+def test_extract_readme_apply_with_write_access_pushes(
+    sim: HubSim, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", "maintainer-token")
+    code, out, _ = run(["extract-readme", "--repo-id", REPO, "--apply"], capsys)
+    assert code == 0 and "pushed" in out
+    assert b"model-index:" in (sim.file(REPO, "README.md") or b"")
+
+
+def test_scan_by_author_then_again_changes_nothing(sim: HubSim, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["scan", "--author", "acme", "--workers", "2", "--format", "json"], capsys)
+    assert code == 0
+    outcomes = {r["repo_id"]: r["outcome"] for r in json.loads(out)}
+    assert outcomes == {
+        "acme/Ours-7B-Instruct": "created",
+        "acme/gemma-like-2b": "created",
+        "acme/opus-mt-en-de": "created",
+        "acme/plain-model": "unchanged",
+        "acme/tiny-asr-en": "created",
+    }
+    code, out, _ = run(["scan", "--author", "acme"], capsys)
+    assert code == 0 and out.rstrip().endswith("5 unchanged")
+
+
+def test_scan_from_a_repos_file(sim: HubSim, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    repos = tmp_path / "repos.txt"
+    repos.write_text(f"# models to watch\n{REPO}\n\nacme/plain-model  # no tables\n{REPO}\n")
+    code, out, _ = run(["scan", "--repos-file", str(repos), "--format", "json"], capsys)
+    assert code == 0
+    assert [(r["repo_id"], r["outcome"]) for r in json.loads(out)] == [
+        (REPO, "created"),
+        ("acme/plain-model", "unchanged"),
+    ]
+
+
+def test_scan_reports_a_missing_repo_as_failed_and_exits_1(
+    sim: HubSim, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    repos = tmp_path / "repos.txt"
+    repos.write_text(f"{REPO}\nacme/missing\n")
+    code, out, _ = run(["scan", "--repos-file", str(repos)], capsys)
+    assert code == 1
+    assert "acme/missing" in out and "failed" in out and "1 created, 1 failed" in out
+
+
+def test_bad_repos_file_is_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    repos = tmp_path / "repos.txt"
+    repos.write_text("acme/ok\nnot a repo\n")
+    code, _, err = run(["scan", "--repos-file", str(repos)], capsys)
+    assert code == 2
+    assert err == f"evalbot: error: {repos} line 2: 'not a repo' is not a repo id like org/name\n"
+
+
+def test_get_prs_lists_every_pr_and_marks_evalbots(sim: HubSim, capsys: pytest.CaptureFixture[str]) -> None:
+    run(["run", "--repo-id", REPO], capsys)
+    sim.open_pr(REPO, {"notes.md": "hi"}, author="alice", title="Add notes")
+    code, out, _ = run(["get-prs", "--repo-id", REPO, "--format", "json"], capsys)
+    assert code == 0
+    listed = {p["num"]: (p["author"], p["is_bot"], p["source"]) for p in json.loads(out)}
+    assert listed == {1: ("evalbot", True, "readme"), 2: ("alice", False, None)}
+    code, out, _ = run(["get-prs", "--repo-id", REPO], capsys)
+    assert "evalbot source=readme fingerprint=" in out
+
+
+def test_missing_token_for_writes_is_a_clear_error(
+    sim: HubSim, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HF_TOKEN")
+    code, out, _ = run(["run", "--repo-id", REPO], capsys)
+    assert code == 1
+    assert "failed" in out and "HF_TOKEN is not set" in out
+
+
+def test_demo_runs_offline_and_its_rerun_is_a_no_op(tmp_path: Path) -> None:
+    from io import StringIO
+
+    out = StringIO()
+    started = time.monotonic()
+    assert run_demo(tmp_path / "ledger", out=out) == 0
+    assert time.monotonic() - started < 60
+    text = out.getvalue()
+    assert "4 created, 1 unchanged" in text and text.count("== acme/") == 4
+    assert "5 unchanged" in text.split("== scan 2")[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_sim_command_serves_repos_in_the_foreground(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "sim", "--port", str(port), "--repos", str(EXAMPLES)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line == f"Hub stand-in listening on http://127.0.0.1:{port} (5 repos)\n"
+        info = HfApi(endpoint=f"http://127.0.0.1:{port}").model_info(REPO)
+        assert info.id == REPO
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_sim_command_rejects_a_bad_fault_spec(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["sim", "--repos", str(EXAMPLES), "--faults", "commit:explode"], capsys)
+    assert code == 2
+    assert err.startswith("evalbot: error: --faults: bad fault 'commit:explode'")

@@ -5,7 +5,6 @@ calls `App.run`; every Hub write goes through `decide` (the dedupe gate) and `_p
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import logging
 import os
@@ -22,6 +21,7 @@ import jinja2
 from bot import readme_source
 from bot.card import DEFAULT_FORMATS, apply_scores, parse_card
 from bot.config import Settings
+from bot.diffs import files_diff
 from bot.errors import (
     AmbiguousWriteError,
     AuthError,
@@ -400,16 +400,8 @@ def _one_line(error: BaseException) -> str:
 
 
 def _diff(snapshot: Snapshot, files: Mapping[str, str]) -> str:
-    chunks = []
-    for path, new in sorted(files.items(), key=lambda item: (item[0] != "README.md", item[0])):
-        old = snapshot.readme if path == "README.md" else snapshot.eval_results.get(path, "")
-        lines = difflib.unified_diff(
-            (old or "").splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}"
-        )
-        chunks.append(
-            "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
-        )
-    return "".join(chunks)
+    old = {"README.md": snapshot.readme or "", **snapshot.eval_results}
+    return files_diff(old, files)
 
 
 def run_many(app: App, jobs: Sequence[Job], *, workers: int, progress: bool = False) -> list[Report]:

@@ -7,7 +7,6 @@ Exit codes: 0 results, 3 nothing found, 2 bad input, 1 any other error.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import logging
 import os
@@ -28,6 +27,7 @@ from bot.card import (
     validate_model_index,
 )
 from bot.config import Settings
+from bot.diffs import files_diff
 from bot.errors import BotError, CardError, ConfigError, InputError
 from bot.readme_source import SOURCE_KEY, scores_from_results
 from bot.render import default_environment, make_environment, render_template
@@ -284,17 +284,10 @@ def _model_index_yaml(index: list[dict[str, Any]]) -> str:
 
 
 def _diff(source: _Input, change: CardChange) -> str:
-    chunks = []
+    new = dict(change.files)
     if change.readme != source.text:
-        chunks.append(_unified(source.text, change.readme, "README.md"))
-    for path, content in sorted(change.files.items()):
-        chunks.append(_unified(source.eval_results.get(path, ""), content, path))
-    return "".join(chunks)
-
-
-def _unified(old: str, new: str, path: str) -> str:
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}")
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+        new["README.md"] = change.readme
+    return files_diff({"README.md": source.text, **source.eval_results}, new)
 
 
 def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:

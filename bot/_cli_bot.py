@@ -13,11 +13,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, Job, Outcome, ReadmeOptions, Report, run_many
+from bot.app import AAOptions, App, Job, Outcome, ReadmeOptions, Report, run_many
+from bot.artificial_analysis import AAModel, find_model, scores_from_model
 from bot.card import FORMATS
 from bot.config import Settings
 from bot.errors import ConfigError, InputError
 from bot.hub import HubClient
+from bot.scores import Score
 from bot.store import Store
 
 EXIT_OK, EXIT_ERROR, EXIT_NOTHING = 0, 1, 3
@@ -48,13 +50,28 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     sim.add_argument("--faults", help="fault injection, e.g. 'commit:drop_after:times=1,*:429:rate=0.2'")
     sim.set_defaults(func=cmd_sim)
 
+    aa = commands.add_parser("import-aa", help="import Artificial Analysis scores, through the dedupe gate")
+    aa.add_argument("--repo-id", required=True)
+    aa.add_argument("--aa-model", help="the AA model: its id (preferred), creator/slug, or slug")
+    aa.add_argument("--creator-slug", help="with --model-name: the AA creator slug (reference tool's flags)")
+    aa.add_argument("--model-name", help="the AA model slug")
+    aa.add_argument(
+        "--output-formats", default="model-index,eval-results", help=f"comma-separated, from {', '.join(FORMATS)}"
+    )
+    aa.add_argument("--format", choices=("text", "json"), default="text")
+    aa_mode = aa.add_mutually_exclusive_group()
+    aa_mode.add_argument("--dry-run", action="store_true", help="print the scores and the full diff (the default)")
+    aa_mode.add_argument("--apply", action="store_true", help="commit to main (needs write; else a PR)")
+    aa_mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's AA pull request")
+    aa.set_defaults(func=cmd_import_aa)
+
     demo = commands.add_parser("demo", help="offline: a local Hub with sample repos, scanned twice")
     demo.add_argument("--keep", type=Path, help="keep the demo's ledger in this directory")
     demo.set_defaults(func=cmd_demo)
 
 
 def _add_job_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sources", default="readme", help="comma-separated: readme (default)")
+    parser.add_argument("--sources", default="readme", help="comma-separated: readme (default), aa")
     parser.add_argument(
         "--output-formats", default="model-index,eval-results", help=f"comma-separated, from {', '.join(FORMATS)}"
     )
@@ -112,6 +129,48 @@ def publish_readme(args: argparse.Namespace, settings: Settings) -> int:
     reports = make_app(settings, dry_run=False).run(job)
     print_reports(reports, "json" if args.format == "json" else "text", show_diff=False)
     return exit_code(reports)
+
+
+def cmd_import_aa(args: argparse.Namespace, settings: Settings) -> int:
+    """`import-aa`: AA's scores for one repo; without --apply/--create-pr nothing is written."""
+    if args.creator_slug and not args.model_name:
+        raise InputError("--creator-slug needs --model-name (the AA model slug)")
+    dry_run = not (args.apply or args.create_pr)
+    options = AAOptions(model=args.aa_model, creator_slug=args.creator_slug, model_name=args.model_name)
+    job = Job(
+        repo_id=args.repo_id,
+        sources=("aa",),
+        dry_run=dry_run,
+        mode="push" if args.apply else "pr",
+        formats=_csv(args.output_formats),
+        aa=options,
+    )
+    app = make_app(settings, dry_run=dry_run)
+    if args.format == "text":
+        listing = app.aa.listing()
+        model = find_model(
+            listing.models,
+            repo_id=args.repo_id,
+            model=options.model,
+            creator_slug=options.creator_slug,
+            model_name=options.model_name,
+            mapping=settings.aa_mapping,
+        )
+        print(format_aa_scores(model, scores_from_model(model, fetched_at=listing.fetched_at)))
+    reports = app.run(job)
+    print_reports(reports, args.format, show_diff=dry_run)
+    return exit_code(reports)
+
+
+def format_aa_scores(model: AAModel, scores: Sequence[Score]) -> str:
+    """The scores AA has for `model`, with their units, and the attribution AA's terms require."""
+    lines = [f"Artificial Analysis: {model.label}", f"Source: {model.page_url} (attribution required by AA's terms)"]
+    for score in scores:
+        field = score.provenance.get("field", "")
+        lines.append(f"  {score.benchmark:<40} {score.metric.value:>10g}  {score.metric.unit:<8}  ({field})")
+    if not scores:
+        lines.append("  (no evaluations: every field is null)")
+    return "\n".join(lines) + "\n"
 
 
 def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:

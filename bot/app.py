@@ -18,7 +18,8 @@ from typing import Literal
 
 import jinja2
 
-from bot import readme_source
+from bot import artificial_analysis, readme_source
+from bot.artificial_analysis import AAClient, AASettings, find_model, scores_from_model
 from bot.card import DEFAULT_FORMATS, apply_scores, parse_card
 from bot.config import Settings
 from bot.diffs import files_diff
@@ -60,6 +61,15 @@ class ReadmeOptions:
 
 
 @dataclass(frozen=True)
+class AAOptions:
+    """Which Artificial Analysis model a repo is (the `import-aa` flags); else evalbot.yaml's `aa:`."""
+
+    model: str | None = None  # an AA model id, or creator/slug, or slug
+    creator_slug: str | None = None
+    model_name: str | None = None
+
+
+@dataclass(frozen=True)
 class Job:
     """One unit of work, whatever triggered it (DESIGN §1)."""
 
@@ -70,6 +80,7 @@ class Job:
     mode: Literal["pr", "push"] = "pr"
     formats: tuple[str, ...] = DEFAULT_FORMATS
     readme: ReadmeOptions = field(default_factory=ReadmeOptions)
+    aa: AAOptions = field(default_factory=AAOptions)
     trigger_key: str | None = None
 
 
@@ -99,10 +110,20 @@ class App:
         store: Store | None,
         *,
         env: jinja2.Environment | None = None,
+        aa: AAClient | None = None,
     ) -> None:
         self.settings = settings
         self.hub = hub
         self.store = store
+        self.aa = aa or AAClient(
+            AASettings(
+                api_key=settings.aa_api_key,
+                base_url=settings.aa_api_base,
+                endpoint=settings.aa_endpoint,
+                cache_dir=settings.home / "aa-cache",
+                ttl=settings.aa_cache_hours * 3600,
+            )
+        )
         self.env = env or default_environment()
         self._owner = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -182,7 +203,7 @@ class App:
         change = apply_scores(
             card,
             scores,
-            source_key=source,
+            source_key=_SOURCE_FILES[source],
             model_name=job.repo_id.rsplit("/", 1)[-1],
             formats=job.formats,
             existing_files=snapshot.eval_results,
@@ -227,8 +248,19 @@ class App:
         return self._finish(job, source, snapshot, plan, result)
 
     def _collect(self, job: Job, source: str, snapshot: Snapshot) -> list[Score]:
+        if source == "aa":
+            listing = self.aa.listing()
+            model = find_model(
+                listing.models,
+                repo_id=job.repo_id,
+                model=job.aa.model,
+                creator_slug=job.aa.creator_slug,
+                model_name=job.aa.model_name,
+                mapping=self.settings.aa_mapping,
+            )
+            return scores_from_model(model, fetched_at=listing.fetched_at)
         if source != "readme":
-            raise NotAvailableError(f"source {source!r} is not available in this version; use --sources readme")
+            raise NotAvailableError(f"source {source!r} is not available in this version; use readme or aa")
         options = job.readme
         assert snapshot.readme is not None
         results = extract_results(
@@ -390,9 +422,11 @@ _TRANSIENT_SKIPS = ("budget", "deferred", "busy")
 
 _SOURCE_NAMES: Mapping[str, str] = {
     "readme": readme_source.SOURCE_NAME,
-    "aa": "Artificial Analysis",
+    "aa": artificial_analysis.SOURCE_NAME,
     "eval": "evalbot evaluation",
 }
+# .eval_results/<file>.yaml per source (DESIGN §3)
+_SOURCE_FILES: Mapping[str, str] = {"readme": "readme", "aa": artificial_analysis.SOURCE_KEY, "eval": "lighteval"}
 
 
 def _one_line(error: BaseException) -> str:

@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="evalbot", description="Trustworthy evaluation results for Hugging Face model repos.")
     parser.add_argument("--version", action="version", version=f"evalbot {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log decisions (INFO) to stderr")
+    parser.add_argument(
+        "--config", type=Path, help="evalbot.yaml (default: $EVALBOT_CONFIG, else ./evalbot.yaml if present)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     inspect = commands.add_parser("inspect-tables", help="list the card's tables and how evalbot reads them")
@@ -121,9 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    settings = Settings.from_env(os.environ)
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
+        config = args.config or (Path(os.environ["EVALBOT_CONFIG"]) if os.environ.get("EVALBOT_CONFIG") else None)
+        settings = Settings.from_env(os.environ).with_config_file(config)
         return func(args, settings)
     except BotError as e:
         print(f"evalbot: error: {_one_line(str(e))}", file=sys.stderr)

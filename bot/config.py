@@ -65,6 +65,11 @@ class Settings:
     max_prs_per_hour: int | None = None
     lease_seconds: float = 600.0
     lease_wait_seconds: float = 60.0
+    aa_api_key: Secret | None = None
+    aa_api_base: str = "https://artificialanalysis.ai/api/v2"
+    aa_endpoint: str = "/data/llms/models"
+    aa_cache_hours: float = 12.0
+    aa_mapping: Mapping[str, str] = field(default_factory=dict)  # repo → AA model, from evalbot.yaml
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -85,7 +90,22 @@ class Settings:
             defer_to_human_prs=not _flag(env, "EVALBOT_IGNORE_HUMAN_PRS"),
             max_open_per_namespace=_optional_int(env, "EVALBOT_MAX_OPEN_PER_NAMESPACE"),
             max_prs_per_hour=_optional_int(env, "EVALBOT_MAX_PRS_PER_HOUR"),
+            aa_api_key=Secret(env["AA_API_KEY"]) if env.get("AA_API_KEY") else None,
+            aa_api_base=(env.get("AA_API_BASE") or "https://artificialanalysis.ai/api/v2").rstrip("/"),
+            aa_endpoint=env.get("AA_API_ENDPOINT") or "/data/llms/models",
+            aa_cache_hours=float(_int(env, "EVALBOT_AA_CACHE_HOURS", 12, minimum=0)),
         )
+
+    def with_config_file(self, path: Path | None) -> Settings:
+        """Settings with evalbot.yaml applied (`path`, else ./evalbot.yaml if present)."""
+        from bot.config_file import load_config_file
+
+        if path is None:
+            path = Path("evalbot.yaml") if Path("evalbot.yaml").is_file() else None
+        if path is None:
+            return self
+        config = load_config_file(path)
+        return replace(self, aa_mapping=config.aa)
 
     @property
     def store_path(self) -> Path:

@@ -16,6 +16,9 @@ BotError
       - RateLimitedError     429 after retries; says how long to wait
       - StaleParentError     the branch moved since the snapshot (re-plan)
       - AmbiguousWriteError  a write whose outcome is unknown (re-list before retrying)
+  + ArtificialAnalysisError  the AA API failed or answered something unexpected
+      - ArtificialAnalysisKeyError   AA_API_KEY missing or invalid   (also ConfigError: exit 2)
+      - ArtificialAnalysisRateLimited  429 after retries; says how long to wait
 """
 
 from __future__ import annotations
@@ -118,3 +121,20 @@ class StaleParentError(HubError):
 
 class AmbiguousWriteError(HubError):
     """A write failed in a way that leaves its outcome unknown (the server may have applied it)."""
+
+
+class ArtificialAnalysisError(BotError):
+    """The Artificial Analysis API failed, or sent something we cannot read."""
+
+
+class ArtificialAnalysisKeyError(ArtificialAnalysisError, ConfigError):
+    """AA_API_KEY is missing or the API rejected it."""
+
+
+class ArtificialAnalysisRateLimited(ArtificialAnalysisError):
+    """AA kept answering 429 after our retries (the free tier allows 1,000 requests a day)."""
+
+    def __init__(self, retry_after: float | None) -> None:
+        wait = f"retry in {retry_after:.0f} s" if retry_after is not None else "retry later"
+        super().__init__(f"rate limited by Artificial Analysis (1,000 requests/day on the free tier); {wait}")
+        self.retry_after = retry_after

@@ -48,6 +48,8 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     sim.add_argument("--port", type=int, default=8765)
     sim.add_argument("--repos", type=Path, required=True, help="a directory laid out as <org>/<name>/<files>")
     sim.add_argument("--faults", help="fault injection, e.g. 'commit:drop_after:times=1,*:429:rate=0.2'")
+    sim.add_argument("--aa-port", type=int, help="also serve the Artificial Analysis stand-in on this port")
+    sim.add_argument("--aa-key", default="aa-test-key", help="the API key the AA stand-in accepts")
     sim.set_defaults(func=cmd_sim)
 
     aa = commands.add_parser("import-aa", help="import Artificial Analysis scores, through the dedupe gate")
@@ -228,6 +230,11 @@ def cmd_sim(args: argparse.Namespace, settings: Settings) -> int:
         parse_faults(args.faults or "")
     except ValueError as e:
         raise InputError(f"--faults: {e}") from e
+    if args.aa_port is not None:
+        from bot.sim.aa import AASim
+
+        aa = AASim(api_key=args.aa_key, port=args.aa_port).start()
+        print(f"Artificial Analysis stand-in listening on {aa.url} ({len(aa.models)} models)", flush=True)
     serve(args.port, args.repos, args.faults, None)
     return EXIT_OK
 

@@ -27,6 +27,7 @@ from bot.errors import (
     AmbiguousWriteError,
     AuthError,
     BotError,
+    ConfigError,
     GatedRepoError,
     HubError,
     InputError,
@@ -170,6 +171,8 @@ class App:
                 report = self._run_source(job, source)
             except InputError as e:
                 report = Report(job.repo_id, source, "skipped", _one_line(e))
+            except ConfigError:
+                raise  # a bad setting (e.g. AA_API_KEY) fails every repo alike: stop, say it once
             except BotError as e:
                 report = Report(job.repo_id, source, "failed", _one_line(e))
             logger.info("%s [%s]: %s (%s)", job.repo_id, source, report.outcome, report.reason)
@@ -454,6 +457,10 @@ def run_many(app: App, jobs: Sequence[Job], *, workers: int, progress: bool = Fa
             i = futures[future]
             try:
                 results[i] = future.result()
+            except ConfigError:
+                for pending in futures:
+                    pending.cancel()
+                raise
             except BotError as e:
                 results[i] = [Report(jobs[i].repo_id, s, "failed", _one_line(e)) for s in jobs[i].sources]
             bar.update(1)

@@ -189,3 +189,37 @@ def test_sim_command_rejects_a_bad_fault_spec(capsys: pytest.CaptureFixture[str]
     code, _, err = run(["sim", "--repos", str(EXAMPLES), "--faults", "commit:explode"], capsys)
     assert code == 2
     assert err.startswith("evalbot: error: --faults: bad fault 'commit:explode'")
+
+
+def test_sim_command_can_serve_the_aa_stand_in_too(tmp_path: Path) -> None:
+    import requests
+
+    port, aa_port = _free_port(), _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "sim",
+            "--port",
+            str(port),
+            "--repos",
+            str(EXAMPLES),
+            "--aa-port",
+            str(aa_port),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first, second = proc.stdout.readline(), proc.stdout.readline()
+        assert first == f"Artificial Analysis stand-in listening on http://127.0.0.1:{aa_port}/api/v2 (11 models)\n"
+        assert second.startswith("Hub stand-in listening on")
+        answer = requests.get(
+            f"http://127.0.0.1:{aa_port}/api/v2/data/llms/models", headers={"x-api-key": "aa-test-key"}, timeout=10
+        )
+        assert answer.status_code == 200 and len(answer.json()["data"]) == 11
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -269,7 +269,7 @@ def format_reports(reports: Sequence[Report]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
     counts = Counter(r.outcome for r in reports)
-    order: tuple[Outcome, ...] = ("created", "updated", "pushed", "unchanged", "skipped", "failed")
+    order: tuple[Outcome, ...] = ("created", "updated", "pushed", "planned", "unchanged", "skipped", "failed")
     lines.append("")
     lines.append(", ".join(f"{counts[k]} {k}" for k in order if counts[k]) or "nothing to do")
     return "\n".join(lines)

@@ -44,7 +44,7 @@ from bot.tables import extract_results
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["created", "updated", "pushed", "unchanged", "skipped", "failed"]
+Outcome = Literal["created", "updated", "pushed", "planned", "unchanged", "skipped", "failed"]
 SOURCES = ("readme", "aa", "eval")
 _WRITE_ATTEMPTS = 5  # ambiguous write → re-list → maybe write again; stale parent → re-plan
 
@@ -343,7 +343,8 @@ class App:
         self, job: Job, source: str, snapshot: Snapshot, plan: Plan, result: CommitResult | None = None
     ) -> Report:
         report = self._report(job, source, snapshot, plan, result=result)
-        if self.store is not None:
+        outcome = report.outcome
+        if self.store is not None and outcome != "planned":
             if result is not None and plan.action in ("open", "update"):
                 num = result.pr_num or plan.pr_num
                 if num is not None:
@@ -352,7 +353,7 @@ class App:
             transient = plan.action == "skip" and plan.reason.startswith(_TRANSIENT_SKIPS)
             for sha in () if transient else {snapshot.sha, job.revision or snapshot.sha}:
                 self.store.mark_processed(
-                    job.repo_id, sha, source, outcome=report.outcome, fingerprint=plan.fingerprint or None,
+                    job.repo_id, sha, source, outcome=outcome, fingerprint=plan.fingerprint or None,
                     detail=report.reason,
                 )  # fmt: skip
         return report
@@ -374,7 +375,7 @@ class App:
         elif plan.action == "skip":
             outcome = "skipped"
         elif dry_run:
-            outcome = "unchanged"
+            outcome = "planned"  # --dry-run: would write, wrote nothing
         else:
             outcome = _WRITE_OUTCOMES[plan.action]
         reason = f"would {plan.reason}" if dry_run and plan.writes else plan.reason

@@ -162,7 +162,7 @@ def test_dry_run_writes_nothing_and_shows_the_diff(sim: HubSim, tmp_path: Path) 
     settings = Settings(hf_token=Secret(BOT_TOKEN), hf_endpoint=sim.url, home=tmp_path)
     sim.reset_requests()
     (report,) = App(settings, HubClient(settings), None).run(Job(REPO, dry_run=True))
-    assert report.outcome == "unchanged" and report.reason == "would open a pull request"
+    assert report.outcome == "planned" and report.reason == "would open a pull request"
     assert report.diff.startswith("--- a/README.md\n+++ b/README.md\n") and "+model-index:\n" in report.diff
     assert sim.request_count(method="POST") == 0 and prs(sim) == []
     assert not (tmp_path / "evalbot.sqlite3").exists()

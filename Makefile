@@ -5,10 +5,15 @@ BIN := $(VENV)/bin
 
 .PHONY: install test lint demo bench clean
 
+# torch first, pinned: the CPU build (a plain `torch` requirement would pull a multi-GB CUDA build).
+# TORCH_INDEX may point pip at the CPU wheel index on machines without the local wheel (GitHub CI).
+TORCH_INDEX ?=
+
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/python -m pip install --quiet -e ".[dev,eval]"
 	touch $@
 
 install: $(BIN)/.installed

@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,9 @@ from bot.errors import ConfigError, InputError
 from bot.hub import HubClient
 from bot.scores import Score
 from bot.store import Store
+from evaluators import Limits, Run
+from evaluators.cache import EvalCache
+from evaluators.service import EvalRequest, EvalService, jobs_remote
 
 EXIT_OK, EXIT_ERROR, EXIT_NOTHING = 0, 1, 3
 
@@ -67,6 +70,37 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     aa_mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's AA pull request")
     aa.set_defaults(func=cmd_import_aa)
 
+    ev = commands.add_parser("evaluate", help="evaluate a model with lighteval or inspect-ai, through the dedupe gate")
+    ev.add_argument("--repo-id", required=True)
+    ev.add_argument(
+        "--tasks", required=True, help="comma-separated, in the engine's spelling: 'gsm8k|5' or 'x.py@task'"
+    )
+    ev.add_argument("--engine", choices=("lighteval", "inspect"), default="lighteval")
+    ev.add_argument("--backend", choices=("transformers", "vllm"), default="transformers")
+    ev.add_argument("--runner", choices=("local", "hf-jobs"), default="local")
+    ev.add_argument("--limit", type=int, help="samples per task (default: all)")
+    ev.add_argument("--revision", help="the commit to evaluate (default: main's head)")
+    ev.add_argument("--custom-tasks", type=Path, help="a lighteval custom tasks file / inspect task file")
+    ev.add_argument("--device", help="cpu, cuda:0 ... (default: the engine decides)")
+    ev.add_argument("--dtype", help="e.g. bfloat16, float32")
+    ev.add_argument("--batch-size", type=int)
+    ev.add_argument("--max-new-tokens", type=int)
+    ev.add_argument("--use-chat-template", action="store_true")
+    ev.add_argument("--trust-remote-code", action="store_true", help="run the repo's own code (off by default)")
+    ev.add_argument("--results-repo", help="(Jobs) upload the Run JSON to this dataset repo and publish nothing else")
+    ev.add_argument("--results-path", help="(Jobs) the path of the Run JSON in --results-repo")
+    ev.add_argument("--flavor", help="(hf-jobs) hardware flavor (default: chosen from the model's size)")
+    ev.add_argument("--timeout", type=float, default=3 * 3600, help="(hf-jobs) seconds before the job is cancelled")
+    ev.add_argument(
+        "--output-formats", default="model-index,eval-results", help=f"comma-separated, from {', '.join(FORMATS)}"
+    )
+    ev.add_argument("--format", choices=("text", "json"), default="text")
+    ev_mode = ev.add_mutually_exclusive_group()
+    ev_mode.add_argument("--dry-run", action="store_true", help="print the scores and the full diff (the default)")
+    ev_mode.add_argument("--apply", action="store_true", help="commit to main (needs write; else a PR)")
+    ev_mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's evaluation PR")
+    ev.set_defaults(func=cmd_evaluate)
+
     demo = commands.add_parser("demo", help="offline: a local Hub with sample repos, scanned twice")
     demo.add_argument("--keep", type=Path, help="keep the demo's ledger in this directory")
     demo.set_defaults(func=cmd_demo)
@@ -97,10 +131,24 @@ def _csv(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-def make_app(settings: Settings, *, dry_run: bool) -> App:
+def make_app(
+    settings: Settings,
+    *,
+    dry_run: bool,
+    progress: Callable[[str], None] | None = None,
+    flavor: str | None = None,
+    timeout_s: float | None = None,
+) -> App:
     """The App for the CLI: the real Hub client, and the ledger unless this is a dry run."""
     store = None if dry_run else Store.open(settings.home)
-    return App(settings, HubClient(settings), store)
+    hub = HubClient(settings)
+    evals = EvalService(
+        hub,
+        EvalCache(settings.home / "eval-cache"),
+        remote=jobs_remote(hub, settings, flavor=flavor, timeout_s=timeout_s),
+        progress=progress or (lambda line: None),
+    )
+    return App(settings, hub, store, evals=evals)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -162,6 +210,79 @@ def cmd_import_aa(args: argparse.Namespace, settings: Settings) -> int:
     reports = app.run(job)
     print_reports(reports, args.format, show_diff=dry_run)
     return exit_code(reports)
+
+
+def eval_request(args: argparse.Namespace) -> EvalRequest:
+    """The evaluate flags as an EvalRequest (task strings are checked here, before any download)."""
+    if args.custom_tasks is not None and not args.custom_tasks.is_file():
+        raise InputError(f"--custom-tasks {args.custom_tasks}: no such file")
+    limits = Limits(
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        device=args.device,
+        max_new_tokens=args.max_new_tokens,
+        use_chat_template=args.use_chat_template,
+        custom_tasks=args.custom_tasks.resolve() if args.custom_tasks else None,
+    )
+    request = EvalRequest(
+        tasks=_csv(args.tasks),
+        engine=args.engine,
+        backend=args.backend,
+        runner=args.runner,
+        limit=args.limit,
+        limits=limits,
+        trust_remote_code=args.trust_remote_code,
+    )
+    request.specs()  # bad task strings fail now, with exit 2
+    return request
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    """`evaluate`: run the engine (or reuse a cached run), then show, or publish through the gate."""
+    request = eval_request(args)
+    dry_run = not (args.apply or args.create_pr)
+    app = make_app(
+        settings,
+        dry_run=dry_run,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+        flavor=args.flavor,
+        timeout_s=args.timeout,
+    )
+    sha = args.revision or app.hub.snapshot(args.repo_id).sha
+    run = app.evals.evaluate(args.repo_id, sha, request)
+    if args.results_repo:  # inside an HF Job: hand the Run back to the bot, publish nothing
+        if not args.results_path:
+            raise InputError("--results-repo needs --results-path")
+        app.hub.upload_file(
+            args.results_repo, args.results_path, json.dumps(run.to_json()).encode(), repo_type="dataset"
+        )
+        print(f"uploaded the results of {args.repo_id}@{sha[:12]} to {args.results_repo}/{args.results_path}")
+        return EXIT_OK
+    if args.format == "text":
+        print(format_run(run))
+    if args.revision and args.revision != app.hub.snapshot(args.repo_id).sha:
+        raise InputError(f"--revision {args.revision[:12]} is not main's head: evaluate it, but publish from main only")
+    job = Job(
+        repo_id=args.repo_id,
+        sources=("eval",),
+        dry_run=dry_run,
+        mode="push" if args.apply else "pr",
+        formats=_csv(args.output_formats),
+        eval=request,
+    )
+    reports = app.run(job)
+    print_reports(reports, args.format, show_diff=dry_run)
+    return exit_code(reports)
+
+
+def format_run(run: Run) -> str:
+    """A run's scores, with where they came from."""
+    lines = [run.summary() + (" (cached: no model loaded)" if run.cached else f" ({run.duration_s:.1f} s)")]
+    for score in run.scores:
+        stderr = f" ± {score.metric.stderr:.4g}" if score.metric.stderr is not None else ""
+        task = score.provenance.get("task", "")
+        lines.append(f"  {task:<28} {score.metric.type:<14} {score.metric.value:.4g}{stderr}  ({score.metric.unit})")
+    return "\n".join(lines) + "\n"
 
 
 def format_aa_scores(model: AAModel, scores: Sequence[Score]) -> str:

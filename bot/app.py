@@ -41,6 +41,8 @@ from bot.render import default_environment
 from bot.scores import Score
 from bot.store import IntentAction, Store
 from bot.tables import extract_results
+from evaluators.cache import EvalCache
+from evaluators.service import EvalRequest, EvalService, jobs_remote
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,7 @@ class Job:
     formats: tuple[str, ...] = DEFAULT_FORMATS
     readme: ReadmeOptions = field(default_factory=ReadmeOptions)
     aa: AAOptions = field(default_factory=AAOptions)
+    eval: EvalRequest | None = None  # None: the eval: section of evalbot.yaml
     trigger_key: str | None = None
 
 
@@ -112,6 +115,7 @@ class App:
         *,
         env: jinja2.Environment | None = None,
         aa: AAClient | None = None,
+        evals: EvalService | None = None,
     ) -> None:
         self.settings = settings
         self.hub = hub
@@ -124,6 +128,9 @@ class App:
                 cache_dir=settings.home / "aa-cache",
                 ttl=settings.aa_cache_hours * 3600,
             )
+        )
+        self.evals = evals or EvalService(
+            hub, EvalCache(settings.home / "eval-cache"), remote=jobs_remote(hub, settings)
         )
         self.env = env or default_environment()
         self._owner = f"{socket.gethostname()}:{os.getpid()}"
@@ -202,11 +209,11 @@ class App:
         if snapshot.readme is None:
             return self._finish(job, source, snapshot, Plan("skip", "the repo has no README.md", source))
         card = parse_card(snapshot.readme)
-        scores = self._collect(job, source, snapshot)
+        scores, details = self._collect(job, source, snapshot)
         change = apply_scores(
             card,
             scores,
-            source_key=_SOURCE_FILES[source],
+            source_key=self._source_file(job, source),
             model_name=job.repo_id.rsplit("/", 1)[-1],
             formats=job.formats,
             existing_files=snapshot.eval_results,
@@ -232,6 +239,7 @@ class App:
             # whoami cannot tell a collaborator's rights: try the push; a 403 falls back to a PR.
             can_write=job.mode == "push" and self.settings.hf_token is not None,
             env=self.env,
+            details=details,
         )
         if job.dry_run:
             diff = _diff(snapshot, plan.files) if plan.writes else ""
@@ -250,7 +258,21 @@ class App:
             result = self._publish(job.repo_id, snapshot, plan, bot_user)
         return self._finish(job, source, snapshot, plan, result)
 
-    def _collect(self, job: Job, source: str, snapshot: Snapshot) -> list[Score]:
+    def _collect(self, job: Job, source: str, snapshot: Snapshot) -> tuple[list[Score], list[str]]:
+        """The source's scores, and lines for the PR body saying how they were produced."""
+        if source == "eval":
+            request = self._eval_request(job)
+            run = self.evals.evaluate(job.repo_id, snapshot.sha, request)
+            settings = f"tasks {', '.join(t.spelling for t in run.tasks)}"
+            if request.limit is not None:
+                settings += f", limit {request.limit} samples per task"
+            details = [
+                f"Engine: {run.engine} {run.engine_version}, backend: {run.backend}, runner: {request.runner}",
+                f"Task settings: {settings}",
+                f"Samples: {', '.join(f'{k}: {v}' for k, v in run.samples.items())}",
+                f"Model evaluated: {run.repo_id} at commit {run.sha}",
+            ]
+            return list(run.scores), details
         if source == "aa":
             listing = self.aa.listing()
             model = find_model(
@@ -261,9 +283,11 @@ class App:
                 model_name=job.aa.model_name,
                 mapping=self.settings.aa_mapping,
             )
-            return scores_from_model(model, fetched_at=listing.fetched_at)
+            return scores_from_model(model, fetched_at=listing.fetched_at), [
+                f"Data from Artificial Analysis ({model.page_url}), model {model.label}"
+            ]
         if source != "readme":
-            raise NotAvailableError(f"source {source!r} is not available in this version; use readme or aa")
+            raise NotAvailableError(f"source {source!r} is not available; use readme, aa or eval")
         options = job.readme
         assert snapshot.readme is not None
         results = extract_results(
@@ -272,7 +296,7 @@ class App:
             table=options.table,
             model_column_index=options.model_column_index,
         )
-        return readme_source.scores_from_results(
+        scores = readme_source.scores_from_results(
             results,
             source_url=self.settings.repo_url(job.repo_id),
             card_data=parse_card(snapshot.readme).data,
@@ -280,6 +304,19 @@ class App:
             dataset_name=options.dataset_name,
             dataset_type=options.dataset_type,
         )
+        return scores, []
+
+    def _eval_request(self, job: Job) -> EvalRequest:
+        request = job.eval or self.settings.eval_request
+        if request is None or not request.tasks:
+            raise InputError("the eval source needs tasks: pass --tasks, or set eval: tasks in evalbot.yaml")
+        return request
+
+    def _source_file(self, job: Job, source: str) -> str:
+        """`.eval_results/<file>.yaml`: readme, artificial_analysis, or the evaluation engine's name."""
+        if source == "eval":
+            return self._eval_request(job).engine
+        return _SOURCE_FILES[source]
 
     # ---- publishing: the only place that writes -------------------------------------------
 
@@ -429,8 +466,8 @@ _SOURCE_NAMES: Mapping[str, str] = {
     "aa": artificial_analysis.SOURCE_NAME,
     "eval": "evalbot evaluation",
 }
-# .eval_results/<file>.yaml per source (DESIGN §3)
-_SOURCE_FILES: Mapping[str, str] = {"readme": "readme", "aa": artificial_analysis.SOURCE_KEY, "eval": "lighteval"}
+# .eval_results/<file>.yaml per source (DESIGN §3); eval uses the engine's name
+_SOURCE_FILES: Mapping[str, str] = {"readme": "readme", "aa": artificial_analysis.SOURCE_KEY}
 
 
 def _one_line(error: BaseException) -> str:

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from evaluators.service import EvalRequest
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 
@@ -70,6 +73,10 @@ class Settings:
     aa_endpoint: str = "/data/llms/models"
     aa_cache_hours: float = 12.0
     aa_mapping: Mapping[str, str] = field(default_factory=dict)  # repo → AA model, from evalbot.yaml
+    eval_request: EvalRequest | None = None  # the eval: section of evalbot.yaml
+    results_repo: str | None = None  # the dataset repo HF Jobs write their Run JSON to
+    jobs_namespace: str | None = None
+    gpu_image: str | None = None  # the image HF Jobs run evaluations in
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -94,6 +101,9 @@ class Settings:
             aa_api_base=(env.get("AA_API_BASE") or "https://artificialanalysis.ai/api/v2").rstrip("/"),
             aa_endpoint=env.get("AA_API_ENDPOINT") or "/data/llms/models",
             aa_cache_hours=float(_int(env, "EVALBOT_AA_CACHE_HOURS", 12, minimum=0)),
+            results_repo=env.get("EVALBOT_RESULTS_REPO") or None,
+            jobs_namespace=env.get("EVALBOT_JOBS_NAMESPACE") or None,
+            gpu_image=env.get("EVALBOT_GPU_IMAGE") or None,
         )
 
     def with_config_file(self, path: Path | None) -> Settings:
@@ -105,7 +115,7 @@ class Settings:
         if path is None:
             return self
         config = load_config_file(path)
-        return replace(self, aa_mapping=config.aa)
+        return replace(self, aa_mapping=config.aa, eval_request=config.eval)
 
     @property
     def store_path(self) -> Path:

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2
@@ -214,7 +215,38 @@ class HubClient:
         models = self._read("list models", None, lambda: list(self._api.list_models(author=author)))
         return sorted(m.id for m in models)
 
+    @property
+    def api(self) -> HfApi:
+        """The underlying client, for the Jobs runner (which takes an `HfApi`-shaped object)."""
+        return self._api
+
+    def parameter_count(self, repo_id: str) -> int | None:
+        """The model's parameter count from its safetensors metadata (None when the Hub has none)."""
+        info = self._read("read the repo", repo_id, lambda: self._api.model_info(repo_id, expand=["safetensors"]))
+        safetensors = getattr(info, "safetensors", None)
+        total = getattr(safetensors, "total", None)
+        return int(total) if isinstance(total, int) else None
+
+    def download_snapshot(self, repo_id: str, revision: str) -> Path:
+        """The repo's files at `revision` on local disk (huggingface_hub's cache), for an evaluation."""
+        path = self._read(
+            f"download the model at {revision[:12]}",
+            repo_id,
+            lambda: self._api.snapshot_download(repo_id, revision=revision),
+        )
+        return Path(path)
+
     # ---- writes -----------------------------------------------------------------------
+
+    def upload_file(self, repo_id: str, path_in_repo: str, content: bytes, *, repo_type: str = "model") -> None:
+        """One file straight to main (used for the evaluation results dataset, never for a model card)."""
+        self._write(
+            f"upload {path_in_repo}",
+            repo_id,
+            lambda: self._api.upload_file(
+                path_or_fileobj=content, path_in_repo=path_in_repo, repo_id=repo_id, repo_type=repo_type
+            ),
+        )
 
     def publish(self, repo_id: str, plan: Plan, *, parent: str) -> CommitResult:
         """Carry out an open/update/push plan as one commit with `parent_commit`."""

@@ -153,6 +153,7 @@ def decide(
     budget: Budget = Budget(),
     can_write: bool = False,
     env: jinja2.Environment | None = None,
+    details: Sequence[str] = (),
 ) -> Plan:
     """Apply the table in this module's docstring. Pure: everything it needs is passed in."""
     if policy.opted_out or _opted_out_in_card(card_data):
@@ -185,6 +186,7 @@ def decide(
         "conflicts": list(change.conflicts),
         "marker": marker,
         "files": sorted(files),
+        "details": list(details),  # e.g. how an evaluation was run: engine, version, backend, samples, sha
     }
     title = render_template(env, "pr_title.txt.j2", **context).strip()
     if open_mine:

@@ -21,7 +21,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bot.sim._hub_files import HubFailure, git_blob_sha1, parse_commit_payload, validate_yaml
-from bot.sim._hub_state import HubState
+from bot.sim._hub_state import HubState, repo_key
+from bot.sim._jobs import JobCaller, JobsSim
 from bot.sim.faults import Fault, FaultPlan
 
 
@@ -62,9 +63,17 @@ class HubServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, port: int, state: HubState, faults: FaultPlan, log: Callable[[str, str], None]) -> None:
+    def __init__(
+        self,
+        port: int,
+        state: HubState,
+        faults: FaultPlan,
+        log: Callable[[str, str], None],
+        jobs: JobsSim | None = None,
+    ) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.state = state
+        self.jobs = jobs
         self.faults = faults
         self.log = log
         self._open: set[socket.socket] = set()
@@ -127,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         auth = self.headers.get("Authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-        route, action = _route(self.command, parts)
+        route, action = _route(self.command, parts, server.jobs)
         decision = server.faults.decide(route, self.command)
         if decision.delay:
             time.sleep(decision.delay)
@@ -208,8 +217,10 @@ def _fault_reply(fault: Fault) -> _Reply:
 # -- routes --------------------------------------------------------------------------------------
 
 
-def _route(method: str, parts: list[str]) -> tuple[str, _Action | None]:
+def _route(method: str, parts: list[str], jobs: JobsSim | None = None) -> tuple[str, _Action | None]:
     """The route name (for faults) and its action; ("not_found", None) when nothing matches."""
+    if len(parts) >= 3 and parts[:2] == ["api", "jobs"] and jobs is not None:
+        return _jobs_route(jobs, method, parts[2:])
     if parts == ["api", "agent-harnesses"]:
         return "agent_harnesses", None
     if parts == ["api", "whoami-v2"] and method == "GET":
@@ -220,6 +231,11 @@ def _route(method: str, parts: list[str]) -> tuple[str, _Action | None]:
         return "list_models", lambda s, r: _json_reply(s.list_models(r.query.get("author"), s.user_for(r.token)))
     if len(parts) >= 4 and parts[:2] == ["api", "models"]:
         return _repo_api_route(method, f"{parts[2]}/{parts[3]}", parts[4:])
+    if len(parts) >= 4 and parts[:2] == ["api", "datasets"]:
+        return _repo_api_route(method, repo_key(f"{parts[2]}/{parts[3]}", "dataset"), parts[4:])
+    if len(parts) >= 6 and parts[0] == "datasets" and parts[3] == "resolve" and method in ("GET", "HEAD"):
+        key, rev, path = repo_key(f"{parts[1]}/{parts[2]}", "dataset"), parts[4], "/".join(parts[5:])
+        return "resolve", lambda s, r: _resolve(s, r, key, rev, path)
     if len(parts) >= 5 and parts[2] == "resolve" and method in ("GET", "HEAD"):
         repo_id, rev, path = f"{parts[0]}/{parts[1]}", parts[3], "/".join(parts[4:])
         return "resolve", lambda s, r: _resolve(s, r, repo_id, rev, path)
@@ -231,6 +247,13 @@ def _repo_api_route(method: str, repo_id: str, rest: list[str]) -> tuple[str, _A
     if get and (not rest or (rest[0] == "revision" and len(rest) >= 2)):
         rev = "/".join(rest[1:]) or "main"
         return "model_info", lambda s, r: _json_reply(s.model_info(repo_id, rev, s.user_for(r.token)))
+    if get and rest[:1] == ["tree"] and len(rest) >= 2:
+        # /tree/<rev>[/<path>]; a quoted refs/pr/N arrives split into three segments
+        width = 3 if rest[1] == "refs" else 1
+        rev, prefix = "/".join(rest[1 : 1 + width]), "/".join(rest[1 + width :])
+        return "tree", lambda s, r: _json_reply(
+            s.tree(repo_id, rev, prefix, r.query.get("recursive", "") in ("1", "true", "True"), s.user_for(r.token))
+        )
     if get and rest == ["refs"]:
         return "refs", lambda s, r: _json_reply(
             s.refs(repo_id, r.query.get("include_prs", "") in ("1", "true", "True"), s.user_for(r.token))
@@ -255,6 +278,23 @@ def _repo_api_route(method: str, repo_id: str, rest: list[str]) -> tuple[str, _A
         if post and len(rest) == 3 and rest[2] in ("comment", "status", "title", "merge"):
             return rest[2], lambda s, r: _discussion_change(s, r, repo_id, num, rest[2])
     return "not_found", None
+
+
+def _jobs_route(jobs: JobsSim, method: str, rest: list[str]) -> tuple[str, _Action | None]:
+    """`/api/jobs/...` goes to the Jobs stand-in (`bot.sim._jobs`), acting as the token's user."""
+    name, handler = jobs.route(method, rest)
+    if handler is None:
+        return name, None
+    run = handler
+
+    def action(state: HubState, request: _Request) -> _Reply:
+        me = state.whoami(state.user_for(request.token))  # 401 without a valid token
+        with state.lock:
+            admin = me["name"] in state.admins
+        answer = run(JobCaller(str(me["name"]), str(me["id"]), admin), request)
+        return _Reply(answer.status, answer.body, [], answer.content_type)
+
+    return name, action
 
 
 def _validate_yaml_route(state: HubState, request: _Request) -> _Reply:

@@ -102,6 +102,7 @@ class Repo:
     commits: dict[str, Commit]
     main: str
     discussions: dict[int, Discussion] = field(default_factory=dict)
+    repo_type: str = "model"  # model | dataset; non-model repos are keyed `datasets/<id>` (see `repo_key`)
 
     @property
     def owner(self) -> str:
@@ -226,7 +227,9 @@ class HubState:
             return [
                 {"_id": repo_id, "id": repo_id, "modelId": repo_id, "author": repo.owner, "private": repo.private}
                 for repo_id, repo in sorted(self.repos.items())
-                if (author is None or repo.owner == author) and (not repo.private or self._member(repo, user))
+                if repo.repo_type == "model"
+                and (author is None or repo.owner == author)
+                and (not repo.private or self._member(repo, user))
             ]
 
     def model_info(self, repo_id: str, rev: str, user: str | None) -> dict[str, Any]:
@@ -266,6 +269,29 @@ class HubState:
             if data is None:
                 raise HubFailure(404, "EntryNotFound", f"{path} does not exist on {rev}", commit=oid)
             return oid, data
+
+    def tree(self, repo_id: str, rev: str, prefix: str, recursive: bool, user: str | None) -> list[dict[str, Any]]:
+        """`list_repo_tree`: files (and folders) under `prefix` at `rev`, as the Hub lists them."""
+        with self.lock:
+            repo = self._repo(repo_id, user)
+            files = repo.commits[self._oid(repo, rev)].files
+            base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+            entries: dict[str, dict[str, Any]] = {}
+            for path, data in sorted(files.items()):
+                if not path.startswith(base):
+                    continue
+                rest = path[len(base) :]
+                if "/" in rest and not recursive:
+                    folder = base + rest.split("/", 1)[0]
+                    entries.setdefault(folder, {"type": "directory", "path": folder, "oid": tree_sha1({})})
+                    continue
+                if recursive:
+                    parts = rest.split("/")[:-1]
+                    for depth in range(1, len(parts) + 1):
+                        folder = base + "/".join(parts[:depth])
+                        entries.setdefault(folder, {"type": "directory", "path": folder, "oid": tree_sha1({})})
+                entries[path] = {"type": "file", "path": path, "size": len(data), "oid": git_blob_sha1(data)}
+            return [entries[k] for k in sorted(entries)]
 
     def refs(self, repo_id: str, include_prs: bool, user: str | None) -> dict[str, Any]:
         with self.lock:
@@ -528,16 +554,20 @@ class HubState:
         gated: bool,
         writers: Iterable[str],
         readers: Iterable[str],
+        repo_type: str = "model",
     ) -> str:
         if repo_id.count("/") != 1 or not all(repo_id.split("/")):
             raise ValueError(f"repo id must be 'namespace/name', got {repo_id!r}")
+        key = repo_key(repo_id, repo_type)
         with self.lock:
-            if repo_id in self.repos:
-                raise ValueError(f"repo {repo_id} already exists")
+            if key in self.repos:
+                raise ValueError(f"repo {key} already exists")
             oid = tree_sha1(files)
             stamp = self._tick()
             first = Commit(oid, None, dict(files), "initial commit", "", repo_id.split("/")[0], stamp)
-            self.repos[repo_id] = Repo(repo_id, private, gated, set(writers), set(readers), stamp, {oid: first}, oid)
+            self.repos[key] = Repo(
+                repo_id, private, gated, set(writers), set(readers), stamp, {oid: first}, oid, repo_type=repo_type
+            )
             return oid
 
     def push(self, repo_id: str, files: Mapping[str, bytes], summary: str, author: str, delete: Iterable[str]) -> str:
@@ -588,6 +618,13 @@ class HubState:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
+def repo_key(repo_id: str, repo_type: str = "model") -> str:
+    """Where a repo lives in `HubState.repos`: models by id, datasets as `datasets/<id>` (its URL prefix)."""
+    if repo_type not in ("model", "dataset"):
+        raise ValueError(f"repo_type must be model or dataset, got {repo_type!r}")
+    return repo_id if repo_type == "model" else f"{repo_type}s/{repo_id}"
 
 
 def _check_parent(parent: object, head: str, rev: str) -> None:

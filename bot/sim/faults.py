@@ -53,6 +53,12 @@ ROUTES = frozenset(
         "title",
         "merge",
         "list_models",
+        "tree",
+        "run_job",
+        "list_jobs",
+        "inspect_job",
+        "job_logs",
+        "cancel_job",
     }
 )
 """Route names a fault can name (besides `*`)."""

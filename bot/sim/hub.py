@@ -35,7 +35,12 @@ Choices where the real Hub's behaviour is unverified (see the protocol reference
 * times are a fake clock starting 2025-01-01T00:00:00Z, one second per event.
 
 Repos are seeded from a directory laid out as `<dir>/<org>/<name>/<files...>` or added with
-`add_repo`.
+`add_repo` (`repo_type="dataset"` for a dataset repo: `/api/datasets/...` preupload/commit and
+`/datasets/<id>/resolve/...`, enough for `upload_file`/`hf_hub_download(repo_type="dataset")`).
+
+HF Jobs (`/api/jobs/...`, see `bot.sim._jobs`): a job runs its command as a local subprocess
+with `jobs_python` (default: this interpreter) for `evalbot`/`python` commands and
+`HF_ENDPOINT=<this sim>`; `sim.jobs` has test helpers (`info`, `logs`, `wait`).
 
     with HubSim.from_directory(path) as hub:
         HfApi(endpoint=hub.url).model_info("org/name")
@@ -44,6 +49,7 @@ Repos are seeded from a directory laid out as `<dir>/<org>/<name>/<files...>` or
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -53,7 +59,8 @@ from typing import Any
 
 from bot.sim._hub_files import HubFailure, git_blob_sha1, tree_sha1
 from bot.sim._hub_http import HubServer
-from bot.sim._hub_state import HubState, SimDiscussion
+from bot.sim._hub_state import HubState, SimDiscussion, repo_key
+from bot.sim._jobs import JobsSim
 from bot.sim.faults import Fault, FaultPlan, parse_faults
 
 __all__ = [
@@ -101,6 +108,7 @@ class HubSim:
         faults: Iterable[Fault] = (),
         seed: int = 0,
         page_size: int = 50,
+        jobs_python: str = sys.executable,
     ) -> None:
         self._state = HubState(DEFAULT_USERS if users is None else users, admins, page_size)
         for repo in repos:
@@ -111,7 +119,8 @@ class HubSim:
         self._faults = FaultPlan(list(faults), seed)
         self._log_lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []  # (method, path with query) log, for assertions
-        self._server = HubServer(port, self._state, self._faults, self._log)
+        self.jobs = JobsSim(jobs_python)
+        self._server = HubServer(port, self._state, self._faults, self._log, self.jobs)
         self._thread: threading.Thread | None = None
 
     @classmethod
@@ -139,6 +148,7 @@ class HubSim:
         return self
 
     def stop(self) -> None:
+        self.jobs.shutdown()
         if self._thread is not None:
             self._server.shutdown()
         self._server.close_connections()
@@ -152,6 +162,7 @@ class HubSim:
         try:
             self._server.serve_forever(poll_interval=0.1)
         finally:
+            self.jobs.shutdown()
             self._server.server_close()
 
     def __enter__(self) -> HubSim:
@@ -178,10 +189,11 @@ class HubSim:
         gated: bool = False,
         writers: Iterable[str] = (),
         readers: Iterable[str] = (),
+        repo_type: str = "model",
     ) -> str:
-        """Create a repo with one commit on main; returns its id."""
+        """Create a repo (a model, or a dataset) with one commit on main; returns its id."""
         return self._state.add_repo(
-            repo_id, _bytes(files), private=private, gated=gated, writers=writers, readers=readers
+            repo_id, _bytes(files), private=private, gated=gated, writers=writers, readers=readers, repo_type=repo_type
         )
 
     def push(
@@ -207,9 +219,9 @@ class HubSim:
         """A human's open PR with one commit; returns its number."""
         return self._state.open_pr(repo_id, _bytes(files), author, title, description)
 
-    def file(self, repo_id: str, path: str, rev: str = "main") -> bytes | None:
+    def file(self, repo_id: str, path: str, rev: str = "main", *, repo_type: str = "model") -> bytes | None:
         try:
-            return self._state.file(repo_id, path, rev)
+            return self._state.file(repo_key(repo_id, repo_type), path, rev)
         except HubFailure:
             return None
 

@@ -1,0 +1,70 @@
+"""Engine results → Scores with datasets from the benchmark vocabulary (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot import benchmarks
+from bot.readme_source import slug
+from bot.scores import Dataset, Metric, Score, Source, Task
+from evaluators import TaskSpec
+
+SOURCE_NAME = "evalbot evaluation"
+
+# lighteval and inspect metric keys → model-index metric types
+_METRIC_NAMES = {
+    "em": "exact_match",
+    "extractive_match": "exact_match",
+    "accuracy": "acc",
+    "quasi_exact_match": "quasi_exact_match",
+}
+_PARAMETRISED = re.compile(r"^(?:[a-z_]+_)?(pass|maj)@[kn]:[kn]=(\d+)")
+
+
+def metric_type(key: str) -> str:
+    """`pass@k:k=1&n=1` → pass@1, `gpqa_pass@k:k=1` → pass@1, `maj@n:n=4` → maj@4, `em` → exact_match."""
+    match = _PARAMETRISED.match(key)
+    if match:
+        return f"{match[1]}@{match[2]}"
+    return _METRIC_NAMES.get(key, key)
+
+
+def score_for(
+    spec: TaskSpec,
+    metric: str,
+    value: float,
+    stderr: float | None,
+    *,
+    provenance: Mapping[str, Any],
+    task_type: str = "text-generation",
+) -> Score:
+    """One Score for a task's metric; values stay as the engine gives them (fractions)."""
+    known = benchmarks.lookup_benchmark(spec.benchmark) if spec.benchmark else None
+    if known is not None:
+        dataset = Dataset(
+            name=known.name,
+            type=known.dataset_id or slug(known.name),
+            id=known.eval_results_id,
+            config=known.dataset_config,
+            split=known.dataset_split,
+            task_id=known.eval_results_task_id,
+        )
+    else:
+        dataset = Dataset(name=spec.name, type=slug(spec.name))
+    return Score(
+        benchmark=dataset.name,
+        dataset=dataset,
+        task=Task(task_type),
+        metric=Metric(
+            type=metric_type(metric),
+            value=float(value),
+            name=f"{dataset.name} ({spec.engine})",
+            stderr=stderr,
+            unit="fraction",
+        ),
+        source=Source(SOURCE_NAME),
+        shots=spec.shots,
+        provenance=dict(provenance),
+    )

@@ -1,0 +1,567 @@
+"""The Hugging Face Jobs runner: evaluate on a Hub GPU job, then collect its Run (DESIGN §7).
+
+    runner = JobsRunner(api, token, JobsSettings(results_repo="evalbot/eval-runs"))
+    run = runner.run_remote(RemoteEval("org/model", sha, ("leaderboard|mmlu|5",), parameter_count=7_000_000_000))
+
+`dispatch` starts a job whose command (by default `evalbot evaluate ... --runner local
+--results-repo R --results-path P --dry-run`) evaluates the model and uploads `Run.to_json()` to
+the results DATASET repo at P; the job never writes to the model repo (the bot publishes after
+collecting). `wait` polls the job with backoff until it ends; `collect` downloads the Run JSON.
+
+The token reaches the job only as the job SECRET `HF_TOKEN`: never in the command, the job's
+environment, a log record or an exception message (any text this module logs or raises is
+scrubbed of it as well, in case a job prints it).
+
+`api` is any object with the few `HfApi` methods of `JobsApi` (bot/hub.py owns the `HfApi`):
+`whoami` (only when `JobsSettings.namespace` is None), `run_job`, `inspect_job`,
+`fetch_job_logs`, `cancel_job` and `hf_hub_download`. Hub reads are retried with backoff that
+honours `Retry-After` (tenacity, as in bot/hub.py); `run_job` is not idempotent and is retried
+only on 429. Hub failures that remain are `HubError`s; a job that fails, is cancelled or times
+out is an `EvaluationError` carrying the last lines of its log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import shlex
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import httpx2
+import yaml
+from huggingface_hub import JobHardware
+from huggingface_hub.errors import HfHubHTTPError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from bot.config import Secret
+from bot.errors import (
+    AmbiguousWriteError,
+    AuthError,
+    ConfigError,
+    HubError,
+    InputError,
+    NoWriteAccessError,
+    RateLimitedError,
+)
+from bot.hub import RetryPolicy
+from evaluators import Backend, Engine, EvaluationError, Run
+
+__all__ = [
+    "EVALBOT_GPU_IMAGE",
+    "FLAVORS_FILE",
+    "CommandBuilder",
+    "JobInfoLike",
+    "JobStatusLike",
+    "JobsApi",
+    "JobsRunner",
+    "JobsSettings",
+    "PollPolicy",
+    "RemoteEval",
+    "RetryPolicy",
+    "evalbot_command",
+    "flavor_for",
+    "load_flavors",
+]
+
+logger = logging.getLogger(__name__)
+
+EVALBOT_GPU_IMAGE = "ghcr.io/evalbot/evalbot-gpu:latest"
+"""The default job image: evalbot with the `eval` and `gpu` extras (lighteval, inspect-ai, vLLM)."""
+
+FLAVORS_FILE = Path(__file__).with_name("flavors.yaml")
+TERMINAL_FAILURES = frozenset({"ERROR", "CANCELED", "DELETED"})
+_TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+_KNOWN_FLAVORS = frozenset(h.value for h in JobHardware)
+_T = TypeVar("_T")
+
+
+# -- the Hub calls used (a structural slice of HfApi) ----------------------------------------------
+
+
+class JobStatusLike(Protocol):
+    @property
+    def stage(self) -> str: ...
+
+    @property
+    def message(self) -> str | None: ...
+
+
+class JobInfoLike(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def status(self) -> JobStatusLike: ...
+
+
+class JobsApi(Protocol):
+    """The `HfApi` methods the runner calls (huggingface_hub 2.4.0 signatures, trimmed)."""
+
+    def whoami(self) -> dict[str, Any]: ...
+
+    def run_job(
+        self,
+        *,
+        image: str,
+        command: list[str],
+        env: dict[str, Any] | None = None,
+        secrets: dict[str, Any] | None = None,
+        flavor: str | None = None,
+        timeout: int | float | str | None = None,
+        labels: dict[str, str] | None = None,
+        namespace: str | None = None,
+    ) -> JobInfoLike: ...
+
+    def inspect_job(self, *, job_id: str, namespace: str | None = None) -> JobInfoLike: ...
+
+    def cancel_job(self, *, job_id: str, namespace: str | None = None) -> None: ...
+
+    def fetch_job_logs(
+        self, *, job_id: str, namespace: str | None = None, follow: bool = False, tail: int | None = None
+    ) -> Iterable[str]: ...
+
+    def hf_hub_download(
+        self,
+        repo_id: str,
+        filename: str,
+        *,
+        repo_type: str | None = None,
+        revision: str | None = None,
+        cache_dir: str | Path | None = None,
+    ) -> str: ...
+
+
+# -- what to run -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteEval:
+    """One remote evaluation: a model at a commit, tasks in the engine's spelling, engine and backend."""
+
+    repo_id: str
+    revision: str  # the commit sha to evaluate (the collected Run must carry the same sha)
+    tasks: tuple[str, ...]
+    engine: Engine = "lighteval"
+    backend: Backend = "vllm"
+    limit: int | None = None
+    parameter_count: int | None = None  # picks the flavor (`flavor_for`); None: the table's default
+
+    def __post_init__(self) -> None:
+        if self.repo_id.count("/") != 1 or not all(self.repo_id.split("/")):
+            raise InputError(f"repo id must be 'namespace/name', got {self.repo_id!r}")
+        if not self.revision.strip():
+            raise InputError("a remote evaluation needs the model's revision (a commit sha)")
+        if isinstance(self.tasks, str) or not self.tasks:
+            raise InputError("a remote evaluation needs a tuple of at least one task")
+        for task in self.tasks:
+            if not task.strip() or "," in task:
+                raise InputError(f"task {task!r} cannot be passed to --tasks (empty, or contains a comma)")
+        if self.limit is not None and self.limit < 1:
+            raise InputError(f"limit must be at least 1, got {self.limit}")
+
+    @property
+    def results_path(self) -> str:
+        """Where the job uploads its Run JSON in the results dataset: one file per evaluation key."""
+        key = json.dumps([list(self.tasks), self.limit])
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        return f"runs/{self.repo_id}/{self.revision}/{self.engine}-{self.backend}-{digest}.json"
+
+
+CommandBuilder = Callable[[RemoteEval, str, str], list[str]]
+"""(request, results_repo, results_path) → the job's command; it must not contain the token."""
+
+
+def evalbot_command(request: RemoteEval, results_repo: str, results_path: str) -> list[str]:
+    """The default job command: evaluate locally in the job, upload the Run JSON, never publish."""
+    command = [
+        "evalbot", "evaluate",
+        "--repo-id", request.repo_id,
+        "--revision", request.revision,
+        "--tasks", ",".join(request.tasks),
+        "--engine", request.engine,
+        "--backend", request.backend,
+        "--runner", "local",
+    ]  # fmt: skip
+    if request.limit is not None:
+        command += ["--limit", str(request.limit)]
+    return [*command, "--results-repo", results_repo, "--results-path", results_path, "--dry-run"]
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How `wait` polls: `initial_s`, multiplied by `factor` after each poll, at most `max_s`."""
+
+    initial_s: float = 2.0
+    max_s: float = 30.0
+    factor: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.initial_s <= 0 or self.max_s < self.initial_s or self.factor < 1:
+            raise ConfigError(f"invalid poll policy {self}: need 0 < initial_s <= max_s and factor >= 1")
+
+
+@dataclass(frozen=True)
+class JobsSettings:
+    """Where and how jobs run. `results_repo` is a DATASET repo the token can write to."""
+
+    results_repo: str
+    image: str = EVALBOT_GPU_IMAGE
+    namespace: str | None = None  # None: the token's user (one whoami call, cached)
+    timeout_s: float = 3 * 3600.0  # the job's own timeout and `wait`'s default deadline
+    env: Mapping[str, str] = field(default_factory=dict)  # extra, NON-secret environment for the job
+    labels: Mapping[str, str] = field(default_factory=lambda: {"app": "evalbot"})
+    flavors_file: Path = FLAVORS_FILE
+    log_tail_lines: int = 40  # log lines put into an EvaluationError
+    log_tail_chars: int = 4000
+    cache_dir: Path | None = None  # for downloading Run JSON files; None: the HF cache
+
+    def __post_init__(self) -> None:
+        if self.results_repo.count("/") != 1 or not all(self.results_repo.split("/")):
+            raise ConfigError(f"results_repo must be a dataset repo id 'namespace/name', got {self.results_repo!r}")
+        if self.timeout_s <= 0:
+            raise ConfigError(f"timeout_s must be positive, got {self.timeout_s}")
+        secretish = sorted(k for k in self.env if "TOKEN" in k.upper() or "KEY" in k.upper())
+        if secretish:
+            raise ConfigError(f"pass {', '.join(secretish)} as job secrets, not in the job's environment")
+
+
+# -- flavors ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlavorTable:
+    default: str
+    rows: tuple[tuple[float | None, str], ...]  # (max_params or None for any size, flavor), in order
+
+    def flavor_for(self, parameter_count: int | None) -> str:
+        if parameter_count is None:
+            return self.default
+        if parameter_count < 0:
+            raise InputError(f"parameter count must be >= 0, got {parameter_count}")
+        for max_params, flavor in self.rows:
+            if max_params is None or parameter_count <= max_params:
+                return flavor
+        raise ConfigError(f"no flavor for {parameter_count:,} parameters: end the table with `max_params: null`")
+
+
+@cache
+def load_flavors(path: Path = FLAVORS_FILE) -> FlavorTable:
+    """Read a flavors table (see evaluators/flavors.yaml); `ConfigError` says what is wrong."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read the flavors table {path}: {e}") from e
+    if not isinstance(data, dict) or not isinstance(data.get("flavors"), list) or not data["flavors"]:
+        raise ConfigError(f"{path}: expected `default: <flavor>` and a non-empty `flavors:` list")
+    default = _flavor(data.get("default"), path, "default")
+    rows: list[tuple[float | None, str]] = []
+    for n, row in enumerate(data["flavors"], start=1):
+        if not isinstance(row, dict) or set(row) != {"max_params", "flavor"}:
+            raise ConfigError(f"{path}: row {n} must be {{max_params: <number or null>, flavor: <name>}}")
+        limit = row["max_params"]
+        try:
+            max_params = None if limit is None else float(limit)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{path}: row {n}: max_params {limit!r} is not a number") from None
+        if max_params is not None and (not math.isfinite(max_params) or max_params <= 0):
+            raise ConfigError(f"{path}: row {n}: max_params must be positive")
+        previous = rows[-1][0] if rows else 0.0
+        if previous is None or (max_params is not None and max_params <= previous):
+            raise ConfigError(f"{path}: row {n}: rows must grow in max_params, with `null` only last")
+        rows.append((max_params, _flavor(row["flavor"], path, f"row {n}")))
+    return FlavorTable(default, tuple(rows))
+
+
+def flavor_for(parameter_count: int | None, flavors_file: Path = FLAVORS_FILE) -> str:
+    """The HF Jobs flavor for a model of `parameter_count` parameters (None: the table's default)."""
+    return load_flavors(flavors_file).flavor_for(parameter_count)
+
+
+def _flavor(value: object, path: Path, where: str) -> str:
+    if not isinstance(value, str) or value not in _KNOWN_FLAVORS:
+        known = ", ".join(sorted(_KNOWN_FLAVORS))
+        raise ConfigError(f"{path}: {where}: unknown flavor {value!r}; known: {known}")
+    return value
+
+
+# -- the runner ------------------------------------------------------------------------------------
+
+
+class JobsRunner:
+    """Dispatch evaluations to HF Jobs, wait for them, and collect their Runs."""
+
+    def __init__(
+        self,
+        api: JobsApi,
+        token: str | Secret,
+        settings: JobsSettings,
+        *,
+        command_builder: CommandBuilder = evalbot_command,
+        poll: PollPolicy | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._api = api
+        self._token = token.reveal() if isinstance(token, Secret) else token
+        if not self._token:
+            raise AuthError("HF Jobs need a token: set HF_TOKEN (it reaches the job as a secret)")
+        self.settings = settings
+        self._command_builder = command_builder
+        self._poll = poll or PollPolicy()
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._namespace = settings.namespace
+        load_flavors(settings.flavors_file)  # a broken table fails now, not at the first dispatch
+
+    def __repr__(self) -> str:  # never show the token
+        return f"JobsRunner(namespace={self._namespace!r}, results_repo={self.settings.results_repo!r}, token='***')"
+
+    @property
+    def namespace(self) -> str:
+        """The namespace jobs run in: the settings', or the token's user (one whoami, cached)."""
+        if self._namespace is None:
+            me = self._call("read the token's user", lambda: self._api.whoami(), retry_on=_is_transient)
+            self._namespace = str(me["name"])
+        return self._namespace
+
+    def flavor_for(self, parameter_count: int | None) -> str:
+        """The flavor for a model of this size, from `settings.flavors_file`."""
+        return flavor_for(parameter_count, self.settings.flavors_file)
+
+    def command_for(self, request: RemoteEval) -> list[str]:
+        """The job's command for `request` (from the command builder); refuses one holding the token."""
+        command = list(self._command_builder(request, self.settings.results_repo, request.results_path))
+        if not command or any(self._token in part for part in command):
+            raise ConfigError("the job command is empty or contains the token; the token may only be a job secret")
+        return command
+
+    def dispatch(self, request: RemoteEval, *, flavor: str | None = None, timeout_s: float | None = None) -> str:
+        """Start the job for `request`; returns its id. `flavor` None: by `request.parameter_count`."""
+        command = self.command_for(request)
+        chosen = flavor or self.flavor_for(request.parameter_count)
+        timeout = self.settings.timeout_s if timeout_s is None else timeout_s
+        if timeout <= 0:
+            raise InputError(f"timeout_s must be positive, got {timeout}")
+        namespace = self.namespace
+        info = self._call(
+            f"start a job for {request.repo_id}",
+            lambda: self._api.run_job(
+                image=self.settings.image,
+                command=command,
+                env=dict(self.settings.env),
+                secrets={"HF_TOKEN": self._token},
+                flavor=chosen,
+                timeout=math.ceil(timeout),
+                labels=dict(self.settings.labels) or None,
+                namespace=namespace,
+            ),
+            retry_on=lambda e: _status(e) == 429,  # not idempotent: a lost answer may still have started it
+            write=True,
+        )
+        image = self.settings.image
+        self._info("job %s started in %s on %s (%s): %s", info.id, namespace, chosen, image, shlex.join(command))
+        return info.id
+
+    def wait(self, job_id: str, timeout_s: float | None = None, *, poll: PollPolicy | None = None) -> JobInfoLike:
+        """Poll until the job completes; returns its final info.
+
+        ERROR, CANCELED or DELETED → `EvaluationError` with the job's last log lines. Past
+        `timeout_s` (default `settings.timeout_s`) the job is cancelled and `EvaluationError`
+        ("job <id> timed out after N s; cancelled") is raised.
+        """
+        policy = poll or self._poll
+        timeout = self.settings.timeout_s if timeout_s is None else timeout_s
+        deadline = self._clock() + timeout
+        interval = policy.initial_s
+        seen: str | None = None
+        while True:
+            info = self._call(
+                f"check job {job_id}",
+                lambda: self._api.inspect_job(job_id=job_id, namespace=self.namespace),
+                retry_on=_is_transient,
+            )
+            stage = _stage(info)
+            message = info.status.message
+            if stage != seen:
+                self._info("job %s: %s%s", job_id, stage, f" ({message})" if message else "")
+                seen = stage
+            if stage == "COMPLETED":
+                return info
+            if stage in TERMINAL_FAILURES:
+                why = f": {message}" if message else ""
+                raise EvaluationError(self._scrub(f"job {job_id} ended {stage}{why}{self._log_tail(job_id)}"))
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise EvaluationError(self._scrub(self._time_out(job_id, timeout)))
+            self._sleep(min(interval, remaining))
+            interval = min(interval * policy.factor, policy.max_s)
+
+    def collect(self, request: RemoteEval) -> Run:
+        """Download the job's Run JSON from the results dataset and read it."""
+        repo, path = self.settings.results_repo, request.results_path
+        try:
+            local = self._call(
+                f"download {path} from the dataset {repo}",
+                lambda: self._api.hf_hub_download(
+                    repo, path, repo_type="dataset", revision="main", cache_dir=self.settings.cache_dir
+                ),
+                retry_on=_is_transient,
+            )
+        except HubError as e:
+            if _status(e.__cause__) == 404:
+                raise EvaluationError(
+                    f"the job for {request.repo_id} finished but the dataset {repo} has no {path}: "
+                    "the job did not upload its results (see its logs)"
+                ) from e
+            raise
+        try:
+            data = json.loads(Path(local).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise EvaluationError(f"{repo}/{path} is not a readable Run JSON file ({type(e).__name__}: {e})") from e
+        if not isinstance(data, dict):
+            raise EvaluationError(f"{repo}/{path} is not a Run JSON object")
+        run = Run.from_json(data)
+        if run.repo_id != request.repo_id or (_is_sha(request.revision) and run.sha != request.revision):
+            raise EvaluationError(
+                f"{repo}/{path} holds a run of {run.repo_id}@{run.sha[:12]}, "
+                f"not of {request.repo_id}@{request.revision[:12]}"
+            )
+        return run
+
+    def run_remote(self, request: RemoteEval, *, flavor: str | None = None, timeout_s: float | None = None) -> Run:
+        """dispatch + wait + collect; `timeout_s` is both the job's timeout and the wait's deadline."""
+        job_id = self.dispatch(request, flavor=flavor, timeout_s=timeout_s)
+        self.wait(job_id, timeout_s)
+        return self.collect(request)
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _time_out(self, job_id: str, timeout: float) -> str:
+        try:
+            self._call(
+                f"cancel job {job_id}",
+                lambda: self._api.cancel_job(job_id=job_id, namespace=self.namespace),
+                retry_on=_is_transient,
+            )
+        except HubError as e:
+            self._info("job %s: cancelling failed: %s", job_id, e, level=logging.WARNING)
+            return (
+                f"job {job_id} timed out after {timeout:g} s; cancelling it failed ({e}): "
+                f"cancel it by hand (hf jobs cancel {job_id})"
+            )
+        self._info("job %s: timed out after %g s; cancelled", job_id, timeout, level=logging.WARNING)
+        return f"job {job_id} timed out after {timeout:g} s; cancelled{self._log_tail(job_id)}"
+
+    def _log_tail(self, job_id: str) -> str:
+        """'; last log lines:' and the job's last lines (capped), or a note when they cannot be read."""
+        lines_wanted = self.settings.log_tail_lines
+        try:
+            lines = self._call(
+                f"read the logs of job {job_id}",
+                lambda: list(self._api.fetch_job_logs(job_id=job_id, namespace=self.namespace, tail=lines_wanted)),
+                retry_on=_is_transient,
+            )
+        except HubError as e:
+            return f"; its logs could not be read ({e})"
+        lines = lines[-lines_wanted:]
+        if not lines:
+            return "; the job logged nothing"
+        text = "\n".join(line.rstrip() for line in lines)
+        cap = self.settings.log_tail_chars
+        if len(text) > cap:
+            text = "…" + text[-cap:]
+        return f"; last log lines:\n{text}"
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***")
+
+    def _info(self, message: str, *args: object, level: int = logging.INFO) -> None:
+        if logger.isEnabledFor(level):
+            logger.log(level, "%s", self._scrub(message % args))
+
+    def _call(
+        self, what: str, call: Callable[[], _T], *, retry_on: Callable[[BaseException], bool], write: bool = False
+    ) -> _T:
+        retrying = Retrying(
+            stop=stop_after_attempt(self._retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(retry_on),
+            reraise=True,
+            sleep=self._sleep,
+            before_sleep=lambda state: self._info("%s failed (%s), retrying", what, _describe(state)),
+        )
+        try:
+            return retrying(call)
+        except (HfHubHTTPError, httpx2.HTTPError, OSError) as e:
+            raise _translate(e, what, write=write, scrub=self._scrub) from e
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = _retry_after(error)
+        if retry_after is not None:
+            return min(retry_after, self._retry.max_wait)
+        backoff: float = self._retry.base_wait * 2.0 ** (state.attempt_number - 1)
+        return min(backoff, self._retry.max_wait)
+
+
+def _stage(info: JobInfoLike) -> str:
+    stage = info.status.stage
+    return str(getattr(stage, "value", stage))  # JobStage is a str Enum; the client passes the raw string
+
+
+def _is_sha(revision: str) -> bool:
+    return len(revision) == 40 and all(c in "0123456789abcdef" for c in revision)
+
+
+def _status(error: BaseException | None) -> int | None:
+    response = getattr(error, "response", None)
+    return getattr(response, "status_code", None) if response is not None else None
+
+
+def _retry_after(error: BaseException | None) -> float | None:
+    response = getattr(error, "response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(0.0, float(str(value))) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _is_transient(error: BaseException) -> bool:
+    if isinstance(error, httpx2.TransportError):
+        return True
+    return isinstance(error, HfHubHTTPError) and _status(error) in _TRANSIENT
+
+
+def _describe(state: RetryCallState) -> str:
+    error = state.outcome.exception() if state.outcome else None
+    status = _status(error)
+    return f"HTTP {status}" if status else type(error).__name__
+
+
+def _translate(error: Exception, what: str, *, write: bool, scrub: Callable[[str], str]) -> HubError:
+    """A Hub failure as an evalbot error that says what to do (token scrubbed from the text)."""
+    status = _status(error)
+    detail = scrub(" ".join(str(getattr(error, "server_message", None) or error).split())[:300])
+    if status == 401:
+        return AuthError(f"the Hub rejected HF_TOKEN when trying to {what}; set a valid token")
+    if status == 402:
+        return HubError(f"could not {what}: HF Jobs need credits on the account or organization ({detail})")
+    if status == 403:
+        return NoWriteAccessError(f"the token's user may not {what} ({detail}); check the jobs namespace and rights")
+    if status == 429:
+        return RateLimitedError(what, _retry_after(error))
+    if write and (isinstance(error, httpx2.TransportError) or (status is not None and status >= 500)):
+        return AmbiguousWriteError(f"{what}: the Hub's answer was lost ({detail}); list the jobs before retrying")
+    if isinstance(error, (httpx2.TransportError, OSError)) and status is None:
+        return HubError(f"cannot reach the Hub to {what} ({detail}); check HF_ENDPOINT and the network")
+    return HubError(f"could not {what}: {detail}")

@@ -1,0 +1,269 @@
+"""The lighteval runner against the real engine on CPU: a tiny random-weight model, tiny local tasks.
+
+No mocks: every engine run goes through lighteval's Pipeline, and scores are compared with the
+results file lighteval itself wrote. Importing lighteval is most of the time (~8 s); each run of the
+tiny model is under a second.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("lighteval", reason="lighteval is not installed (pip install 'evalbot[eval]')")
+
+from evaluators import EvaluationError, EvaluatorUnavailable, Limits, ModelRef, Run, TaskSpec, get_evaluator
+from evaluators.lighteval_runner import (
+    LightevalEvaluator,
+    _lighteval_patches,
+    _plan,
+    macro_average,
+)
+from evaluators.tiny import build_tiny_model, write_tiny_tasks
+
+SHA = "0" * 40
+
+# Two "subjects" of one superset `tinysub`, as lighteval's mmlu has `mmlu:<subject>` tasks.
+# tinysub:qa scores the one-choice QA rows by log-likelihood: accuracy 1.0 on 3 samples, so the
+# macro-average (0.25 + 1.0) / 2 differs from the micro-average over all 7 samples.
+_SUBJECTS_FILE = '''"""Superset test tasks: tinysub:mc and tinysub:qa."""
+import os
+
+from lighteval.metrics.metrics import Metrics
+from lighteval.tasks.lighteval_task import LightevalTaskConfig
+from lighteval.tasks.requests import Doc
+
+DATA_DIR = @DATA@
+LETTERS = ["A", "B", "C", "D"]
+
+
+def mc_prompt(line, task_name=None):
+    q = line["question"] + "\\n" + "\\n".join(f"{l}. {c}" for l, c in zip(LETTERS, line["choices"])) + "\\nAnswer:"
+    gold = LETTERS.index(line["answer"])
+    return Doc(task_name=task_name, query=q, choices=[f" {l}" for l in LETTERS], gold_index=gold)
+
+
+def qa_prompt(line, task_name=None):
+    return Doc(task_name=task_name, query=line["question"] + "\\nAnswer:", choices=[" " + line["answer"]], gold_index=0)
+
+
+def config(name, folder, prompt):
+    return LightevalTaskConfig(name=name, prompt_function=prompt, hf_repo=os.path.join(DATA_DIR, folder),
+        hf_subset="default", hf_avail_splits=["test"], evaluation_splits=["test"], few_shots_split=None,
+        few_shots_select=None, metrics=[Metrics.loglikelihood_acc], generation_size=-1, stop_sequence=None)
+
+
+TASKS_TABLE = [config("tinysub:mc", "tiny_mc", mc_prompt), config("tinysub:qa", "tiny_qa", qa_prompt)]
+'''
+
+
+@dataclass(frozen=True)
+class Setup:
+    model: ModelRef
+    tasks_file: Path
+    subjects_file: Path
+    runs_dir: Path
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
+    root = tmp_path_factory.mktemp("lighteval")
+    model_dir = build_tiny_model(root / "tiny-llama")
+    tasks = write_tiny_tasks(root / "tasks")
+    subjects = root / "tasks" / "tinysub_tasks.py"
+    subjects.write_text(_SUBJECTS_FILE.replace("@DATA@", repr(str(tasks.data_dir))), encoding="utf-8")
+    return Setup(ModelRef("acme/tiny", SHA, model_dir), tasks.lighteval_file, subjects, root / "runs")
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[None]:
+    """Module-scoped runs happen before the per-test clean environment: make them hermetic too."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key in list(os.environ):
+            if key.startswith(("HF_", "HUGGING_FACE_", "EVALBOT_")):
+                mp.delenv(key)
+        mp.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+        yield
+
+
+@pytest.fixture(scope="module")
+def model_files_before(setup: Setup) -> list[str]:
+    return sorted(str(p.relative_to(setup.model.path)) for p in setup.model.path.rglob("*"))
+
+
+@pytest.fixture(scope="module")
+def run(setup: Setup, env: None, model_files_before: list[str]) -> Run:
+    """The main engine run: both tiny tasks in one pipeline."""
+    tasks = [TaskSpec.parse("tiny_mc|0", "lighteval"), TaskSpec.parse("tiny_qa|0", "lighteval")]
+    limits = Limits(device="cpu", batch_size=2, custom_tasks=setup.tasks_file)
+    return LightevalEvaluator(output_dir=setup.runs_dir).run(setup.model, tasks, "transformers", limits)
+
+
+def _engine_results(run: Run) -> dict[str, Any]:
+    assert run.results_path is not None
+    document = json.loads(Path(run.results_path).read_text(encoding="utf-8"))
+    results: dict[str, Any] = document["results"]
+    return results
+
+
+def test_scores_are_exactly_lighteval_results_file(run: Run) -> None:
+    results = _engine_results(run)
+    expected = {
+        (task, metric, value, results[task].get(f"{metric}_stderr"))
+        for task in ("tiny_mc|0", "tiny_qa|0")
+        for metric, value in results[task].items()
+        if not metric.endswith("_stderr")
+    }
+    raw_name = {"acc": "acc", "exact_match": "em"}
+    got = {(s.provenance["task"], raw_name[s.metric.type], s.metric.value, s.metric.stderr) for s in run.scores}
+    assert got == expected
+    assert len(run.scores) == 2
+
+
+def test_score_fields(run: Run) -> None:
+    by_task = {s.provenance["task"]: s for s in run.scores}
+    assert by_task["tiny_mc|0"].metric.type == "acc"
+    assert by_task["tiny_qa|0"].metric.type == "exact_match"
+    for score in run.scores:
+        assert score.metric.unit == "fraction"
+        assert score.shots == 0
+        assert 0.0 <= score.metric.value <= 1.0
+
+
+def test_samples_and_provenance(run: Run) -> None:
+    assert run.samples == {"tiny_mc|0": 4, "tiny_qa|0": 3}
+    assert run.engine == "lighteval"
+    assert run.engine_version == importlib.metadata.version("lighteval")
+    assert (run.repo_id, run.sha, run.backend) == ("acme/tiny", SHA, "transformers")
+    for score in run.scores:
+        task = score.provenance["task"]
+        assert score.provenance == {
+            "engine": "lighteval",
+            "engine_version": run.engine_version,
+            "backend": "transformers",
+            "model": "acme/tiny",
+            "model_sha": SHA,
+            "task": task,
+            "samples": run.samples[task],
+            "results_file": run.results_path,
+        }
+
+
+def test_run_record(run: Run, setup: Setup) -> None:
+    assert run.results_path is not None
+    assert Path(run.results_path).is_file()
+    assert Path(run.results_path).is_relative_to(setup.runs_dir)
+    assert run.duration_s > 0
+    args = run.metadata["model_args"]
+    assert args["model_name"] == str(setup.model.path)
+    assert args["batch_size"] == 2 and args["device"] == "cpu"
+    assert args["override_chat_template"] is False
+    assert "revision" not in args and "trust_remote_code" not in args
+    assert run.metadata["max_samples"] is None
+    assert run.metadata["lighteval_tasks"] == "tiny_mc|0,tiny_qa|0"
+    assert Run.from_json(json.loads(json.dumps(run.to_json()))).scores == run.scores
+
+
+def test_run_leaves_model_folder_and_environment_alone(run: Run, setup: Setup, model_files_before: list[str]) -> None:
+    # lighteval 0.13 would put its sample cache inside a local model folder without the patch
+    assert sorted(str(p.relative_to(setup.model.path)) for p in setup.model.path.rglob("*")) == model_files_before
+    assert "HF_DATASETS_OFFLINE" not in os.environ
+    assert not (Path(run.metadata["output_dir"]) / "sample_cache").exists()
+
+
+def test_limit_sets_samples(setup: Setup, env: None) -> None:
+    task = TaskSpec.parse("tiny_mc|0", "lighteval", limit=2)
+    limits = Limits(device="cpu", batch_size=2, custom_tasks=setup.tasks_file)
+    run = LightevalEvaluator().run(setup.model, [task], "transformers", limits)
+    assert run.samples == {"tiny_mc|0": 2}
+    assert run.metadata["max_samples"] == 2
+    assert [s.provenance["samples"] for s in run.scores] == [2]
+
+
+def test_superset_is_macro_averaged_over_subjects(setup: Setup, env: None) -> None:
+    limits = Limits(device="cpu", batch_size=2, custom_tasks=setup.subjects_file)
+    run = LightevalEvaluator().run(setup.model, [TaskSpec.parse("tinysub|0", "lighteval")], "transformers", limits)
+    results = _engine_results(run)
+    mc, qa = results["tinysub:mc|0"], results["tinysub:qa|0"]
+    assert qa["acc"] == 1.0
+    [score] = run.scores
+    assert score.metric.type == "acc"
+    assert score.metric.value == pytest.approx((mc["acc"] + qa["acc"]) / 2)
+    assert score.metric.value == pytest.approx(results["tinysub:_average|0"]["acc"])  # lighteval's own average
+    assert score.metric.stderr == pytest.approx(math.sqrt(mc["acc_stderr"] ** 2 + qa["acc_stderr"] ** 2) / 2)
+    assert run.samples == {"tinysub|0": 7}
+    assert score.provenance["aggregation"] == "macro-average over 2 subjects"
+    assert score.provenance["subjects"] == {"mc": mc["acc"], "qa": qa["acc"]}
+    assert score.provenance["samples"] == 7
+
+
+def test_macro_average_on_a_results_dict() -> None:
+    results = {
+        "mmlu:anatomy|5": {"em": 0.5, "em_stderr": 0.1},
+        "mmlu:astronomy|5": {"em": 0.7, "em_stderr": 0.2},
+        "mmlu:virology|5": {"em": 0.9, "em_stderr": 0.2},
+        "mmlu:_average|5": {"em": 0.7, "em_stderr": 0.166},  # lighteval's own: never counted
+        "mmlu:anatomy|0": {"em": 0.0, "em_stderr": 0.0},  # other shots: not counted
+        "mmlu_pro|5": {"em": 0.1},  # another task
+        "all": {"em": 0.5},
+    }
+    [avg] = macro_average(results, "mmlu", 5)
+    assert avg.metric == "em"
+    assert avg.value == pytest.approx(0.7)
+    assert avg.stderr == pytest.approx(math.sqrt(0.1**2 + 0.2**2 + 0.2**2) / 3)
+    assert avg.subjects == {"anatomy": 0.5, "astronomy": 0.7, "virology": 0.9}
+    # a subject without a stderr: no stderr for the average; explicit subject list
+    results["mmlu:virology|5"] = {"em": 0.9}
+    [avg] = macro_average(results, "mmlu", 5, ["mmlu:anatomy", "mmlu:virology"])
+    assert avg.value == pytest.approx(0.7) and avg.stderr is None
+    with pytest.raises(EvaluationError, match="mmlu:college_physics"):
+        macro_average(results, "mmlu", 5, ["mmlu:anatomy", "mmlu:college_physics"])
+    with pytest.raises(EvaluationError, match="no subject tasks"):
+        macro_average(results, "gsm8k", 5)
+
+
+def test_plan_knows_lighteval_supersets(env: None) -> None:
+    with _lighteval_patches():
+        specs = [TaskSpec.parse("leaderboard|mmlu|5", "lighteval"), TaskSpec.parse("arc:challenge|25", "lighteval")]
+        mmlu, arc = _plan(specs, None)
+    assert mmlu.engine_task == "mmlu|5" and len(mmlu.subjects) == 57 and "mmlu:anatomy" in mmlu.subjects
+    assert arc.engine_task == "arc:challenge|25" and arc.subjects == ()
+
+
+def test_unknown_task_fails_before_loading_the_model(setup: Setup, env: None, tmp_path: Path) -> None:
+    missing_model = ModelRef("acme/none", SHA, tmp_path / "no-model-here")  # never loaded
+    limits = Limits(device="cpu", custom_tasks=setup.tasks_file)
+    with pytest.raises(
+        EvaluationError, match=r"'no_such_task' is not in lighteval's registry or the custom tasks file"
+    ):
+        LightevalEvaluator().run(missing_model, [TaskSpec.parse("no_such_task|0", "lighteval")], "transformers", limits)
+
+
+def test_engine_failure_is_one_line_evaluation_error(setup: Setup, env: None, tmp_path: Path) -> None:
+    (tmp_path / "broken").mkdir()
+    broken = ModelRef("acme/broken", SHA, tmp_path / "broken")  # no config.json
+    limits = Limits(device="cpu", custom_tasks=setup.tasks_file)
+    with pytest.raises(EvaluationError) as info:
+        LightevalEvaluator().run(broken, [TaskSpec.parse("tiny_mc|0", "lighteval")], "transformers", limits)
+    assert str(info.value).startswith("lighteval failed on tiny_mc|0: ")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vllm is installed here")
+def test_vllm_backend_without_vllm(setup: Setup) -> None:
+    task = TaskSpec.parse("tiny_mc|0", "lighteval")
+    with pytest.raises(EvaluatorUnavailable, match=r"evalbot\[gpu\]"):
+        LightevalEvaluator().run(setup.model, [task], "vllm", Limits(custom_tasks=setup.tasks_file))
+
+
+def test_registry_returns_the_runner() -> None:
+    assert isinstance(get_evaluator("lighteval"), LightevalEvaluator)

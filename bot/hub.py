@@ -77,6 +77,7 @@ class Identity:
 
     name: str
     orgs: tuple[str, ...] = ()
+    id: str | None = None  # the Hub's user id: webhook payloads name authors by id only
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ class HubClient:
                 raise AuthError("HF_TOKEN is not set: evalbot needs a token to write to the Hub")
             data = self._read("whoami", None, lambda: self._api.whoami())
             orgs = tuple(str(o.get("name")) for o in data.get("orgs", ()) if isinstance(o, dict))
-            self._identity = Identity(str(data["name"]), orgs)
+            user_id = data.get("id")
+            self._identity = Identity(str(data["name"]), orgs, str(user_id) if user_id else None)
         return self._identity
 
     def snapshot(self, repo_id: str, revision: str | None = None) -> Snapshot:
@@ -209,6 +211,26 @@ class HubClient:
     def has_comment_with(self, repo_id: str, num: int, text: str) -> bool:
         details = self._read(f"read PR #{num}", repo_id, lambda: self._api.get_discussion_details(repo_id, num))
         return any(text in str(getattr(e, "content", "") or "") for e in details.events if e.type == "comment")
+
+    def comment_author(self, repo_id: str, num: int, comment_id: str) -> str:
+        """The user name behind a comment (webhook payloads only carry author ids)."""
+        details = self._read(f"read PR #{num}", repo_id, lambda: self._api.get_discussion_details(repo_id, num))
+        for event in details.events:
+            if event.id == comment_id:
+                return str(event.author)
+        raise InputError(f"{repo_id}: discussion #{num} has no comment {comment_id}")
+
+    def org_members(self, org: str) -> list[str]:
+        """Public members of an org; [] when `org` is a user, not an org."""
+        try:
+            members = self._read("list org members", None, lambda: list(self._api.list_organization_members(org)))
+        except RepoNotFoundError:
+            return []
+        except HubError as e:
+            if "not found" in str(e).lower():
+                return []
+            raise
+        return sorted(m.username for m in members)
 
     def list_repos(self, author: str) -> list[str]:
         """Model repos of a user or org (all pages)."""

@@ -227,6 +227,9 @@ def _route(method: str, parts: list[str], jobs: JobsSim | None = None) -> tuple[
         return "whoami", lambda s, r: _json_reply(s.whoami(s.user_for(r.token)))
     if parts == ["api", "validate-yaml"] and method == "POST":
         return "validate_yaml", _validate_yaml_route
+    if len(parts) == 4 and parts[:2] == ["api", "organizations"] and parts[3] == "members" and method == "GET":
+        org = parts[2]
+        return "org_members", lambda s, r: _json_reply(s.org_members(org))
     if parts == ["api", "models"] and method == "GET":
         return "list_models", lambda s, r: _json_reply(s.list_models(r.query.get("author"), s.user_for(r.token)))
     if len(parts) >= 4 and parts[:2] == ["api", "models"]:

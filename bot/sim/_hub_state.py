@@ -136,6 +136,7 @@ class HubState:
     def __init__(self, users: Mapping[str, str], admins: Iterable[str] = (), page_size: int = 50) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
+        self.orgs: dict[str, set[str]] = {}  # org → member user names
         self.lock = threading.RLock()
         self.users = dict(users)
         self.admins = set(admins)
@@ -156,6 +157,14 @@ class HubState:
             raise HubFailure(401, "Unauthorized", "Invalid credentials in Authorization header")
         return user
 
+    def org_members(self, org: str) -> list[dict[str, Any]]:
+        """`GET /api/organizations/{org}/members` (public membership, as the Hub shows it)."""
+        with self.lock:
+            members = self.orgs.get(org)
+            if members is None:
+                raise HubFailure(404, "RepoNotFound", f"Organization {org} not found")
+            return [{"user": name, "fullname": name, "type": "user"} for name in sorted(members)]
+
     def whoami(self, user: str | None) -> dict[str, Any]:
         user = _need_user(user)
         return {
@@ -163,7 +172,7 @@ class HubState:
             "id": hashlib.sha1(user.encode(), usedforsecurity=False).hexdigest()[:24],
             "name": user,
             "fullname": user,
-            "orgs": [],
+            "orgs": [{"name": org} for org, members in sorted(self.orgs.items()) if user in members],
             "auth": {"type": "access_token", "accessToken": {"displayName": f"{user}-token", "role": "write"}},
         }
 
@@ -177,7 +186,9 @@ class HubState:
         return user is not None and (user in repo.readers or self._can_write(repo, user))
 
     def _can_write(self, repo: Repo, user: str | None) -> bool:
-        return user is not None and (user == repo.owner or user in repo.writers or user in self.admins)
+        return user is not None and (
+            user == repo.owner or user in repo.writers or user in self.admins or user in self.orgs.get(repo.owner, ())
+        )
 
     def _gate(self, repo: Repo, user: str | None) -> None:
         if repo.gated and not self._member(repo, user):

@@ -54,6 +54,7 @@ ROUTES = frozenset(
         "merge",
         "list_models",
         "tree",
+        "org_members",
         "run_job",
         "list_jobs",
         "inspect_job",

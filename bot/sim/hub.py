@@ -228,6 +228,11 @@ class HubSim:
     def head(self, repo_id: str, rev: str = "main") -> str:
         return self._state.head(repo_id, rev)
 
+    def add_org(self, org: str, members: Iterable[str]) -> None:
+        """An organization and its members (repo owner checks, ChatOps authorization)."""
+        with self._state.lock:
+            self._state.orgs[org] = set(members)
+
     def discussions(self, repo_id: str) -> list[SimDiscussion]:
         """Every discussion and PR, oldest first."""
         return self._state.views(repo_id)

@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo bench clean chromium
 
 # torch first, pinned: the CPU build (a plain `torch` requirement would pull a multi-GB CUDA build).
 # TORCH_INDEX may point pip at the CPU wheel index on machines without the local wheel (GitHub CI).
@@ -13,7 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(BIN)/python -m pip install --quiet -e ".[dev,eval]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,eval,server]"
 	touch $@
 
 install: $(BIN)/.installed
@@ -22,8 +22,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
-test: lint
+# The status-page test screenshots the page with Debian's headless Chromium.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+test: lint chromium
 	$(BIN)/pytest
 
 demo: install

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -100,6 +101,12 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     ev_mode.add_argument("--apply", action="store_true", help="commit to main (needs write; else a PR)")
     ev_mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's evaluation PR")
     ev.set_defaults(func=cmd_evaluate)
+
+    serve = commands.add_parser("serve", help="the webhook bot: Hub webhooks in, queue, workers, status page")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")), help="default: $PORT or 8080")
+    serve.add_argument("--workers", type=int, help="worker threads (default: evalbot.yaml workers, else 2)")
+    serve.set_defaults(func=cmd_serve)
 
     demo = commands.add_parser("demo", help="offline: a local Hub with sample repos, scanned twice")
     demo.add_argument("--keep", type=Path, help="keep the demo's ledger in this directory")
@@ -357,6 +364,17 @@ def cmd_sim(args: argparse.Namespace, settings: Settings) -> int:
         aa = AASim(api_key=args.aa_key, port=args.aa_port).start()
         print(f"Artificial Analysis stand-in listening on {aa.url} ({len(aa.models)} models)", flush=True)
     serve(args.port, args.repos, args.faults, None)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from bot.service import build_service
+
+    service = build_service(settings, workers=args.workers)
+    print(f"evalbot serve on http://{args.host}:{args.port} ({len(service.workers)} workers)", flush=True)
+    uvicorn.run(service.app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=30)
     return EXIT_OK
 
 

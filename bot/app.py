@@ -197,7 +197,7 @@ class App:
     def _attempt(self, job: Job, source: str) -> Report:
         policy = self._policy(job)
         if policy.opted_out:
-            return Report(job.repo_id, source, "skipped", "opted out (deny-list)", plan="skip")
+            return Report(job.repo_id, source, "skipped", "opted out (deny-list or @evalbot ignore)", plan="skip")
         try:
             snapshot = self.hub.snapshot(job.repo_id)
         except GatedRepoError as e:
@@ -426,7 +426,8 @@ class App:
         return Policy(
             push_to_main=job.mode == "push",
             defer_to_human_prs=self.settings.defer_to_human_prs,
-            opted_out=any(fnmatch.fnmatchcase(job.repo_id, p) for p in self.settings.deny),
+            opted_out=any(fnmatch.fnmatch(job.repo_id.casefold(), p.casefold()) for p in self.settings.deny)
+            or (self.store is not None and self.store.is_opted_out(job.repo_id)),  # `@evalbot ignore`
             max_open_per_namespace=self.settings.max_open_per_namespace,
             max_opened_per_hour=self.settings.max_prs_per_hour,
         )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
+    from bot.config_file import ConfigFile
     from evaluators.service import EvalRequest
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -77,6 +78,7 @@ class Settings:
     results_repo: str | None = None  # the dataset repo HF Jobs write their Run JSON to
     jobs_namespace: str | None = None
     gpu_image: str | None = None  # the image HF Jobs run evaluations in
+    config: ConfigFile | None = None  # evalbot.yaml, when one was read
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -101,6 +103,7 @@ class Settings:
             aa_api_base=(env.get("AA_API_BASE") or "https://artificialanalysis.ai/api/v2").rstrip("/"),
             aa_endpoint=env.get("AA_API_ENDPOINT") or "/data/llms/models",
             aa_cache_hours=float(_int(env, "EVALBOT_AA_CACHE_HOURS", 12, minimum=0)),
+            lease_seconds=float(_int(env, "EVALBOT_LEASE_SECONDS", 600, minimum=1)),
             results_repo=env.get("EVALBOT_RESULTS_REPO") or None,
             jobs_namespace=env.get("EVALBOT_JOBS_NAMESPACE") or None,
             gpu_image=env.get("EVALBOT_GPU_IMAGE") or None,
@@ -115,7 +118,17 @@ class Settings:
         if path is None:
             return self
         config = load_config_file(path)
-        return replace(self, aa_mapping=config.aa, eval_request=config.eval)
+        # evalbot.yaml fills what the environment left unset (env > file > defaults, DESIGN §2)
+        return replace(
+            self,
+            aa_mapping=config.aa,
+            eval_request=config.eval,
+            config=config,
+            deny=tuple(self.deny) + tuple(config.deny),
+            templates_dir=self.templates_dir or config.templates_dir,
+            max_open_per_namespace=self.max_open_per_namespace or config.budgets.max_open_per_namespace,
+            max_prs_per_hour=self.max_prs_per_hour or config.budgets.max_prs_per_hour,
+        )
 
     @property
     def store_path(self) -> Path:

@@ -6,6 +6,7 @@ BotError
       - CardError          front matter cannot be parsed; the card is never rewritten
       - TableError         a table number or column that does not exist
       - AmbiguousModelError  several candidates for "the card's own model"
+      - PayloadError       a webhook body evalbot cannot read; `status` 413 (too large) or 400
   + TemplateError          a template failed to render or rendered invalid YAML
   + NotAvailableError      a feature this build cannot do yet (never a silent no-op)
   + HubError               a Hub failure we could not recover from
@@ -138,3 +139,14 @@ class ArtificialAnalysisRateLimited(ArtificialAnalysisError):
         wait = f"retry in {retry_after:.0f} s" if retry_after is not None else "retry later"
         super().__init__(f"rate limited by Artificial Analysis (1,000 requests/day on the free tier); {wait}")
         self.retry_after = retry_after
+
+
+class PayloadError(InputError):
+    """A webhook body that evalbot cannot read. `status` is the HTTP answer: 413 too large, else 400.
+
+    Example: ``unsupported webhook payload version 2; evalbot reads version 3``
+    """
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status

@@ -1,6 +1,7 @@
-"""The bot's ledger: what was processed, what it meant to write, which PRs it owns, who holds a repo.
+"""The bot's ledger: what was processed, what it meant to write, which PRs it owns, who holds a repo,
+and the service's durable queue (DESIGN §8): deliveries, jobs, ChatOps replies, the bot's own commits.
 
-Pure persistence on SQLite in WAL mode; no Hub calls. Four tables:
+Pure persistence on SQLite in WAL mode; no Hub calls. The tables:
 
 - ``processed``: (repo_id, sha, source) already handled, and how. A ``failed`` outcome is kept for
   the record but does not count as processed, so the next trigger retries it.
@@ -9,6 +10,13 @@ Pure persistence on SQLite in WAL mode; no Hub calls. Four tables:
 - ``prs``: the PRs evalbot opened or updated; feeds dedupe, the budgets and the status page.
 - ``leases``: one worker per repo at a time. Triggers that arrive while a repo is leased are
   counted in ``pending`` and handed to the holder when it releases (coalescing into one follow-up).
+- ``events``: webhook deliveries, deduplicated by their key (a redelivery does nothing).
+- ``jobs`` (with ``job_keys``, every trigger key a job answers for): the work queue. Triggers for a
+  repo coalesce into its one queued job; workers claim jobs with leases (a crashed worker's job is
+  retried when its lease expires) and at most one job per repo runs at a time.
+- ``replies``: ChatOps replies claimed and sent, so that a command is answered once, even on redelivery.
+- ``own_commits``: commits the bot made itself, so that their webhooks do not trigger it again.
+- ``opt_outs``: repos whose owners asked the bot (``@evalbot ignore``) to leave them alone.
 
 Safe across threads (one connection per thread) and processes (SQLite locking, ``busy_timeout``);
 every write runs in ``BEGIN IMMEDIATE``, so read-modify-write steps such as taking a lease are
@@ -24,11 +32,12 @@ the PRAGMAs at connect time are SQLite's own.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,13 +47,14 @@ from typing import Any, Literal, cast, get_args
 from bot.errors import ConfigError
 
 DB_FILENAME = "evalbot.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
 
 Outcome = Literal["created", "updated", "pushed", "unchanged", "skipped", "none", "failed"]
 IntentAction = Literal["open", "update", "push"]
 IntentState = Literal["pending", "done", "failed", "abandoned"]
 PrStatus = Literal["open", "closed", "merged"]
+JobState = Literal["queued", "running", "done", "failed"]
 
 # Schema migrations: entry i takes the database from user_version i to i + 1. Append, never edit.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -94,12 +104,74 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             pending INTEGER NOT NULL DEFAULT 0
         )""",
     ),
+    # 1 -> 2: the service's queue (events, jobs, replies, own commits, opt-outs). Existing rows are kept.
+    (
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL UNIQUE CHECK (key <> ''),
+            kind TEXT NOT NULL,
+            repo_id TEXT,
+            payload TEXT NOT NULL,
+            received_at REAL NOT NULL
+        )""",
+        """CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (kind <> ''),
+            repo_id TEXT NOT NULL,
+            sources TEXT NOT NULL DEFAULT '[]',
+            revision TEXT,
+            trigger_key TEXT NOT NULL UNIQUE CHECK (trigger_key <> ''),
+            merged_keys TEXT NOT NULL DEFAULT '[]',
+            options TEXT NOT NULL DEFAULT '{}',
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            coalesced INTEGER NOT NULL DEFAULT 0 CHECK (coalesced >= 0),
+            next_run_at REAL NOT NULL,
+            lease_owner TEXT,
+            lease_expires REAL,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            error TEXT,
+            result TEXT,
+            CHECK ((state = 'running') = (lease_owner IS NOT NULL)),
+            CHECK ((state = 'running') = (lease_expires IS NOT NULL))
+        )""",
+        "CREATE INDEX jobs_by_state ON jobs (state, next_run_at, id)",
+        "CREATE INDEX jobs_by_repo ON jobs (repo_id, state, kind)",
+        """CREATE TABLE job_keys (
+            key TEXT PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs (id)
+        )""",
+        """CREATE TABLE replies (
+            key TEXT PRIMARY KEY CHECK (key <> ''),
+            claimed_at REAL NOT NULL,
+            sent_at REAL
+        )""",
+        """CREATE TABLE own_commits (
+            repo_id TEXT NOT NULL,
+            oid TEXT NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (repo_id, oid)
+        )""",
+        """CREATE TABLE opt_outs (
+            repo_id TEXT PRIMARY KEY,
+            requested_by TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+    ),
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 _PROCESSED_COLUMNS = "repo_id, sha, source, fingerprint, outcome, detail, at"
 _INTENT_COLUMNS = "id, repo_id, source, fingerprint, action, state, pr_num, detail, created_at, updated_at"
 _PR_COLUMNS = "repo_id, pr_num, source, fingerprint, status, url, opened_at, updated_at, updates"
+_EVENT_COLUMNS = "id, key, kind, repo_id, received_at"
+_JOB_COLUMNS = (
+    "id, kind, repo_id, sources, revision, trigger_key, options, state, attempts, coalesced, next_run_at, "
+    "lease_owner, lease_expires, created_at, started_at, finished_at, error, result"
+)
+_JOB_STATES: tuple[JobState, ...] = get_args(JobState)
 
 
 @dataclass(frozen=True)
@@ -144,6 +216,41 @@ class PrRow:
     opened_at: float
     updated_at: float
     updates: int
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """A webhook delivery as logged (its payload is fetched separately, with `Store.event_payload`)."""
+
+    id: int
+    key: str
+    kind: str
+    repo_id: str | None
+    received_at: float
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """A job in the queue: one run over ``sources`` of ``repo_id``, with its lease and outcome."""
+
+    id: int
+    kind: str
+    repo_id: str
+    sources: tuple[str, ...]
+    revision: str | None
+    trigger_key: str
+    options: dict[str, Any]
+    state: JobState
+    attempts: int
+    coalesced: int
+    next_run_at: float
+    lease_owner: str | None
+    lease_expires: float | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    error: str | None
+    result: dict[str, Any] | None
 
 
 class Store:
@@ -589,6 +696,415 @@ class Store:
             if acquired:
                 self.release_lease(repo_id, owner)
 
+    # -- events --------------------------------------------------------------------------------
+
+    def record_event(self, key: str, kind: str, repo_id: str | None, payload: str) -> bool:
+        """Log a delivery, once per key: a redelivery (same key) changes nothing.
+
+        Args:
+            key: The delivery's dedupe key (stable across redeliveries of the same event).
+            kind: What was made of it (the job kind queued, or ``ignored``).
+            repo_id: The repo it is about, if any.
+            payload: The raw body, kept for inspection and replay.
+
+        Returns:
+            True if the key is new; False for a duplicate.
+
+        Raises:
+            ValueError: ``key`` is empty.
+        """
+        if not key:
+            raise ValueError("an event key must not be empty")
+        if self._fetchone("SELECT 1 FROM events WHERE key = ?", (key,)) is not None:
+            return False  # the common redelivery answered without taking the write lock
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO events (key, kind, repo_id, payload, received_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (key) DO NOTHING",
+                (key, kind, repo_id, payload, self._now()),
+            )
+            return cursor.rowcount == 1
+
+    def event_count(self) -> int:
+        """How many distinct deliveries were logged."""
+        return int(self._fetchone("SELECT COUNT(*) FROM events")[0])
+
+    def recent_events(self, limit: int = 50) -> list[EventRow]:
+        """The latest deliveries, newest first, without their payloads.
+
+        Args:
+            limit: At most this many rows.
+
+        Returns:
+            The events.
+        """
+        rows = self._fetchall(f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY id DESC LIMIT ?", (limit,))
+        return [EventRow(id=int(r[0]), key=r[1], kind=r[2], repo_id=r[3], received_at=float(r[4])) for r in rows]
+
+    def event_payload(self, event_id: int) -> str:
+        """The raw body of a logged delivery.
+
+        Args:
+            event_id: `EventRow.id`.
+
+        Returns:
+            The payload as it was recorded.
+
+        Raises:
+            KeyError: No event has this id.
+        """
+        row = self._fetchone("SELECT payload FROM events WHERE id = ?", (event_id,))
+        if row is None:
+            raise KeyError(f"no event with id {event_id} in the store")
+        return str(row[0])
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    def enqueue_job(
+        self,
+        repo_id: str,
+        *,
+        sources: Sequence[str],
+        trigger_key: str,
+        revision: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        kind: str = "run",
+        coalesce: bool | None = None,
+    ) -> int:
+        """Queue work on ``repo_id``, coalescing with what is already queued. Atomic across processes.
+
+        - A job already answers for ``trigger_key`` (as its own key or a merged one): its id is
+          returned and nothing changes, whatever its state.
+        - Else, if the job coalesces and a ``queued`` job of the same ``kind`` waits for the repo (the
+          oldest, if several), the trigger merges into it: sources become the union (the job's first, then the new ones,
+          in order), the revision is replaced by ``revision`` unless that is None, the options are
+          merged with the new keys winning, ``coalesced`` goes up by one and ``trigger_key`` is
+          added to the job's merged keys. Its ``next_run_at`` (a retry's backoff) is kept.
+        - Else a new ``queued`` job is inserted, ready now. A running job is never merged into: the
+          new job waits until that one finishes (see `claim_job`).
+
+        Args:
+            repo_id: The model repo.
+            sources: The score sources to run, in order (duplicates dropped).
+            trigger_key: What caused it (a delivery key, ``chatops:...``); the dedupe key.
+            revision: The commit the trigger saw, if known.
+            options: JSON-serialisable settings for the job (stored as JSON).
+            kind: The job kind (``run``, ``chatops``...); only jobs of one kind coalesce.
+            coalesce: Whether the trigger may merge into a queued job. None (the default) means
+                only for ``run`` jobs: a ``chatops`` job is one command, and merging two would
+                lose one of them.
+
+        Returns:
+            The id of the job that will do the work.
+
+        Raises:
+            ValueError: ``trigger_key`` is empty.
+            TypeError: ``sources`` is a string, or ``options`` is not JSON-serialisable.
+        """
+        if not trigger_key:
+            raise ValueError("trigger_key must not be empty")
+        if isinstance(sources, str):
+            raise TypeError(f"sources must be a sequence of source names, not the string {sources!r}")
+        new_sources = _union((), sources)
+        new_options = dict(options or {})
+        options_json = json.dumps(new_options)  # fail here, before the transaction, if it cannot be stored
+        now = self._now()
+        with self._write() as conn:
+            known = conn.execute("SELECT job_id FROM job_keys WHERE key = ?", (trigger_key,)).fetchone()
+            if known is not None:
+                return int(known[0])
+            queued = None
+            if coalesce or (coalesce is None and kind == "run"):
+                queued = conn.execute(
+                    "SELECT id, sources, revision, options, merged_keys FROM jobs "
+                    "WHERE repo_id = ? AND kind = ? AND state = 'queued' ORDER BY id LIMIT 1",
+                    (repo_id, kind),
+                ).fetchone()
+            if queued is not None:
+                job_id = int(queued[0])
+                merged_options = {**json.loads(queued[3]), **new_options}
+                conn.execute(
+                    "UPDATE jobs SET sources = ?, revision = ?, options = ?, merged_keys = ?, "
+                    "coalesced = coalesced + 1 WHERE id = ?",
+                    (
+                        json.dumps(list(_union(json.loads(queued[1]), new_sources))),
+                        revision if revision is not None else queued[2],
+                        json.dumps(merged_options),
+                        json.dumps([*json.loads(queued[4]), trigger_key]),
+                        job_id,
+                    ),
+                )
+            else:
+                job_id = int(
+                    conn.execute(
+                        "INSERT INTO jobs (kind, repo_id, sources, revision, trigger_key, options, state, "
+                        "next_run_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING id",
+                        (kind, repo_id, json.dumps(list(new_sources)), revision, trigger_key, options_json, now, now),
+                    ).fetchall()[0][0]  # drain RETURNING so COMMIT finds no open statement
+                )
+            conn.execute("INSERT INTO job_keys (key, job_id) VALUES (?, ?)", (trigger_key, job_id))
+            return job_id
+
+    def claim_job(self, worker: str, lease_seconds: float) -> JobRow | None:
+        """Take the next job that may run now, leased to ``worker``. Atomic across processes.
+
+        First every ``running`` job whose lease has expired (its worker crashed or hung) goes back
+        to ``queued``, keeping its attempt count. Then the oldest (lowest id) ``queued`` job with
+        ``next_run_at <= now`` whose repo has no ``running`` job becomes ``running``: leased to
+        ``worker`` until ``now + lease_seconds``, ``attempts`` + 1, ``started_at = now``.
+
+        Args:
+            worker: A name unique to the worker (host, pid, thread).
+            lease_seconds: How long the lease lasts without `heartbeat`.
+
+        Returns:
+            The claimed job, or None when nothing is ready.
+
+        Raises:
+            ValueError: ``lease_seconds`` is not positive.
+        """
+        _check_positive(lease_seconds, "lease_seconds")
+        now = self._now()
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires = NULL "
+                "WHERE state = 'running' AND lease_expires <= ?",
+                (now,),
+            )
+            row = conn.execute(
+                "SELECT id FROM jobs AS j WHERE j.state = 'queued' AND j.next_run_at <= ? AND NOT EXISTS ("
+                "SELECT 1 FROM jobs AS r WHERE r.repo_id = j.repo_id AND r.state = 'running' AND r.lease_expires > ?"
+                ") ORDER BY j.id LIMIT 1",
+                (now, now),
+            ).fetchone()
+            if row is None:
+                return None
+            claimed = conn.execute(
+                "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires = ?, attempts = attempts + 1, "
+                f"started_at = ? WHERE id = ? RETURNING {_JOB_COLUMNS}",
+                (worker, now + lease_seconds, now, int(row[0])),
+            ).fetchall()[0]  # drain RETURNING so COMMIT finds no open statement
+        return _job(claimed)
+
+    def heartbeat(self, job_id: int, worker: str, lease_seconds: float) -> bool:
+        """Extend ``worker``'s lease on a running job to ``now + lease_seconds`` (call it periodically).
+
+        Args:
+            job_id: The claimed job.
+            worker: The worker that claimed it.
+            lease_seconds: The new time to live, from now.
+
+        Returns:
+            True if ``worker`` still held the job (even if the lease had just expired and nobody
+            took the job over); False otherwise, and the worker should stop writing.
+
+        Raises:
+            ValueError: ``lease_seconds`` is not positive.
+        """
+        _check_positive(lease_seconds, "lease_seconds")
+        return self._update_owned(job_id, worker, "lease_expires = ?", (self._now() + lease_seconds,))
+
+    def complete_job(self, job_id: int, worker: str, result: Mapping[str, Any]) -> bool:
+        """Mark a job ``done`` with its result. A no-op unless ``worker`` holds the job.
+
+        Args:
+            job_id: The claimed job.
+            worker: The worker that claimed it.
+            result: What the job produced; stored as JSON (values JSON cannot hold are stored as text).
+
+        Returns:
+            True if it applied; False if ``worker`` no longer held the job (it was taken over).
+        """
+        return self._update_owned(
+            job_id,
+            worker,
+            "state = 'done', result = ?, finished_at = ?, lease_owner = NULL, lease_expires = NULL",
+            (json.dumps(dict(result), default=str), self._now()),
+        )
+
+    def fail_job(self, job_id: int, worker: str, error: str, *, retry_in: float | None) -> bool:
+        """Record a failed attempt: retry it later, or fail the job for good.
+
+        Args:
+            job_id: The claimed job.
+            worker: The worker that claimed it.
+            error: Why it failed; kept in ``error`` either way.
+            retry_in: Seconds from now before it may be claimed again (back to ``queued``, its
+                attempts kept); None to make it ``failed`` (final, with ``finished_at``).
+
+        Returns:
+            True if it applied; False if ``worker`` no longer held the job.
+
+        Raises:
+            ValueError: ``retry_in`` is negative.
+        """
+        now = self._now()
+        if retry_in is None:
+            return self._update_owned(
+                job_id,
+                worker,
+                "state = 'failed', error = ?, finished_at = ?, lease_owner = NULL, lease_expires = NULL",
+                (error, now),
+            )
+        if not retry_in >= 0:
+            raise ValueError(f"retry_in must be zero or more; got {retry_in!r}")
+        return self._update_owned(
+            job_id,
+            worker,
+            "state = 'queued', error = ?, next_run_at = ?, lease_owner = NULL, lease_expires = NULL",
+            (error, now + retry_in),
+        )
+
+    def release_job(self, job_id: int, worker: str) -> bool:
+        """Give a running job back untouched (graceful shutdown): ``queued`` and ready now.
+
+        The attempt is taken back (``attempts`` - 1), since the job did not really run.
+
+        Args:
+            job_id: The claimed job.
+            worker: The worker that claimed it.
+
+        Returns:
+            True if it applied; False if ``worker`` no longer held the job.
+        """
+        now = self._now()
+        return self._update_owned(
+            job_id,
+            worker,
+            "state = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires = NULL, "
+            "next_run_at = CASE WHEN next_run_at > ? THEN ? ELSE next_run_at END",
+            (now, now),
+        )
+
+    def get_job(self, job_id: int) -> JobRow | None:
+        """The job with this id, or None."""
+        row = self._fetchone(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
+        return None if row is None else _job(row)
+
+    def list_jobs(self, limit: int = 50, state: str | None = None) -> list[JobRow]:
+        """Jobs, newest first (by id), for the status page.
+
+        Args:
+            limit: At most this many rows.
+            state: Only jobs in this state; all when None.
+
+        Returns:
+            The jobs.
+
+        Raises:
+            ValueError: ``state`` is not one of the job states.
+        """
+        if state is None:
+            rows = self._fetchall(f"SELECT {_JOB_COLUMNS} FROM jobs ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            _check(state, JobState, "state")
+            rows = self._fetchall(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE state = ? ORDER BY id DESC LIMIT ?", (state, limit)
+            )
+        return [_job(row) for row in rows]
+
+    def job_counts(self) -> dict[str, int]:
+        """How many jobs are in each state; every state is present, zeros included."""
+        counts: dict[str, int] = dict.fromkeys(_JOB_STATES, 0)
+        for state, count in self._fetchall("SELECT state, COUNT(*) FROM jobs GROUP BY state"):
+            counts[str(state)] = int(count)
+        return counts
+
+    def pending_jobs(self) -> int:
+        """How many jobs are not finished yet (``queued`` + ``running``)."""
+        return int(self._fetchone("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")[0])
+
+    # -- replies -------------------------------------------------------------------------------
+
+    def claim_reply(self, key: str) -> bool:
+        """Claim the right to answer a ChatOps command, once: call before posting the reply.
+
+        Args:
+            key: The command's key (repo, discussion, comment).
+
+        Returns:
+            True if this call claimed it; False if it was claimed before (do not reply again).
+        """
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO replies (key, claimed_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, self._now()),
+            )
+            return cursor.rowcount == 1
+
+    def reply_sent(self, key: str) -> None:
+        """Record that the reply claimed under ``key`` was posted.
+
+        Args:
+            key: As given to `claim_reply`.
+
+        Raises:
+            KeyError: ``key`` was never claimed.
+        """
+        with self._write() as conn:
+            cursor = conn.execute("UPDATE replies SET sent_at = COALESCE(sent_at, ?) WHERE key = ?", (self._now(), key))
+            if cursor.rowcount == 0:
+                raise KeyError(f"no reply claimed under {key!r}")
+
+    def unsent_replies(self) -> list[str]:
+        """Keys claimed but never marked sent (a crash between the two): reconcile them by hand or by re-listing.
+
+        Returns:
+            The keys, oldest claim first.
+        """
+        rows = self._fetchall("SELECT key FROM replies WHERE sent_at IS NULL ORDER BY claimed_at, key")
+        return [str(row[0]) for row in rows]
+
+    # -- own commits ---------------------------------------------------------------------------
+
+    def record_own_commit(self, repo_id: str, oid: str) -> None:
+        """Remember a commit the bot made, so that the webhook it causes is ignored (idempotent).
+
+        Args:
+            repo_id: The model repo.
+            oid: The commit id.
+        """
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO own_commits (repo_id, oid, at) VALUES (?, ?, ?) ON CONFLICT (repo_id, oid) DO NOTHING",
+                (repo_id, oid, self._now()),
+            )
+
+    def is_own_commit(self, repo_id: str, oid: str) -> bool:
+        """Whether the bot made commit ``oid`` on ``repo_id``."""
+        return self._fetchone("SELECT 1 FROM own_commits WHERE repo_id = ? AND oid = ?", (repo_id, oid)) is not None
+
+    # -- opt-outs ------------------------------------------------------------------------------
+
+    def opt_out(self, repo_id: str, *, by: str) -> None:
+        """Record that ``repo_id`` asked to be left alone (``@evalbot ignore``); a repeat keeps the first.
+
+        Args:
+            repo_id: The model repo.
+            by: Who asked.
+        """
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO opt_outs (repo_id, requested_by, at) VALUES (?, ?, ?) ON CONFLICT (repo_id) DO NOTHING",
+                (repo_id, by, self._now()),
+            )
+
+    def opt_in(self, repo_id: str) -> bool:
+        """Undo `opt_out`.
+
+        Args:
+            repo_id: The model repo.
+
+        Returns:
+            True if the repo had opted out.
+        """
+        with self._write() as conn:
+            return conn.execute("DELETE FROM opt_outs WHERE repo_id = ?", (repo_id,)).rowcount == 1
+
+    def is_opted_out(self, repo_id: str) -> bool:
+        """Whether ``repo_id`` asked the bot to leave it alone."""
+        return self._fetchone("SELECT 1 FROM opt_outs WHERE repo_id = ?", (repo_id,)) is not None
+
     # -- internals -----------------------------------------------------------------------------
 
     def _conn(self) -> sqlite3.Connection:
@@ -642,6 +1158,15 @@ class Store:
                     conn.execute(statement)
             if version < SCHEMA_VERSION:
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+
+    def _update_owned(self, job_id: int, worker: str, assignments: str, params: tuple[Any, ...]) -> bool:
+        """``UPDATE jobs SET <assignments>`` on ``job_id`` if ``worker`` holds it (running, its lease)."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                f"UPDATE jobs SET {assignments} WHERE id = ? AND state = 'running' AND lease_owner = ?",
+                (*params, job_id, worker),
+            )
+            return cursor.rowcount == 1
 
     def _set_intent(
         self, intent_id: int, state: IntentState, *, pr_num: int | None = None, detail: str | None = None
@@ -722,6 +1247,34 @@ def _pr(row: Any) -> PrRow:
     )
 
 
+def _job(row: Any) -> JobRow:
+    return JobRow(
+        id=int(row[0]),
+        kind=row[1],
+        repo_id=row[2],
+        sources=tuple(json.loads(row[3])),
+        revision=row[4],
+        trigger_key=row[5],
+        options=json.loads(row[6]),
+        state=cast(JobState, row[7]),
+        attempts=int(row[8]),
+        coalesced=int(row[9]),
+        next_run_at=float(row[10]),
+        lease_owner=row[11],
+        lease_expires=None if row[12] is None else float(row[12]),
+        created_at=float(row[13]),
+        started_at=None if row[14] is None else float(row[14]),
+        finished_at=None if row[15] is None else float(row[15]),
+        error=row[16],
+        result=None if row[17] is None else json.loads(row[17]),
+    )
+
+
+def _union(first: Sequence[str], second: Sequence[str]) -> tuple[str, ...]:
+    """``first`` then the items of ``second`` not seen yet, each once, in order."""
+    return tuple(dict.fromkeys([*first, *second]))
+
+
 def _check(value: str, allowed: Any, what: str) -> None:
     choices = get_args(allowed)
     if value not in choices:
@@ -729,5 +1282,9 @@ def _check(value: str, allowed: Any, what: str) -> None:
 
 
 def _check_ttl(ttl_seconds: float) -> None:
-    if not ttl_seconds > 0:
-        raise ValueError(f"ttl_seconds must be positive; got {ttl_seconds!r}")
+    _check_positive(ttl_seconds, "ttl_seconds")
+
+
+def _check_positive(value: float, what: str) -> None:
+    if not value > 0:
+        raise ValueError(f"{what} must be positive; got {value!r}")

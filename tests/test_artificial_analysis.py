@@ -310,7 +310,7 @@ def test_aa_mapping_from_evalbot_yaml(
     [
         ("aa: [1, 2]\n", "aa: expected a mapping of repo id → value"),
         ("aa:\n  not-a-repo: x\n", "aa: 'not-a-repo' is not a repo id like org/name"),
-        ("watch: []\n", "unknown key(s) watch; known keys: aa"),
+        ("wach: []\n", "unknown key(s) wach; known keys: aa"),
         ("aa: {a/b: 1\n", "not valid YAML"),
     ],
 )

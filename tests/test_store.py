@@ -54,7 +54,7 @@ def test_database_is_in_wal_mode_with_the_schema_version_set(tmp_path: Path) -> 
     raw = sqlite3.connect(tmp_path / DB_FILENAME)
     try:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"processed", "intents", "prs", "leases"} <= tables
     finally:
@@ -66,7 +66,7 @@ def test_a_database_from_a_newer_evalbot_is_refused(tmp_path: Path) -> None:
     raw = sqlite3.connect(tmp_path / DB_FILENAME)
     raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     raw.close()
-    with pytest.raises(ConfigError, match="schema version 2"):
+    with pytest.raises(ConfigError, match=f"schema version {SCHEMA_VERSION + 1}"):
         Store.open(tmp_path)
 
 

@@ -1,0 +1,246 @@
+"""`evalbot serve`: Hub webhooks in, a durable queue, workers, a status page (DESIGN §8).
+
+Starlette + uvicorn: a small, well-kept ASGI stack (what FastAPI itself is built on) with no
+framework we do not need; the webhook handler only checks, records and queues — the work happens
+in worker threads that lease jobs from the SQLite store, so an acknowledgement is fast and a
+crash loses nothing (a leased job comes back when its lease expires).
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot import events
+from bot.errors import PayloadError
+from bot.store import Store
+from bot.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 1_000_000
+
+
+@dataclass
+class Routing:
+    """Which events make which jobs (from evalbot.yaml; pure decisions)."""
+
+    is_watched: Callable[[str], bool]
+    sources_for: Callable[[str], tuple[str, ...]]
+    new_repo_sources: tuple[str, ...] = ()
+    bot_ids: frozenset[str] = frozenset()  # the bot's own Hub id(s): its events are ignored
+
+
+@dataclass
+class Metrics:
+    """Counters for /metrics (process-local; the queue's state comes from the store)."""
+
+    events: Counter[str] = field(default_factory=Counter)  # by outcome: queued/duplicate/ignored/rejected
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, outcome: str) -> None:
+        with self.lock:
+            self.events[outcome] += 1
+
+
+def decide_job(event: events.HubEvent, routing: Routing) -> tuple[str, dict[str, Any]] | str:
+    """(job kind, enqueue arguments) for an event, or the reason it makes no job."""
+    if not events.is_model_repo(event):
+        return f"not a model repo ({event.repo_type})"
+    if not routing.is_watched(event.repo_id):
+        return "repo not watched"
+    if events.author_ids(event) & routing.bot_ids:
+        return "caused by evalbot itself"
+    if events.is_comment(event) and event.comment is not None and event.discussion is not None:
+        options = {"num": event.discussion.num, "comment_id": event.comment.id, "text": event.comment.content}
+        return "chatops", {"sources": (), "options": options}
+    if events.is_new_repo(event):
+        if not routing.new_repo_sources:
+            return "new repo: no sources configured for new repos"
+        return "run", {"sources": routing.new_repo_sources, "revision": event.head_sha}
+    sha = events.main_commit(event)
+    if sha is not None:
+        sources = routing.sources_for(event.repo_id)
+        if not sources:
+            return "no sources configured for this repo"
+        return "run", {"sources": sources, "revision": sha}
+    return f"event {event.scope}/{event.action} makes no job"
+
+
+def create_app(
+    store: Store,
+    *,
+    secret: str,
+    routing: Routing,
+    workers: list[Worker],
+    hub_stats: Callable[[], dict[str, int]] = dict,
+    shutdown_grace: float = 30.0,
+) -> Starlette:
+    """The ASGI app; `workers` are started with it and stopped (gracefully) when it stops."""
+    metrics = Metrics()
+
+    async def webhook(request: Request) -> Response:
+        supplied = request.headers.get("x-webhook-secret") or request.query_params.get("secret")
+        if supplied is None:
+            metrics.count("rejected")
+            return JSONResponse({"error": "X-Webhook-Secret header not set"}, status_code=401)
+        if not hmac.compare_digest(supplied.encode(), secret.encode()):
+            metrics.count("rejected")
+            return JSONResponse({"error": "invalid webhook secret"}, status_code=403)
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            metrics.count("rejected")
+            return JSONResponse({"error": f"payload larger than {MAX_BODY} bytes"}, status_code=413)
+        body = await request.body()
+        try:
+            event = events.parse_webhook(body, max_bytes=MAX_BODY)
+        except PayloadError as e:
+            metrics.count("rejected")
+            return JSONResponse({"error": str(e)}, status_code=e.status)
+        key = events.event_key(event)
+        decision = decide_job(event, routing)
+        if isinstance(decision, str):
+            new = store.record_event(key, "ignored", event.repo_id, body.decode("utf-8"))
+            metrics.count("ignored" if new else "duplicate")
+            return JSONResponse({"status": "ignored" if new else "duplicate", "reason": decision})
+        kind, spec = decision
+        # enqueue first: it is idempotent by key, so a crash before the event is logged loses nothing
+        job_id = store.enqueue_job(event.repo_id, trigger_key=key, kind=kind, **spec)
+        new = store.record_event(key, kind, event.repo_id, body.decode("utf-8"))
+        metrics.count("queued" if new else "duplicate")
+        return JSONResponse({"status": "queued" if new else "duplicate", "job": job_id}, status_code=202)
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def metrics_page(request: Request) -> Response:
+        lines = [
+            "# HELP evalbot_webhook_events_total Webhook deliveries by outcome.",
+            "# TYPE evalbot_webhook_events_total counter",
+        ]
+        with metrics.lock:
+            for outcome in ("queued", "duplicate", "ignored", "rejected"):
+                lines.append(f'evalbot_webhook_events_total{{outcome="{outcome}"}} {metrics.events[outcome]}')
+        lines += ["# HELP evalbot_jobs Jobs in the queue by state.", "# TYPE evalbot_jobs gauge"]
+        for state, count in sorted(store.job_counts().items()):
+            lines.append(f'evalbot_jobs{{state="{state}"}} {count}')
+        outcomes: Counter[str] = Counter()
+        for job in store.list_jobs(limit=1000, state="done"):
+            for report in (job.result or {}).get("reports", []):
+                outcomes[str(report.get("outcome"))] += 1
+        lines += [
+            "# HELP evalbot_reports_total Pipeline outcomes of finished jobs.",
+            "# TYPE evalbot_reports_total counter",
+        ]
+        for outcome, count in sorted(outcomes.items()):
+            lines.append(f'evalbot_reports_total{{outcome="{outcome}"}} {count}')
+        lines += [
+            "# HELP evalbot_hub_requests_total Hub requests made (retries included).",
+            "# TYPE evalbot_hub_requests_total counter",
+        ]
+        for name, value in sorted(hub_stats().items()):
+            lines.append(f"evalbot_hub_{name}_total {value}")
+        return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+    async def api_jobs(request: Request) -> Response:
+        state = request.query_params.get("state")
+        jobs = store.list_jobs(limit=int(request.query_params.get("limit", "50")), state=state)
+        return JSONResponse({"counts": store.job_counts(), "jobs": [_job_json(j) for j in jobs]})
+
+    async def status_page(request: Request) -> Response:
+        return HTMLResponse(_render_status(store))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        threads = [threading.Thread(target=w.run_forever, name=w.name, daemon=True) for w in workers]
+        for thread in threads:
+            thread.start()
+        logger.info("evalbot serve: %d worker(s) started", len(threads))
+        try:
+            yield
+        finally:  # SIGTERM: stop taking jobs, let the jobs in hand finish, release what does not
+            for worker in workers:
+                worker.stop.set()
+            deadline = time.monotonic() + shutdown_grace
+            for thread in threads:
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            for worker in workers:
+                if worker.current is not None:
+                    store.release_job(worker.current, worker.name)
+            logger.info("evalbot serve: stopped")
+
+    return Starlette(
+        routes=[
+            Route("/webhooks/hub", webhook, methods=["POST"]),
+            Route("/healthz", healthz),
+            Route("/metrics", metrics_page),
+            Route("/api/jobs", api_jobs),
+            Route("/", status_page),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def _job_json(job: Any) -> dict[str, Any]:
+    data = asdict(job)
+    data["sources"] = list(job.sources)
+    return data
+
+
+def _render_status(store: Store) -> str:
+    counts = store.job_counts()
+    jobs = store.list_jobs(limit=50)
+    prs = store.list_prs(limit=50)
+    esc = html.escape
+    rows = []
+    for job in jobs:
+        reports = (job.result or {}).get("reports", []) if job.result else []
+        plan = "; ".join(f"{r.get('source')}: {r.get('outcome')} — {r.get('reason')}" for r in reports) or (
+            json.dumps(job.result) if job.result else ""
+        )
+        rows.append(
+            f"<tr class='{esc(job.state)}'><td>{job.id}</td><td>{esc(job.repo_id)}</td><td>{esc(job.kind)}</td>"
+            f"<td>{esc(', '.join(job.sources))}</td><td>{esc(job.state)}</td><td>{job.attempts}</td>"
+            f"<td>{esc(plan)}</td><td>{esc(job.error or '')}</td></tr>"
+        )
+    pr_rows = [
+        f"<tr><td>{esc(p.repo_id)}</td><td><a href='{esc(p.url)}'>#{p.pr_num}</a></td><td>{esc(p.source)}</td>"
+        f"<td>{esc(p.status)}</td><td>{p.updates}</td></tr>"
+        for p in prs
+    ]
+    failures = [j for j in jobs if j.state == "failed"]
+    failure_rows = [f"<li>{esc(j.repo_id)} (job {j.id}): {esc(j.error or '')}</li>" for j in failures]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>evalbot status</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
+th, td {{ border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; font-size: .9rem; }}
+th {{ background: #f3f3f3; }} tr.failed td {{ background: #fde8e8; }} tr.done td {{ background: #eef8ee; }}
+.counts span {{ display: inline-block; margin-right: 1.5rem; font-size: 1.1rem; }}
+</style></head><body>
+<h1>evalbot</h1>
+<p class="counts">{"".join(f"<span>{esc(k)}: <b>{v}</b></span>" for k, v in counts.items())}</p>
+<h2>Recent jobs</h2>
+<table><tr><th>job</th><th>repo</th><th>kind</th><th>sources</th><th>state</th><th>attempts</th>
+<th>plan and reason</th><th>error</th></tr>
+{"".join(rows) or '<tr><td colspan="8">no jobs yet</td></tr>'}</table>
+<h2>Pull requests opened or updated</h2>
+<table><tr><th>repo</th><th>PR</th><th>source</th><th>status</th><th>updates</th></tr>
+{"".join(pr_rows) or '<tr><td colspan="5">none yet</td></tr>'}</table>
+<h2>Failures</h2><ul>{"".join(failure_rows) or "<li>none</li>"}</ul>
+</body></html>"""

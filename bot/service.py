@@ -1,0 +1,68 @@
+"""Wiring for `evalbot serve`: settings + evalbot.yaml → store, Hub client, pipeline, workers, ASGI app."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+
+from bot.app import App
+from bot.config import Settings
+from bot.config_file import ConfigFile
+from bot.errors import ConfigError
+from bot.hub import HubClient
+from bot.render import make_environment
+from bot.server import Routing, create_app
+from bot.store import Store
+from bot.worker import JobHandler, Worker, WorkerPolicy
+
+DEFAULT_SECRET_ENV = "EVALBOT_WEBHOOK_SECRET"
+
+
+@dataclass
+class Service:
+    app: Starlette
+    workers: list[Worker]
+    store: Store
+    pipeline: App
+
+
+def build_service(
+    settings: Settings,
+    *,
+    workers: int | None = None,
+    env: Mapping[str, str] | None = None,
+    policy: WorkerPolicy | None = None,
+    hub: HubClient | None = None,
+) -> Service:
+    """Everything `serve` runs; fails fast (ConfigError, exit 2) on a missing secret or token."""
+    env = os.environ if env is None else env
+    config = settings.config or ConfigFile()
+    secret_env = config.webhook_secret_env or DEFAULT_SECRET_ENV
+    secret = env.get(secret_env)
+    if not secret:
+        raise ConfigError(f"{secret_env} is not set: evalbot serve needs the webhook secret the Hub sends")
+    if settings.hf_token is None:
+        raise ConfigError("HF_TOKEN is not set: evalbot serve needs the bot account's token")
+    hub = hub or HubClient(settings)
+    identity = hub.whoami()
+    store = Store.open(settings.home)
+    pipeline = App(settings, hub, store, env=make_environment(settings.templates_dir))
+    handler = JobHandler(pipeline, config)
+    count = workers or config.workers or 2
+    host = f"{socket.gethostname()}:{os.getpid()}"
+    policy = policy or WorkerPolicy(lease_seconds=settings.lease_seconds)
+    stop_all = [Worker(store, handler, name=f"{host}:w{i}", policy=policy) for i in range(count)]
+    routing = Routing(
+        is_watched=config.is_watched,
+        sources_for=config.sources_for,
+        new_repo_sources=tuple(config.new_repo_sources),
+        bot_ids=frozenset({identity.id} if identity.id else set()),
+    )
+    app = create_app(
+        store, secret=secret, routing=routing, workers=stop_all, hub_stats=lambda: {"requests": hub.requests}
+    )
+    return Service(app, stop_all, store, pipeline)

@@ -1,0 +1,184 @@
+"""Workers: take leased jobs from the store and run them through the pipeline (DESIGN §8).
+
+A job is leased, not popped: a worker that dies mid-job leaves a lease that expires, and another
+worker takes the job again (the pipeline's dedupe gate makes the second run safe). Transient
+failures are retried with backoff; after `max_attempts` a job ends `failed` with its error.
+SIGTERM (via `stop`) lets the job in hand finish, or releases it if it does not finish in time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+
+from bot import chatops
+from bot.app import App, Job, Report
+from bot.config_file import ConfigFile
+from bot.errors import BotError, ConfigError
+from bot.store import JobRow, Store
+from evaluators.service import EvalRequest
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BACKOFF = (5.0, 30.0, 120.0, 600.0)
+
+
+@dataclass(frozen=True)
+class WorkerPolicy:
+    lease_seconds: float = 300.0
+    max_attempts: int = 5
+    backoff: Sequence[float] = DEFAULT_BACKOFF
+    poll_seconds: float = 0.2
+
+
+class Worker:
+    """One worker thread's loop. `handle` turns a job into a result dict (or raises)."""
+
+    def __init__(
+        self,
+        store: Store,
+        handle: Callable[[JobRow], dict[str, object]],
+        *,
+        name: str,
+        policy: WorkerPolicy | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.store = store
+        self.handle = handle
+        self.name = name
+        self.policy = policy or WorkerPolicy()
+        self.stop = stop or threading.Event()
+        self.current: int | None = None
+
+    def run_once(self) -> bool:
+        """Take one job if there is one; False when the queue had nothing ready."""
+        job = self.store.claim_job(self.name, self.policy.lease_seconds)
+        if job is None:
+            return False
+        self.current = job.id
+        beat = threading.Event()
+        keeper = threading.Thread(target=self._heartbeat, args=(job.id, beat), daemon=True)
+        keeper.start()
+        try:
+            result = self.handle(job)
+        except ConfigError as e:  # a bad setting will not fix itself
+            self.store.fail_job(job.id, self.name, _one_line(e), retry_in=None)
+        except Exception as e:
+            self._retry_or_fail(job, _one_line(e) if isinstance(e, BotError) else f"{type(e).__name__}: {e}")
+        else:
+            listed = result.get("reports", [])
+            reports = [r for r in listed if isinstance(r, dict)] if isinstance(listed, list) else []
+            failed = [r for r in reports if r.get("outcome") == "failed"]
+            # a repo still leased by a crashed worker is "busy": try again once that lease expires
+            failed += [r for r in reports if r.get("outcome") == "skipped" and str(r.get("reason")).startswith("busy")]
+            if failed:
+                self._retry_or_fail(job, "; ".join(str(r.get("reason")) for r in failed), result)
+            else:
+                self.store.complete_job(job.id, self.name, result)
+        finally:
+            beat.set()
+            keeper.join(timeout=5)
+            self.current = None
+        return True
+
+    def run_forever(self) -> None:
+        while not self.stop.is_set():
+            if not self.run_once():
+                self.stop.wait(self.policy.poll_seconds)
+
+    def _retry_or_fail(self, job: JobRow, error: str, result: dict[str, object] | None = None) -> None:
+        if job.attempts >= self.policy.max_attempts:
+            logger.error("%s: job %d failed for good after %d attempts: %s", job.repo_id, job.id, job.attempts, error)
+            self.store.fail_job(job.id, self.name, error, retry_in=None)
+            return
+        delays = self.policy.backoff
+        delay = delays[min(job.attempts - 1, len(delays) - 1)] if delays else 0.0
+        logger.warning(
+            "%s: job %d attempt %d failed (%s); retrying in %.0f s", job.repo_id, job.id, job.attempts, error, delay
+        )
+        self.store.fail_job(job.id, self.name, error, retry_in=delay)
+
+    def _heartbeat(self, job_id: int, done: threading.Event) -> None:
+        interval = max(self.policy.lease_seconds / 3, 0.05)
+        while not done.wait(interval):
+            self.store.heartbeat(job_id, self.name, self.policy.lease_seconds)
+
+
+def reports_result(reports: Sequence[Report]) -> dict[str, object]:
+    """A job's result as stored: the reports without their (large) diffs."""
+    return {"reports": [{k: v for k, v in asdict(r).items() if k != "diff"} for r in reports]}
+
+
+class JobHandler:
+    """Carries out the kinds of jobs the server queues: pipeline runs and ChatOps commands."""
+
+    def __init__(self, app: App, config: ConfigFile) -> None:
+        self.app = app
+        self.config = config
+        self.bot_name = config.chatops.bot_name
+        self.allow = tuple(config.chatops.allow)
+
+    def __call__(self, job: JobRow) -> dict[str, object]:
+        if job.kind == "run":
+            run = Job(
+                repo_id=job.repo_id,
+                sources=tuple(job.sources),
+                revision=job.revision,
+                trigger_key=job.trigger_key,
+                formats=tuple(self.config.outputs),
+                eval=self._eval_request(job),
+            )
+            return reports_result(self.app.run(run))
+        if job.kind == "chatops":
+            return self._chatops(job)
+        raise ConfigError(f"unknown job kind {job.kind!r}")
+
+    def _eval_request(self, job: JobRow) -> EvalRequest | None:
+        """`@evalbot evaluate <tasks>` overrides the configured tasks; the rest comes from evalbot.yaml."""
+        tasks = job.options.get("tasks")
+        base = self.app.settings.eval_request
+        if not isinstance(tasks, list) or not tasks:
+            return base
+        chosen = tuple(str(t) for t in tasks)
+        return replace(base, tasks=chosen) if base is not None else EvalRequest(tasks=chosen)
+
+    def _chatops(self, job: JobRow) -> dict[str, object]:
+        options = job.options
+        num, comment_id = int(str(options["num"])), str(options["comment_id"])
+        key = f"{job.repo_id}#{num}:{comment_id}"
+        command = chatops.parse_command(str(options.get("text", "")), self.bot_name)
+        if command is None:
+            return {"chatops": "no command"}
+        author = self.app.hub.comment_author(job.repo_id, num, comment_id)
+        store = self.app.store
+        assert store is not None
+        outcome: str
+        if chatops.needs_authorization(command) and not self._authorized(author, job.repo_id):
+            reply, outcome = chatops.reply_refused(author, command, key), "refused"
+        elif command.name == "help":
+            reply, outcome = chatops.reply_help(key), "help"
+        elif command.name == "unknown":
+            reply, outcome = chatops.reply_unknown(command, key), "unknown"
+        elif command.name == "ignore":
+            store.opt_out(job.repo_id, by=author)
+            reply, outcome = chatops.reply_ignored(job.repo_id, key), "ignored"
+        else:
+            sources = ("eval",) if command.name == "evaluate" else self.config.sources_for(job.repo_id)
+            run_options: dict[str, object] = {"tasks": list(command.args)} if command.name == "evaluate" else {}
+            run_id = store.enqueue_job(job.repo_id, sources=sources, trigger_key=f"chatops:{key}", options=run_options)
+            reply, outcome = chatops.reply_queued(command, run_id, key), "queued"
+        if store.claim_reply(key):  # one reply per command, whatever happens on redelivery
+            self.app.hub.comment(job.repo_id, num, reply)
+            store.reply_sent(key)
+        return {"chatops": outcome, "command": command.name, "author": author}
+
+    def _authorized(self, user: str, repo_id: str) -> bool:
+        namespace = repo_id.split("/", 1)[0]
+        members = self.app.hub.org_members(namespace) if namespace != user else []
+        return chatops.is_authorized(user, repo_id, org_members=members, allow=self.allow)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())

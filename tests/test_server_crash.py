@@ -1,0 +1,101 @@
+"""kill -9 of `evalbot serve` in the middle of a run, then a restart: every job completes, no
+duplicate PR, no lost event. The server runs as a real subprocess; the Hub is the local stand-in."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from bot.sim.hub import HubSim
+from bot.store import Store
+
+CARD = (
+    Path(__file__).resolve().parents[1] / "examples" / "demo" / "acme" / "Ours-7B-Instruct" / "README.md"
+).read_text()
+SECRET = "crash-test-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(sim: HubSim, home: Path, config: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": sim.url,
+        "HF_TOKEN": "evalbot-token",
+        "EVALBOT_HOME": str(home),
+        "EVALBOT_WEBHOOK_SECRET": SECRET,
+        "EVALBOT_LEASE_SECONDS": "2",  # a killed worker's job and repo leases expire quickly
+    }
+    cmd = [sys.executable, "-m", "bot.cli", "--config", str(config), "serve", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", "2"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
+                return proc
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("evalbot serve did not come up")
+
+
+def event(repo: str, sha: str) -> bytes:
+    return json.dumps({
+        "event": {"action": "update", "scope": "repo.content"},
+        "repo": {"type": "model", "name": repo, "id": "0" * 24, "private": False, "headSha": sha},
+        "updatedRefs": [{"ref": "refs/heads/main", "oldSha": "f" * 40, "newSha": sha}],
+        "webhook": {"id": "wh", "version": 3},
+    }).encode()  # fmt: skip
+
+
+def test_kill_9_mid_run_then_restart_completes_every_job_without_duplicates(tmp_path: Path) -> None:
+    repos = [f"acme/model-{i}" for i in range(12)]
+    config = tmp_path / "evalbot.yaml"
+    config.write_text("watch:\n  authors: [acme]\n")
+    home = tmp_path / "home"
+    with HubSim() as sim:
+        for repo in repos:
+            sim.add_repo(repo, {"README.md": CARD.replace("Ours-7B-Instruct", repo.split("/")[1])})
+        sim.inject("commit", "delay", delay=0.4)  # keep jobs in flight when the kill comes
+        port = free_port()
+        server = start_server(sim, home, config, port)
+        for repo in repos:
+            answer = requests.post(f"http://127.0.0.1:{port}/webhooks/hub", data=event(repo, sim.head(repo)),
+                                   headers={"X-Webhook-Secret": SECRET}, timeout=10)  # fmt: skip
+            assert answer.status_code == 202
+        deadline = time.monotonic() + 30  # kill once some PRs exist and some jobs are still pending
+        while time.monotonic() < deadline and not any(d.is_pr for r in repos for d in sim.discussions(r)):
+            time.sleep(0.02)
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+        opened_before = sum(1 for r in repos for d in sim.discussions(r) if d.is_pr)
+        assert opened_before < len(repos), "the kill came too late to test anything"
+
+        sim.clear_faults()
+        server = start_server(sim, home, config, port)
+        try:
+            deadline = time.monotonic() + 90
+            with Store.open(home) as store:
+                while time.monotonic() < deadline and store.pending_jobs():
+                    time.sleep(0.1)
+                counts = store.job_counts()
+                assert counts["queued"] == counts["running"] == counts["failed"] == 0, counts
+                assert counts["done"] == len(repos)
+                assert store.event_count() == len(repos)  # no event lost
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        assert [len([d for d in sim.discussions(r) if d.is_pr]) for r in repos] == [1] * len(repos)

@@ -105,7 +105,9 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     serve = commands.add_parser("serve", help="the webhook bot: Hub webhooks in, queue, workers, status page")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")), help="default: $PORT or 8080")
-    serve.add_argument("--workers", type=int, help="worker threads (default: evalbot.yaml workers, else 2)")
+    serve.add_argument(
+        "--workers", type=int, help="worker threads (default: evalbot.yaml workers, else 2; 0: only accept and queue)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     demo = commands.add_parser("demo", help="offline: a local Hub with sample repos, scanned twice")

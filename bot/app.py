@@ -387,6 +387,8 @@ class App:
                 if num is not None:
                     url = result.pr_url or f"{self.settings.hf_endpoint}/{job.repo_id}/discussions/{num}"
                     self.store.record_pr(job.repo_id, num, source=source, fingerprint=plan.fingerprint, url=url)
+            if result is not None and plan.action == "push" and result.oid:
+                self.store.record_own_commit(job.repo_id, result.oid)  # its webhook must not trigger us again
             transient = plan.action == "skip" and plan.reason.startswith(_TRANSIENT_SKIPS)
             for sha in () if transient else {snapshot.sha, job.revision or snapshot.sha}:
                 self.store.mark_processed(

@@ -43,6 +43,7 @@ class Routing:
     sources_for: Callable[[str], tuple[str, ...]]
     new_repo_sources: tuple[str, ...] = ()
     bot_ids: frozenset[str] = frozenset()  # the bot's own Hub id(s): its events are ignored
+    is_own_commit: Callable[[str, str], bool] = lambda repo_id, sha: False  # commits evalbot pushed itself
 
 
 @dataclass
@@ -73,6 +74,8 @@ def decide_job(event: events.HubEvent, routing: Routing) -> tuple[str, dict[str,
             return "new repo: no sources configured for new repos"
         return "run", {"sources": routing.new_repo_sources, "revision": event.head_sha}
     sha = events.main_commit(event)
+    if sha is not None and routing.is_own_commit(event.repo_id, sha):
+        return "caused by evalbot itself (its own commit)"
     if sha is not None:
         sources = routing.sources_for(event.repo_id)
         if not sources:

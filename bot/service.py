@@ -52,7 +52,7 @@ def build_service(
     store = Store.open(settings.home)
     pipeline = App(settings, hub, store, env=make_environment(settings.templates_dir))
     handler = JobHandler(pipeline, config)
-    count = workers or config.workers or 2
+    count = workers if workers is not None else (config.workers or 2)  # 0: accept and queue only
     host = f"{socket.gethostname()}:{os.getpid()}"
     policy = policy or WorkerPolicy(lease_seconds=settings.lease_seconds)
     stop_all = [Worker(store, handler, name=f"{host}:w{i}", policy=policy) for i in range(count)]
@@ -61,6 +61,7 @@ def build_service(
         sources_for=config.sources_for,
         new_repo_sources=tuple(config.new_repo_sources),
         bot_ids=frozenset({identity.id} if identity.id else set()),
+        is_own_commit=store.is_own_commit,
     )
     app = create_app(
         store, secret=secret, routing=routing, workers=stop_all, hub_stats=lambda: {"requests": hub.requests}

@@ -281,3 +281,10 @@ def test_status_page_metrics_and_api_show_a_job_that_just_ran(bot: Callable[...,
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     assert shot.stat().st_size > 5000
+
+
+def test_a_push_evalbot_made_itself_does_not_trigger_it_again(bot: Callable[..., Running]) -> None:
+    running = bot()
+    running.service.store.record_own_commit(REPO, "e" * 40)
+    answer = running.post(push_event(REPO, "e" * 40))
+    assert answer.json() == {"status": "ignored", "reason": "caused by evalbot itself (its own commit)"}

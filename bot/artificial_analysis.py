@@ -30,9 +30,9 @@ import yaml
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from bot import benchmarks
+from bot.benchmarks import slug as dataset_slug
 from bot.config import Secret
 from bot.errors import ArtificialAnalysisError, ArtificialAnalysisKeyError, ArtificialAnalysisRateLimited, InputError
-from bot.readme_source import slug as dataset_slug
 from bot.scores import Dataset, Metric, Score, Source, Task, Unit
 
 logger = logging.getLogger(__name__)
@@ -346,14 +346,7 @@ def scores_from_model(model: AAModel, *, fetched_at: float, task_type: str = "te
         spec = _fields().get(key) or _Field(key.replace("_", " ").title(), "fraction" if 0 <= value <= 1 else "raw")
         known = benchmarks.lookup_benchmark(spec.benchmark)
         if known is not None:
-            dataset = Dataset(
-                name=known.name,
-                type=known.dataset_id or dataset_slug(known.name),
-                id=known.eval_results_id,
-                config=known.dataset_config,
-                split=known.dataset_split,
-                task_id=known.eval_results_task_id,
-            )
+            dataset = benchmarks.dataset_of(known)
             metric_type = known.metric
         else:
             dataset = Dataset(name=spec.benchmark, type=dataset_slug(spec.benchmark))

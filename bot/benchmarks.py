@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast, get_args
 import yaml
 
 from bot.errors import ConfigError
-from bot.scores import Unit
+from bot.scores import Dataset, Unit
 
 __all__ = [
     "Benchmark",
@@ -575,3 +575,23 @@ def all_benchmarks() -> tuple[Benchmark, ...]:
 def all_metrics() -> tuple[MetricInfo, ...]:
     """Every metric in the shipped vocabulary, in file order."""
     return default_vocabulary().metrics
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    """A stable dataset `type` for a name the vocabulary does not know ("LS test-other" → ls-test-other)."""
+    return _SLUG.sub("-", text.casefold()).strip("-") or "unknown"
+
+
+def dataset_of(benchmark: Benchmark) -> Dataset:
+    """The model-index/`.eval_results` dataset of a known benchmark (Hub ids where registered)."""
+    return Dataset(
+        name=benchmark.name,
+        type=benchmark.dataset_id or slug(benchmark.name),
+        id=benchmark.eval_results_id,
+        config=benchmark.dataset_config,
+        split=benchmark.dataset_split,
+        task_id=benchmark.eval_results_task_id,
+    )

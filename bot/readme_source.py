@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot import benchmarks
+from bot.benchmarks import slug
 from bot.scores import Dataset, Metric, Score, Source, Task
 from bot.tables import TableResult
 
@@ -14,15 +15,9 @@ SOURCE_KEY = "readme"
 SOURCE_NAME = "Model README"
 DEFAULT_TASK = "text-generation"
 
-_SLUG = re.compile(r"[^a-z0-9]+")
 
 # Cards without a benchmark-specific task: the card's pipeline_tag decides.
 _METRIC_TASKS = {"wer": "automatic-speech-recognition", "cer": "automatic-speech-recognition"}
-
-
-def slug(text: str) -> str:
-    """A stable dataset `type` for a label the vocabulary does not know ("LS test-other" → ls-test-other)."""
-    return _SLUG.sub("-", text.casefold()).strip("-") or "unknown"
 
 
 def scores_from_results(
@@ -92,14 +87,7 @@ def _dataset(
     dataset_type: str | None,
 ) -> Dataset:
     if known is not None:
-        return Dataset(
-            name=known.name,
-            type=known.dataset_id or slug(known.name),
-            id=known.eval_results_id,
-            config=known.dataset_config,
-            split=known.dataset_split,
-            task_id=known.eval_results_task_id,
-        )
+        return benchmarks.dataset_of(known)
     name = result.dataset or result.benchmark
     if result.dataset is None and benchmarks.lookup_metric(result.label) is not None:
         # A metric-only table ("rouge1 | 0.56"): name the dataset after the table's heading.

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot import benchmarks
-from bot.readme_source import slug
+from bot.benchmarks import slug
 from bot.scores import Dataset, Metric, Score, Source, Task
 from evaluators import TaskSpec
 
@@ -42,17 +42,7 @@ def score_for(
 ) -> Score:
     """One Score for a task's metric; values stay as the engine gives them (fractions)."""
     known = benchmarks.lookup_benchmark(spec.benchmark) if spec.benchmark else None
-    if known is not None:
-        dataset = Dataset(
-            name=known.name,
-            type=known.dataset_id or slug(known.name),
-            id=known.eval_results_id,
-            config=known.dataset_config,
-            split=known.dataset_split,
-            task_id=known.eval_results_task_id,
-        )
-    else:
-        dataset = Dataset(name=spec.name, type=slug(spec.name))
+    dataset = benchmarks.dataset_of(known) if known is not None else Dataset(name=spec.name, type=slug(spec.name))
     return Score(
         benchmark=dataset.name,
         dataset=dataset,

@@ -54,7 +54,7 @@ COPY bot ./bot
 COPY evaluators ./evaluators
 COPY templates ./templates
 COPY examples ./examples
-RUN pip install --no-compile "./[server]" \
+RUN pip install --no-compile "./[server,github]" \
     && groupadd --gid 10001 evalbot \
     && useradd --uid 10001 --gid 10001 --create-home --shell /usr/sbin/nologin evalbot \
     && mkdir -p /data && chown 10001:10001 /data
@@ -68,3 +68,14 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8080'), timeout=4)"]
 ENTRYPOINT ["evalbot"]
 CMD ["serve"]
+
+# The GitHub Action (action.yml: `image: Dockerfile` builds this last stage). GitHub runs Docker
+# actions as root: the runner's GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and workspace belong to it.
+# The service image is the `cpu` target: docker build --target cpu -t evalbot .
+FROM cpu AS action
+# root on purpose: GitHub requires Docker actions to run as the default (root) user
+# hadolint ignore=DL3002
+USER 0
+WORKDIR /github/workspace
+ENTRYPOINT ["evalbot"]
+CMD ["action"]

@@ -13,7 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(BIN)/python -m pip install --quiet -e ".[dev,eval,server]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,eval,server,github]"
 	touch $@
 
 install: $(BIN)/.installed
@@ -23,6 +23,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/actionlint .github/workflows/*.yml examples/workflows/*.yml
 
 # The status-page test screenshots the page with Debian's headless Chromium.
 chromium:

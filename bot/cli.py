@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot import __version__, _cli_bot
+from bot import __version__, _cli_bot, action
 from bot.card import (
     FORMATS,
     CardChange,
@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_source(command)
         command.set_defaults(func=func)
     _cli_bot.add_commands(commands)
+    action.add_command(commands)
     return parser
 
 

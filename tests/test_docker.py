@@ -70,7 +70,7 @@ def parse_dockerfile(text: str) -> list[Stage]:
 @pytest.fixture(scope="module")
 def stages() -> dict[str, Stage]:
     parsed = parse_dockerfile(DOCKERFILE.read_text())
-    assert [s.name for s in parsed][-1] == "cpu", "the last stage is what a plain `docker build .` builds"
+    assert [s.name for s in parsed][-1] == "action", "the last stage is what action.yml's `image: Dockerfile` builds"
     return {s.name: s for s in parsed}
 
 
@@ -91,7 +91,7 @@ def env_of(stage: Stage) -> dict[str, str]:
 
 
 def test_there_are_exactly_the_cpu_and_gpu_targets(stages: dict[str, Stage]) -> None:
-    assert set(stages) == {"cpu", "gpu"}
+    assert set(stages) == {"cpu", "gpu", "action"}
 
 
 def test_the_cpu_target_is_the_service_image(stages: dict[str, Stage]) -> None:
@@ -104,7 +104,7 @@ def test_the_cpu_target_is_the_service_image(stages: dict[str, Stage]) -> None:
     env = env_of(cpu)
     assert (env["EVALBOT_HOME"], env["PIP_NO_CACHE_DIR"], env["PORT"]) == ("/data", "1", "8080")
     installs = [args for args in cpu.all("RUN") if re.search(r"\bpip install\b", args)]
-    assert len(installs) == 1 and re.search(r"""["']?\./?\[server\]["']?""", installs[0])
+    assert len(installs) == 1 and re.search(r"""["']?\./?\[server,github\]["']?""", installs[0])
 
 
 @pytest.mark.parametrize("target", ["cpu", "gpu"])
@@ -147,6 +147,8 @@ def test_apt_installs_are_lean(stages: dict[str, Stage], target: str) -> None:
 
 def test_base_images_are_version_tagged(stages: dict[str, Stage]) -> None:
     for stage in stages.values():
+        if stage.base in stages:  # built on another stage of this file (the action image on cpu)
+            continue
         assert re.fullmatch(r"[\w./-]+:[\w.-]+", stage.base), f"{stage.base}: a version tag, no digest"
         assert not stage.base.endswith(":latest")
 
@@ -245,3 +247,11 @@ def test_the_image_install_steps_build_a_complete_wheel(stages: dict[str, Stage]
     assert "Provides-Extra: server" in metadata
     for requirement in ("starlette>=0.37", "uvicorn>=0.29"):
         assert re.search(rf"^Requires-Dist: {re.escape(requirement)}; extra == .server.$", metadata, re.M)
+
+
+def test_the_action_target_is_the_cpu_image_run_as_root_for_the_runner(stages: dict[str, Stage]) -> None:
+    action = stages["action"]
+    assert action.base == "cpu"
+    assert action.last("USER") == "0"  # GitHub runs Docker actions as root (GITHUB_OUTPUT belongs to the runner)
+    assert exec_form(action.last("ENTRYPOINT")) == ["evalbot"]
+    assert exec_form(action.last("CMD")) == ["action"]

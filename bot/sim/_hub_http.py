@@ -7,19 +7,17 @@ request; `drop_after` applies it, then closes without answering.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from bot.sim._http import StandInServer
 from bot.sim._hub_files import HubFailure, git_blob_sha1, parse_commit_payload, validate_yaml
 from bot.sim._hub_state import HubState, repo_key
 from bot.sim._jobs import JobCaller, JobsSim
@@ -58,10 +56,8 @@ class _Request:
 _Action = Callable[[HubState, _Request], _Reply]
 
 
-class HubServer(ThreadingHTTPServer):
+class HubServer(StandInServer):
     """A threaded server on 127.0.0.1 answering from `state`, with `faults` and a request `log`."""
-
-    daemon_threads = True
 
     def __init__(
         self,
@@ -71,31 +67,11 @@ class HubServer(ThreadingHTTPServer):
         log: Callable[[str, str], None],
         jobs: JobsSim | None = None,
     ) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(port, _Handler)
         self.state = state
         self.jobs = jobs
         self.faults = faults
         self.log = log
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """End the kept-alive client connections (their handler threads then finish)."""
-        with self._open_lock:
-            connections = list(self._open)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
 
     @property
     def url(self) -> str:

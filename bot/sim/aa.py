@@ -32,16 +32,17 @@ import hmac
 import json
 import math
 import re
-import socket
 import threading
 import traceback
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
+
+from bot.sim._http import StandInServer
 
 __all__ = ["API_PREFIX", "DEFAULT_API_KEY", "AASim", "fixture_models", "serve"]
 
@@ -254,33 +255,12 @@ def _fault_reply(fault: _Fault) -> _Reply:
     return _error(status, message, headers)
 
 
-class _AAServer(ThreadingHTTPServer):
+class _AAServer(StandInServer):
     """Serves `sim`; tracks open connections so `stop` can end kept-alive ones."""
 
-    daemon_threads = True
-
     def __init__(self, port: int, sim: AASim) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(port, _Handler)
         self.sim = sim
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            connections = list(self._open)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):

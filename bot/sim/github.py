@@ -42,21 +42,21 @@ No faults: the routing is deliberately simple.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import re
-import socket
 import threading
 import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from bot.sim._http import StandInServer
 
 __all__ = ["ACTIONS_TOKEN", "DEFAULT_TOKENS", "PAT_TOKEN", "GitHubSim", "TokenInfo"]
 
@@ -623,33 +623,12 @@ def _json(raw: bytes) -> dict[str, Any]:
     return value
 
 
-class _GitHubServer(ThreadingHTTPServer):
+class _GitHubServer(StandInServer):
     """Serves `sim`; tracks open connections so `stop` can end kept-alive ones."""
 
-    daemon_threads = True
-
     def __init__(self, port: int, sim: GitHubSim) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(port, _Handler)
         self.sim = sim
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            connections = list(self._open)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):

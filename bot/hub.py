@@ -307,11 +307,11 @@ class HubClient:
         return counted
 
     def _read(self, what: str, repo_id: str | None, call: Callable[[], _T]) -> _T:
-        return self._with_retries(what, repo_id, call, retry_on=_is_transient)
+        return self._with_retries(what, repo_id, call, retry_on=is_transient)
 
     def _write(self, what: str, repo_id: str, call: Callable[[], _T]) -> _T:
         # Only a 429 is known not to have been applied; anything else may have been.
-        return self._with_retries(what, repo_id, call, retry_on=lambda e: _status(e) == 429)
+        return self._with_retries(what, repo_id, call, retry_on=lambda e: http_status(e) == 429)
 
     def _with_retries(
         self, what: str, repo_id: str | None, call: Callable[[], _T], retry_on: Callable[[BaseException], bool]
@@ -322,29 +322,29 @@ class HubClient:
             retry=retry_if_exception(retry_on),
             reraise=True,
             before_sleep=lambda state: logger.info(
-                "%s: %s failed (%s), retrying", repo_id or "hub", what, _describe(state)
+                "%s: %s failed (%s), retrying", repo_id or "hub", what, describe_attempt(state)
             ),
         )
         try:
             return retrying(self._count(call))
         except Exception as e:
-            raise _translate(e, what, repo_id, write=retry_on is not _is_transient) from e
+            raise _translate(e, what, repo_id, write=retry_on is not is_transient) from e
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
-        retry_after = _retry_after(error)
+        retry_after = retry_after_seconds(error)
         if retry_after is not None:
             return min(retry_after, self._retry.max_wait)
         backoff: float = self._retry.base_wait * 2.0 ** (state.attempt_number - 1)
         return min(backoff, self._retry.max_wait)
 
 
-def _status(error: BaseException | None) -> int | None:
+def http_status(error: BaseException | None) -> int | None:
     response = getattr(error, "response", None)
     return getattr(response, "status_code", None) if response is not None else None
 
 
-def _retry_after(error: BaseException | None) -> float | None:
+def retry_after_seconds(error: BaseException | None) -> float | None:
     response = getattr(error, "response", None)
     value = response.headers.get("Retry-After") if response is not None else None
     try:
@@ -353,15 +353,15 @@ def _retry_after(error: BaseException | None) -> float | None:
         return None  # an HTTP-date: fall back to exponential backoff
 
 
-def _is_transient(error: BaseException) -> bool:
+def is_transient(error: BaseException) -> bool:
     if isinstance(error, httpx2.TransportError):
         return True
-    return isinstance(error, HfHubHTTPError) and _status(error) in _TRANSIENT
+    return isinstance(error, HfHubHTTPError) and http_status(error) in _TRANSIENT
 
 
-def _describe(state: RetryCallState) -> str:
+def describe_attempt(state: RetryCallState) -> str:
     error = state.outcome.exception() if state.outcome else None
-    status = _status(error)
+    status = http_status(error)
     return f"HTTP {status}" if status else type(error).__name__
 
 
@@ -370,7 +370,7 @@ def _translate(error: Exception, what: str, repo_id: str | None, *, write: bool)
     if isinstance(error, HubError):
         return error
     where = repo_id or "the Hub"
-    status = _status(error)
+    status = http_status(error)
     if isinstance(error, HfGatedRepoError):
         return GatedRepoError(repo_id or "?")
     if isinstance(error, RepositoryNotFoundError) and repo_id:
@@ -389,7 +389,7 @@ def _translate(error: Exception, what: str, repo_id: str | None, *, write: bool)
     if status == 412:
         return StaleParentError(f"{where} changed while evalbot was working ({what}); evalbot re-reads and re-plans")
     if status == 429:
-        return RateLimitedError(f"{what} on {where}", _retry_after(error))
+        return RateLimitedError(f"{what} on {where}", retry_after_seconds(error))
     if write and (isinstance(error, httpx2.TransportError) or (status is not None and status >= 500)):
         return AmbiguousWriteError(f"{what} on {where}: the Hub's answer was lost ({_short(error)})")
     if isinstance(error, (httpx2.TransportError, OSError)) and status is None:

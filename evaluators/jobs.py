@@ -50,7 +50,7 @@ from bot.errors import (
     NoWriteAccessError,
     RateLimitedError,
 )
-from bot.hub import RetryPolicy
+from bot.hub import RetryPolicy, describe_attempt, http_status, is_transient, retry_after_seconds
 from evaluators import Backend, Engine, EvaluationError, Run
 
 __all__ = [
@@ -77,7 +77,6 @@ EVALBOT_GPU_IMAGE = "ghcr.io/evalbot/evalbot-gpu:latest"
 
 FLAVORS_FILE = Path(__file__).with_name("flavors.yaml")
 TERMINAL_FAILURES = frozenset({"ERROR", "CANCELED", "DELETED"})
-_TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 _KNOWN_FLAVORS = frozenset(h.value for h in JobHardware)
 _T = TypeVar("_T")
 
@@ -329,7 +328,7 @@ class JobsRunner:
     def namespace(self) -> str:
         """The namespace jobs run in: the settings', or the token's user (one whoami, cached)."""
         if self._namespace is None:
-            me = self._call("read the token's user", lambda: self._api.whoami(), retry_on=_is_transient)
+            me = self._call("read the token's user", lambda: self._api.whoami(), retry_on=is_transient)
             self._namespace = str(me["name"])
         return self._namespace
 
@@ -364,7 +363,7 @@ class JobsRunner:
                 labels=dict(self.settings.labels) or None,
                 namespace=namespace,
             ),
-            retry_on=lambda e: _status(e) == 429,  # not idempotent: a lost answer may still have started it
+            retry_on=lambda e: http_status(e) == 429,  # not idempotent: a lost answer may still have started it
             write=True,
         )
         image = self.settings.image
@@ -387,7 +386,7 @@ class JobsRunner:
             info = self._call(
                 f"check job {job_id}",
                 lambda: self._api.inspect_job(job_id=job_id, namespace=self.namespace),
-                retry_on=_is_transient,
+                retry_on=is_transient,
             )
             stage = _stage(info)
             message = info.status.message
@@ -414,10 +413,10 @@ class JobsRunner:
                 lambda: self._api.hf_hub_download(
                     repo, path, repo_type="dataset", revision="main", cache_dir=self.settings.cache_dir
                 ),
-                retry_on=_is_transient,
+                retry_on=is_transient,
             )
         except HubError as e:
-            if _status(e.__cause__) == 404:
+            if http_status(e.__cause__) == 404:
                 raise EvaluationError(
                     f"the job for {request.repo_id} finished but the dataset {repo} has no {path}: "
                     "the job did not upload its results (see its logs)"
@@ -450,7 +449,7 @@ class JobsRunner:
             self._call(
                 f"cancel job {job_id}",
                 lambda: self._api.cancel_job(job_id=job_id, namespace=self.namespace),
-                retry_on=_is_transient,
+                retry_on=is_transient,
             )
         except HubError as e:
             self._info("job %s: cancelling failed: %s", job_id, e, level=logging.WARNING)
@@ -468,7 +467,7 @@ class JobsRunner:
             lines = self._call(
                 f"read the logs of job {job_id}",
                 lambda: list(self._api.fetch_job_logs(job_id=job_id, namespace=self.namespace, tail=lines_wanted)),
-                retry_on=_is_transient,
+                retry_on=is_transient,
             )
         except HubError as e:
             return f"; its logs could not be read ({e})"
@@ -497,7 +496,7 @@ class JobsRunner:
             retry=retry_if_exception(retry_on),
             reraise=True,
             sleep=self._sleep,
-            before_sleep=lambda state: self._info("%s failed (%s), retrying", what, _describe(state)),
+            before_sleep=lambda state: self._info("%s failed (%s), retrying", what, describe_attempt(state)),
         )
         try:
             return retrying(call)
@@ -506,7 +505,7 @@ class JobsRunner:
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
-        retry_after = _retry_after(error)
+        retry_after = retry_after_seconds(error)
         if retry_after is not None:
             return min(retry_after, self._retry.max_wait)
         backoff: float = self._retry.base_wait * 2.0 ** (state.attempt_number - 1)
@@ -522,35 +521,9 @@ def _is_sha(revision: str) -> bool:
     return len(revision) == 40 and all(c in "0123456789abcdef" for c in revision)
 
 
-def _status(error: BaseException | None) -> int | None:
-    response = getattr(error, "response", None)
-    return getattr(response, "status_code", None) if response is not None else None
-
-
-def _retry_after(error: BaseException | None) -> float | None:
-    response = getattr(error, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return max(0.0, float(str(value))) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _is_transient(error: BaseException) -> bool:
-    if isinstance(error, httpx2.TransportError):
-        return True
-    return isinstance(error, HfHubHTTPError) and _status(error) in _TRANSIENT
-
-
-def _describe(state: RetryCallState) -> str:
-    error = state.outcome.exception() if state.outcome else None
-    status = _status(error)
-    return f"HTTP {status}" if status else type(error).__name__
-
-
 def _translate(error: Exception, what: str, *, write: bool, scrub: Callable[[str], str]) -> HubError:
     """A Hub failure as an evalbot error that says what to do (token scrubbed from the text)."""
-    status = _status(error)
+    status = http_status(error)
     detail = scrub(" ".join(str(getattr(error, "server_message", None) or error).split())[:300])
     if status == 401:
         return AuthError(f"the Hub rejected HF_TOKEN when trying to {what}; set a valid token")
@@ -559,7 +532,7 @@ def _translate(error: Exception, what: str, *, write: bool, scrub: Callable[[str
     if status == 403:
         return NoWriteAccessError(f"the token's user may not {what} ({detail}); check the jobs namespace and rights")
     if status == 429:
-        return RateLimitedError(what, _retry_after(error))
+        return RateLimitedError(what, retry_after_seconds(error))
     if write and (isinstance(error, httpx2.TransportError) or (status is not None and status >= 500)):
         return AmbiguousWriteError(f"{what}: the Hub's answer was lost ({detail}); list the jobs before retrying")
     if isinstance(error, (httpx2.TransportError, OSError)) and status is None:

@@ -10,7 +10,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,10 @@ from bot.errors import ConfigError, InputError
 from bot.hub import HubClient
 from bot.scores import Score
 from bot.store import Store
-from evaluators import Limits, Run
+from evaluators import Run
 from evaluators.cache import EvalCache
-from evaluators.service import EvalRequest, EvalService, jobs_remote
+from evaluators.service import RUNNERS, EvalRequest, EvalService, check_publishable, jobs_remote
+from evaluators.settings import BACKENDS, CHAT_TEMPLATES, ENGINES, EvalSettings
 
 EXIT_OK, EXIT_ERROR, EXIT_NOTHING = 0, 1, 3
 
@@ -76,18 +77,37 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     ev.add_argument(
         "--tasks", required=True, help="comma-separated, in the engine's spelling: 'gsm8k|5' or 'x.py@task'"
     )
-    ev.add_argument("--engine", choices=("lighteval", "inspect"), default="lighteval")
-    ev.add_argument("--backend", choices=("transformers", "vllm"), default="transformers")
-    ev.add_argument("--runner", choices=("local", "hf-jobs"), default="local")
-    ev.add_argument("--limit", type=int, help="samples per task (default: all)")
+    ev.add_argument("--engine", choices=ENGINES, default="lighteval")
+    ev.add_argument("--backend", choices=BACKENDS, default="transformers")
+    ev.add_argument("--runner", choices=RUNNERS, default="local")
+    ev.add_argument(
+        "--provider",
+        help="(inspect) evaluate through an Inference Provider (e.g. together, auto) instead of downloading the model",
+    )
+    ev.add_argument("--base-url", help="with --provider NAME: an OpenAI-compatible endpoint (key: $NAME_API_KEY)")
+    ev.add_argument("--limit", type=int, help="samples per task: a partial run, for dry runs and smoke tests")
+    ev.add_argument(
+        "--allow-partial", action="store_true", help="publish a --limit run, marked 'partial: N of M samples'"
+    )
     ev.add_argument("--revision", help="the commit to evaluate (default: main's head)")
     ev.add_argument("--custom-tasks", type=Path, help="a lighteval custom tasks file / inspect task file")
-    ev.add_argument("--device", help="cpu, cuda:0 ... (default: the engine decides)")
-    ev.add_argument("--dtype", help="e.g. bfloat16, float32")
+    ev.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu, cuda, cuda:N")
+    ev.add_argument("--dtype", help="e.g. bfloat16, float16, float32 (default: the engine's, or the Jobs flavor's)")
     ev.add_argument("--batch-size", type=int)
-    ev.add_argument("--max-new-tokens", type=int)
-    ev.add_argument("--use-chat-template", action="store_true")
+    ev.add_argument("--max-new-tokens", type=int, help="cap generated tokens (default: each task's own setting)")
+    ev.add_argument("--temperature", type=float, default=0.0, help="default 0: greedy, reproducible")
+    ev.add_argument(
+        "--chat-template",
+        choices=CHAT_TEMPLATES,
+        default="auto",
+        help="auto (default): the engine detects it from the tokenizer; on/off force it",
+    )
+    ev.add_argument("--tensor-parallel-size", type=int, default=1, help="(vllm) GPUs to shard the model over")
+    ev.add_argument("--gpu-memory-utilization", type=float, default=0.9, help="(vllm) fraction of GPU memory")
+    ev.add_argument("--max-model-len", type=int, help="the model's context length for the engine")
     ev.add_argument("--trust-remote-code", action="store_true", help="run the repo's own code (off by default)")
+    ev.add_argument("--settings-json", help=argparse.SUPPRESS)  # (Jobs) the whole EvalSettings, as JSON
+    ev.add_argument("--task-file", action="append", default=[], help=argparse.SUPPRESS)  # (Jobs) from --results-repo
     ev.add_argument("--results-repo", help="(Jobs) upload the Run JSON to this dataset repo and publish nothing else")
     ev.add_argument("--results-path", help="(Jobs) the path of the Run JSON in --results-repo")
     ev.add_argument("--flavor", help="(hf-jobs) hardware flavor (default: chosen from the model's size)")
@@ -102,6 +122,13 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     ev_mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's evaluation PR")
     ev.set_defaults(func=cmd_evaluate)
 
+    demo = commands.add_parser("demo", help="offline: a local Hub with sample repos, scanned twice")
+    demo.add_argument("--keep", type=Path, help="keep the demo's ledger in this directory")
+    demo.add_argument(
+        "--evaluate", action="store_true", help="also evaluate a tiny model with lighteval and inspect (CPU, offline)"
+    )
+    demo.set_defaults(func=cmd_demo)
+
     serve = commands.add_parser("serve", help="the webhook bot: Hub webhooks in, queue, workers, status page")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")), help="default: $PORT or 8080")
@@ -109,10 +136,6 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "--workers", type=int, help="worker threads (default: evalbot.yaml workers, else 2; 0: only accept and queue)"
     )
     serve.set_defaults(func=cmd_serve)
-
-    demo = commands.add_parser("demo", help="offline: a local Hub with sample repos, scanned twice")
-    demo.add_argument("--keep", type=Path, help="keep the demo's ledger in this directory")
-    demo.set_defaults(func=cmd_demo)
 
 
 def _add_job_options(parser: argparse.ArgumentParser) -> None:
@@ -222,33 +245,55 @@ def cmd_import_aa(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def eval_request(args: argparse.Namespace) -> EvalRequest:
-    """The evaluate flags as an EvalRequest (task strings are checked here, before any download)."""
-    if args.custom_tasks is not None and not args.custom_tasks.is_file():
-        raise InputError(f"--custom-tasks {args.custom_tasks}: no such file")
-    limits = Limits(
-        dtype=args.dtype,
-        batch_size=args.batch_size,
-        device=args.device,
-        max_new_tokens=args.max_new_tokens,
-        use_chat_template=args.use_chat_template,
-        custom_tasks=args.custom_tasks.resolve() if args.custom_tasks else None,
-    )
-    request = EvalRequest(
-        tasks=_csv(args.tasks),
-        engine=args.engine,
-        backend=args.backend,
-        runner=args.runner,
-        limit=args.limit,
-        limits=limits,
-        trust_remote_code=args.trust_remote_code,
-    )
+    """The evaluate flags as an EvalRequest (task strings and settings are checked here, before any download)."""
+    if args.settings_json is not None:  # inside an HF Job: the bot's settings, whole
+        try:
+            settings = EvalSettings.from_json(json.loads(args.settings_json))
+        except ValueError as e:
+            raise InputError(f"--settings-json: {e}") from e
+        if settings.custom_tasks is not None:
+            settings = replace(settings, custom_tasks=settings.custom_tasks.resolve())
+    else:
+        if args.custom_tasks is not None and not args.custom_tasks.is_file():
+            raise InputError(f"--custom-tasks {args.custom_tasks}: no such file")
+        settings = EvalSettings(
+            engine=args.engine,
+            backend=args.backend,
+            provider=args.provider,
+            base_url=args.base_url,
+            dtype=args.dtype,
+            device=args.device,
+            tensor_parallel_size=args.tensor_parallel_size,
+            gpu_memory_utilization=args.gpu_memory_utilization,
+            max_model_len=args.max_model_len,
+            batch_size=args.batch_size,
+            max_new_tokens=args.max_new_tokens,
+            temperature=args.temperature,
+            chat_template=args.chat_template,
+            limit=args.limit,
+            allow_partial=args.allow_partial,
+            trust_remote_code=args.trust_remote_code,
+            custom_tasks=args.custom_tasks.resolve() if args.custom_tasks else None,
+        )
+    request = EvalRequest(tasks=_csv(args.tasks), settings=settings, runner=args.runner)
     request.specs()  # bad task strings fail now, with exit 2
     return request
 
 
+def _fetch_task_files(app: App, args: argparse.Namespace) -> None:
+    """(Jobs) download the bot's task files from the results dataset into this working directory."""
+    if not args.task_file:
+        return
+    if not args.results_repo:
+        raise InputError("--task-file needs --results-repo (the dataset the task files were uploaded to)")
+    for path_in_repo in args.task_file:
+        name = Path(path_in_repo).name
+        local = app.hub.api.hf_hub_download(args.results_repo, path_in_repo, repo_type="dataset")
+        Path(name).write_bytes(Path(local).read_bytes())
+
+
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     """`evaluate`: run the engine (or reuse a cached run), then show, or publish through the gate."""
-    request = eval_request(args)
     dry_run = not (args.apply or args.create_pr)
     app = make_app(
         settings,
@@ -257,6 +302,10 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         flavor=args.flavor,
         timeout_s=args.timeout,
     )
+    _fetch_task_files(app, args)
+    request = eval_request(args)
+    if not dry_run:
+        check_publishable(request.settings)  # before any download or GPU time
     sha = args.revision or app.hub.snapshot(args.repo_id).sha
     run = app.evals.evaluate(args.repo_id, sha, request)
     if args.results_repo:  # inside an HF Job: hand the Run back to the bot, publish nothing
@@ -287,6 +336,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 def format_run(run: Run) -> str:
     """A run's scores, with where they came from."""
     lines = [run.summary() + (" (cached: no model loaded)" if run.cached else f" ({run.duration_s:.1f} s)")]
+    lines.append(f"  settings: {run.settings.describe()}")
     for score in run.scores:
         stderr = f" ± {score.metric.stderr:.4g}" if score.metric.stderr is not None else ""
         task = score.provenance.get("task", "")
@@ -383,7 +433,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.demo import run_demo
 
-    code: int = run_demo(args.keep)
+    code: int = run_demo(args.keep, evaluate=args.evaluate)
     return code
 
 

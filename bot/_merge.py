@@ -137,6 +137,7 @@ def eval_result_entry(score: Score, dataset_id: str, task_id: str) -> EvalResult
         source_url=url,
         source_name=score.source.name if url is not None else None,
         source_user=score.source.user if url is not None else None,
+        notes=score.notes,
     )
 
 

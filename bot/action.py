@@ -60,6 +60,12 @@ INPUT_DEFAULTS: Mapping[str, str] = {
     "engine": "lighteval",
     "backend": "transformers",
     "runner": "local",
+    "provider": "",
+    "chat_template": "auto",
+    "max_new_tokens": "",
+    "dtype": "",
+    "limit": "",
+    "allow_partial": "false",
     "output_formats": "model-index,eval-results",
     "create_pr": "true",
     "dry_run": "false",
@@ -374,6 +380,15 @@ class ActionConfig:
     github_token: str
 
 
+def _int_input(name: str, value: str) -> int | None:
+    """A whole-number input; empty means unset."""
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise InputError(f"{name}: {value[:40]!r} is not a whole number of at least 1")
+    return int(value)
+
+
 def build_config(env: Mapping[str, str], trigger: Trigger) -> ActionConfig:
     """Validate the inputs (after the event's overrides) into Settings + job options; InputError/ConfigError."""
 
@@ -421,8 +436,20 @@ def build_config(env: Mapping[str, str], trigger: Trigger) -> ActionConfig:
     request = None
     if tasks:
         from evaluators.service import EvalRequest
+        from evaluators.settings import EvalSettings
 
-        request = EvalRequest(tasks=tasks, engine=engine, backend=backend, runner=runner)  # type: ignore[arg-type]
+        chat_template = _choices("chat_template", [get("chat_template") or "auto"], ("auto", "on", "off"))[0]
+        eval_settings = EvalSettings(
+            engine=engine,  # type: ignore[arg-type]
+            backend=backend,  # type: ignore[arg-type]
+            provider=get("provider") or None,
+            chat_template=chat_template,  # type: ignore[arg-type]
+            max_new_tokens=_int_input("max_new_tokens", get("max_new_tokens")),
+            dtype=get("dtype") or None,
+            limit=_int_input("limit", get("limit")),
+            allow_partial=_bool_input("allow_partial", get("allow_partial") or "false"),
+        )
+        request = EvalRequest(tasks=tasks, settings=eval_settings, runner=runner)  # type: ignore[arg-type]
         request.specs()  # a bad task string is bad input (InputError), before any download
     if "aa" in sources and settings.aa_api_key is None:
         raise InputError("sources include aa but aa_api_key is empty: pass aa_api_key: ${{ secrets.AA_API_KEY }}")

@@ -41,8 +41,10 @@ from bot.render import default_environment
 from bot.scores import Score
 from bot.store import IntentAction, Store
 from bot.tables import extract_results
+from evaluators import Run
 from evaluators.cache import EvalCache
-from evaluators.service import EvalRequest, EvalService, jobs_remote
+from evaluators.service import EvalRequest, EvalService, check_publishable, jobs_remote
+from evaluators.settings import ENGINES
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +162,7 @@ class App:
     def _already_processed(self, job: Job) -> bool:
         if self.store is None or job.revision is None or job.dry_run:
             return False
-        return all(self.store.is_processed(job.repo_id, job.revision, s) for s in job.sources)
+        return all(self.store.is_processed(job.repo_id, job.revision, self._pr_source(job, s)) for s in job.sources)
 
     def _wait_for_lease(self, repo_id: str, owner: str) -> bool:
         assert self.store is not None
@@ -210,6 +212,7 @@ class App:
             return self._finish(job, source, snapshot, Plan("skip", "the repo has no README.md", source))
         card = parse_card(snapshot.readme)
         scores, details = self._collect(job, source, snapshot)
+        pr_source = self._pr_source(job, source)
         change = apply_scores(
             card,
             scores,
@@ -230,7 +233,7 @@ class App:
             card_text=snapshot.readme,
             card_data=card.data,
             change=change,
-            source=source,
+            source=pr_source,
             source_name=_SOURCE_NAMES[source],
             formats=job.formats,
             prs=prs,
@@ -262,17 +265,10 @@ class App:
         """The source's scores, and lines for the PR body saying how they were produced."""
         if source == "eval":
             request = self._eval_request(job)
+            if not job.dry_run:
+                check_publishable(request.settings)
             run = self.evals.evaluate(job.repo_id, snapshot.sha, request)
-            settings = f"tasks {', '.join(t.spelling for t in run.tasks)}"
-            if request.limit is not None:
-                settings += f", limit {request.limit} samples per task"
-            details = [
-                f"Engine: {run.engine} {run.engine_version}, backend: {run.backend}, runner: {request.runner}",
-                f"Task settings: {settings}",
-                f"Samples: {', '.join(f'{k}: {v}' for k, v in run.samples.items())}",
-                f"Model evaluated: {run.repo_id} at commit {run.sha}",
-            ]
-            return list(run.scores), details
+            return eval_scores(run), eval_details(run, request.runner)
         if source == "aa":
             listing = self.aa.listing()
             model = find_model(
@@ -311,6 +307,16 @@ class App:
         if request is None or not request.tasks:
             raise InputError("the eval source needs tasks: pass --tasks, or set eval: tasks in evalbot.yaml")
         return request
+
+    def _pr_source(self, job: Job, source: str) -> str:
+        """The PR's source key: `eval:<engine>` for evaluations, so one engine's run never replaces
+        another engine's PR (each has its own PR, fingerprint and ledger rows)."""
+        if source == "eval":
+            try:
+                return f"eval:{self._eval_request(job).engine}"
+            except InputError:  # no tasks: the source is skipped with that reason
+                return source
+        return source
 
     def _source_file(self, job: Job, source: str) -> str:
         """`.eval_results/<file>.yaml`: readme, artificial_analysis, or the evaluation engine's name."""
@@ -386,14 +392,14 @@ class App:
                 num = result.pr_num or plan.pr_num
                 if num is not None:
                     url = result.pr_url or f"{self.settings.hf_endpoint}/{job.repo_id}/discussions/{num}"
-                    self.store.record_pr(job.repo_id, num, source=source, fingerprint=plan.fingerprint, url=url)
+                    self.store.record_pr(job.repo_id, num, source=plan.source, fingerprint=plan.fingerprint, url=url)
             if result is not None and plan.action == "push" and result.oid:
                 self.store.record_own_commit(job.repo_id, result.oid)  # its webhook must not trigger us again
             transient = plan.action == "skip" and plan.reason.startswith(_TRANSIENT_SKIPS)
             for sha in () if transient else {snapshot.sha, job.revision or snapshot.sha}:
                 self.store.mark_processed(
-                    job.repo_id, sha, source, outcome=outcome, fingerprint=plan.fingerprint or None,
-                    detail=report.reason,
+                    job.repo_id, sha, self._pr_source(job, source), outcome=outcome,
+                    fingerprint=plan.fingerprint or None, detail=report.reason,
                 )  # fmt: skip
         return report
 
@@ -447,7 +453,7 @@ class App:
         if self.store is None or self.store.pending_intents(repo_id):
             return {}
         known = {}
-        for source in SOURCES:
+        for source in (*SOURCES, *(f"eval:{engine}" for engine in ENGINES)):
             row = self.store.pr_for(repo_id, source)
             if row is not None:
                 known[row.pr_num] = (row.source, row.fingerprint)
@@ -471,6 +477,41 @@ _SOURCE_NAMES: Mapping[str, str] = {
 }
 # .eval_results/<file>.yaml per source (DESIGN §3); eval uses the engine's name
 _SOURCE_FILES: Mapping[str, str] = {"readme": "readme", "aa": artificial_analysis.SOURCE_KEY}
+
+
+def eval_scores(run: Run) -> list[Score]:
+    """A run's scores as published: a partial task's scores say so (`notes`, and the metric name)."""
+    scores = []
+    for score in run.scores:
+        note = run.partial_note(str(score.provenance.get("task", "")))
+        if note is None:
+            scores.append(score)
+            continue
+        name = f"{score.metric.name} ({note})" if score.metric.name else note
+        scores.append(replace(score, notes=note, metric=replace(score.metric, name=name)))
+    return scores
+
+
+def eval_details(run: Run, runner: str) -> list[str]:
+    """The PR body's account of how the numbers were made: every result-relevant setting."""
+    versions = ", ".join(f"{k} v{v}" for k, v in run.task_versions.items())
+    lines = [
+        f"Engine: {run.engine} {run.engine_version}, backend: {run.backend}, runner: {runner}",
+        f"Tasks: {', '.join(t.spelling for t in run.tasks)}" + (f" (task versions: {versions})" if versions else ""),
+        f"Settings: {run.settings.describe()}",
+        f"Samples: {', '.join(f'{k}: {v}' for k, v in run.samples.items())}",
+    ]
+    partial = [f"{t.spelling}: {note}" for t in run.tasks if (note := run.partial_note(t.spelling)) is not None]
+    if partial:
+        lines.append("PARTIAL RUN (published with --allow-partial): " + "; ".join(partial))
+    if run.settings.provider is not None:
+        lines.append(
+            f"Model evaluated: {run.repo_id} as served by the Inference Provider {run.settings.provider} "
+            "(the provider does not guarantee a commit; no model sha is recorded)"
+        )
+    else:
+        lines.append(f"Model evaluated: {run.repo_id} at commit {run.sha}")
+    return lines
 
 
 def _one_line(error: BaseException) -> str:

@@ -2,7 +2,9 @@
 
 Commands (DESIGN §8); the first three need authorization:
 
-* `@evalbot evaluate leaderboard|mmlu|5 gsm8k|5`: evaluate the repo's main on those tasks (GPU time)
+* `@evalbot evaluate leaderboard|mmlu|5 gsm8k|5`: evaluate the repo's main on those tasks (GPU time);
+  `provider=<name>` among the arguments evaluates through that Inference Provider with inspect
+  (a provider NAME only: an endpoint URL is never taken from a comment)
 * `@evalbot refresh`: re-run the repo's configured sources
 * `@evalbot ignore`: opt the repo out; evalbot stops proposing changes there
 * `@evalbot help`, or a bare `@evalbot`: list the commands (anyone)
@@ -77,6 +79,22 @@ def parse_command(text: str, bot_name: str = "evalbot") -> Command | None:
             return Command(known, tuple(words[1:]), line)
         return Command("unknown", tuple(words), line)
     return bare
+
+
+_PROVIDER_ARG = re.compile(r"^provider=([A-Za-z0-9][A-Za-z0-9._-]{0,63})$")
+
+
+def evaluate_options(args: tuple[str, ...]) -> dict[str, object]:
+    """The job options of `evaluate`: its tasks, and `provider` when one argument is `provider=<name>`.
+
+    >>> evaluate_options(("inspect_evals/gsm8k", "provider=together"))
+    {'tasks': ['inspect_evals/gsm8k'], 'provider': 'together'}
+    """
+    options: dict[str, object] = {"tasks": [a for a in args if not a.startswith("provider=")]}
+    providers = [m[1] for a in args if (m := _PROVIDER_ARG.match(a))]
+    if providers:
+        options["provider"] = providers[-1]
+    return options
 
 
 def needs_authorization(cmd: Command) -> bool:

@@ -4,15 +4,20 @@
     aa:                                   # Hub repo → Artificial Analysis model (id or creator/slug)
       meta-llama/Llama-3.1-8B-Instruct: meta/llama-3-1-instruct-8b
       Qwen/Qwen2.5-72B-Instruct: 0b1e4a7c-...        # an AA model id (stable, preferred)
-    eval:                                 # what the `eval` source runs
+    eval:                                 # what the `eval` source runs (evaluators.settings.EvalSettings)
       tasks: ["gsm8k|5", "leaderboard|mmlu|5"]
       engine: lighteval                   # or inspect
       backend: transformers               # or vllm (GPU)
       runner: local                       # or hf-jobs
-      limit: 100                          # samples per task (optional)
+      provider: together                  # (inspect) an Inference Provider: nothing downloaded (optional)
+      max_new_tokens: 1024                # optional; default: each task's own generation length
+      temperature: 0                      # the default: greedy
+      chat_template: auto                 # the default (the engine detects it); or on / off
+      dtype: bfloat16                     # optional; default: the engine's (or the Jobs flavor's)
+      tensor_parallel_size: 1             # (vllm) GPUs; a multi-GPU Jobs flavor sets it
+      limit: 100                          # samples per task: a partial run (optional) ...
+      allow_partial: false                # ... published only when true, marked partial
       custom_tasks: tasks/my_tasks.py     # relative to this file (optional)
-      use_chat_template: false
-      dtype: bfloat16                     # optional
       trust_remote_code: false            # never trusted unless set here
 
     # the bot service (`evalbot serve`)
@@ -61,8 +66,9 @@ KNOWN_KEYS = (
     "deny", "webhook_secret_env", "workers",
 )  # fmt: skip
 _EVAL_KEYS = (
-    "tasks", "engine", "backend", "runner", "limit", "custom_tasks", "use_chat_template", "dtype",
-    "trust_remote_code", "batch_size", "max_length",
+    "tasks", "engine", "backend", "runner", "provider", "base_url", "limit", "allow_partial", "custom_tasks",
+    "chat_template", "use_chat_template", "dtype", "device", "trust_remote_code", "batch_size", "max_length",
+    "max_model_len", "max_new_tokens", "temperature", "tensor_parallel_size", "gpu_memory_utilization",
 )  # fmt: skip
 SOURCES = ("readme", "aa", "eval")
 DEFAULT_SOURCES = ("readme",)
@@ -244,8 +250,9 @@ def _secret_message(path: Path, key: str, where: str) -> str:
 
 
 def _eval_request(path: Path, value: Any) -> EvalRequest | None:
-    from evaluators import BACKENDS, ENGINES, Limits
+    from bot.errors import InputError
     from evaluators.service import RUNNERS, EvalRequest
+    from evaluators.settings import BACKENDS, CHAT_TEMPLATES, ENGINES, EvalSettings
 
     if value is None:
         return None
@@ -257,46 +264,71 @@ def _eval_request(path: Path, value: Any) -> EvalRequest | None:
     tasks = value.get("tasks")
     if not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) and t.strip() for t in tasks):
         raise ConfigError(f"{path}: eval: tasks: expected a non-empty list of task names such as 'gsm8k|5'")
-    choices = {"engine": ENGINES, "backend": BACKENDS, "runner": RUNNERS}
-    picked = {}
+    choices = {"engine": ENGINES, "backend": BACKENDS, "runner": RUNNERS, "chat_template": CHAT_TEMPLATES}
+    picked: dict[str, Any] = {}
     for key, allowed in choices.items():
         chosen = value.get(key, allowed[0])
         if chosen not in allowed:
             raise ConfigError(f"{path}: eval: {key}: {_show(chosen)} is not one of {', '.join(allowed)}")
         picked[key] = chosen
-    numbers = {}
-    for key in ("limit", "batch_size", "max_length"):
+    if "use_chat_template" in value:  # the older spelling: true/false force it on/off
+        if "chat_template" in value:
+            raise ConfigError(f"{path}: eval: set chat_template (auto, on, off), not also use_chat_template")
+        picked["chat_template"] = "on" if _eval_flag(path, value, "use_chat_template") else "off"
+    numbers: dict[str, Any] = {}
+    for key in ("limit", "batch_size", "max_length", "max_model_len", "max_new_tokens", "tensor_parallel_size"):
         number = value.get(key)
         if number is not None and (not isinstance(number, int) or isinstance(number, bool) or number < 1):
             raise ConfigError(f"{path}: eval: {key}: expected a whole number of at least 1, got {_show(number)}")
         numbers[key] = number
-    flags = {}
-    for key in ("use_chat_template", "trust_remote_code"):
-        flag = value.get(key, False)
-        if not isinstance(flag, bool):
-            raise ConfigError(f"{path}: eval: {key}: expected true or false, got {_show(flag)}")
-        flags[key] = flag
+    if numbers["max_length"] is not None and numbers["max_model_len"] is not None:
+        raise ConfigError(f"{path}: eval: set max_model_len, not also max_length (its older name)")
+    floats: dict[str, float] = {}
+    for key, default in (("temperature", 0.0), ("gpu_memory_utilization", 0.9)):
+        number = value.get(key, default)
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise ConfigError(f"{path}: eval: {key}: expected a number, got {_show(number)}")
+        floats[key] = float(number)
+    texts: dict[str, str | None] = {}
+    for key in ("provider", "base_url", "dtype", "device"):
+        text = value.get(key)
+        if text is not None and (not isinstance(text, str) or not text.strip()):
+            raise ConfigError(f"{path}: eval: {key}: expected a name, got {_show(text)}")
+        texts[key] = text.strip() if isinstance(text, str) else None
     custom = value.get("custom_tasks")
     custom_path = (path.parent / str(custom)).resolve() if custom else None
     if custom_path is not None and not custom_path.is_file():
         raise ConfigError(f"{path}: eval: custom_tasks: {custom_path} does not exist")
-    dtype = value.get("dtype")
-    limits = Limits(
-        dtype=str(dtype) if dtype else None,
-        max_length=numbers["max_length"],
-        batch_size=numbers["batch_size"],
-        use_chat_template=flags["use_chat_template"],
-        custom_tasks=custom_path,
-    )
-    return EvalRequest(
-        tasks=tuple(t.strip() for t in tasks),
-        engine=picked["engine"],
-        backend=picked["backend"],
-        runner=picked["runner"],
-        limit=numbers["limit"],
-        limits=limits,
-        trust_remote_code=flags["trust_remote_code"],
-    )
+    try:
+        settings = EvalSettings(
+            engine=picked["engine"],
+            backend=picked["backend"],
+            provider=texts["provider"],
+            base_url=texts["base_url"],
+            dtype=texts["dtype"],
+            device=texts["device"] or "auto",
+            tensor_parallel_size=numbers["tensor_parallel_size"] or 1,
+            gpu_memory_utilization=floats["gpu_memory_utilization"],
+            max_model_len=numbers["max_model_len"] or numbers["max_length"],
+            batch_size=numbers["batch_size"],
+            max_new_tokens=numbers["max_new_tokens"],
+            temperature=floats["temperature"],
+            chat_template=picked["chat_template"],
+            limit=numbers["limit"],
+            allow_partial=_eval_flag(path, value, "allow_partial"),
+            trust_remote_code=_eval_flag(path, value, "trust_remote_code"),
+            custom_tasks=custom_path,
+        )
+    except InputError as e:
+        raise ConfigError(f"{path}: eval: {e}") from e
+    return EvalRequest(tasks=tuple(t.strip() for t in tasks), settings=settings, runner=picked["runner"])
+
+
+def _eval_flag(path: Path, value: dict[str, Any], key: str) -> bool:
+    flag = value.get(key, False)
+    if not isinstance(flag, bool):
+        raise ConfigError(f"{path}: eval: {key}: expected true or false, got {_show(flag)}")
+    return flag
 
 
 def _repo_mapping(path: Path, key: str, value: Any) -> dict[str, str]:

@@ -3,6 +3,11 @@
 Starts the local Hub stand-in with the sample repos in `examples/demo/` (real-looking cards),
 scans them as the `evalbot` user (a token with no write access: it can only open PRs), prints
 the PRs it opened with their diffs, then scans again: the second scan must change nothing.
+
+`--evaluate` (needs the `eval` extra) then adds the tiny random-weight model of
+`evaluators/tiny.py` to the stand-in, evaluates it on CPU with lighteval and with inspect on the
+tiny tasks (each engine opens its own PR), and runs both again: the rerun must be answered from
+the result cache (no engine run) and change nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -26,7 +32,11 @@ DEMO_AUTHOR = "acme"
 BOT_TOKEN = "evalbot-token"
 
 
-def run_demo(keep: Path | None = None, *, out: TextIO | None = None) -> int:
+TINY_REPO = f"{DEMO_AUTHOR}/tiny-llama"
+TINY_CARD = "---\nlicense: mit\nlibrary_name: transformers\n---\n# tiny-llama\n\nA tiny random-weight Llama.\n"
+
+
+def run_demo(keep: Path | None = None, *, out: TextIO | None = None, evaluate: bool = False) -> int:
     """Run the demo; returns the exit code (0 when the rerun changed nothing)."""
     from bot._cli_bot import format_reports  # the CLI's table, shared
 
@@ -72,6 +82,57 @@ def run_demo(keep: Path | None = None, *, out: TextIO | None = None) -> int:
             if changed:
                 say(f"demo FAILED: the second scan was not a no-op: {changed}")
                 return 1
+            if evaluate:
+                return _evaluate_demo(sim, settings, hub, store, work, api, say)
             return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _evaluate_demo(
+    sim: HubSim, settings: Settings, hub: HubClient, store: Store, work: Path, api: HfApi, say: Callable[[str], None]
+) -> int:
+    """The tiny model, evaluated by both engines on CPU: one PR each, then a rerun from the cache."""
+    from bot._cli_bot import format_reports, format_run
+    from evaluators.cache import EvalCache
+    from evaluators.service import EvalRequest, EvalService
+    from evaluators.settings import EvalSettings
+    from evaluators.tiny import build_tiny_model, write_tiny_tasks
+
+    say("\n== evaluate: the tiny model of evaluators/tiny.py, on CPU, with lighteval and with inspect")
+    model = build_tiny_model(work / "tiny-model")
+    tasks = write_tiny_tasks(work / "tiny-tasks")
+    sim.add_repo(
+        TINY_REPO, {"README.md": TINY_CARD, **{p.name: p.read_bytes() for p in model.iterdir() if p.is_file()}}
+    )
+    evals = EvalService(hub, EvalCache(settings.home / "eval-cache"), progress=lambda line: say(f"  {line}"))
+    app = App(settings, hub, store, evals=evals)
+    requests = {
+        "lighteval": EvalRequest(
+            ("tiny_mc|0", "tiny_qa|0"), EvalSettings(engine="lighteval", custom_tasks=tasks.lighteval_file)
+        ),
+        "inspect": EvalRequest(
+            (f"{tasks.inspect_file}@tiny_mc", f"{tasks.inspect_file}@tiny_qa"), EvalSettings(engine="inspect")
+        ),
+    }
+    for engine, request in requests.items():
+        reports = app.run(Job(TINY_REPO, sources=("eval",), eval=request))
+        say(format_reports(reports))
+        (report,) = reports
+        if report.outcome != "created" or report.pr_num is None:
+            say(f"demo FAILED: {engine} did not open a pull request: {report.reason}")
+            return 1
+        say(format_run(evals.evaluate(TINY_REPO, report.sha, request)).rstrip())
+        details = api.get_discussion_details(TINY_REPO, report.pr_num)
+        say(f"\n== {TINY_REPO} PR #{details.num}: {details.title} ({details.status})")
+        say(details.diff or "(no diff)")
+    runs_before = evals.engine_runs
+    say("\n== evaluate again (same commit, same settings)")
+    again = [r for request in requests.values() for r in app.run(Job(TINY_REPO, sources=("eval",), eval=request))]
+    say(format_reports(again))
+    prs = [d for d in sim.discussions(TINY_REPO) if d.is_pr]
+    say(f"\n{len(prs)} evaluation pull request(s); the rerun ran the engines {evals.engine_runs - runs_before} time(s)")
+    if evals.engine_runs != runs_before or any(r.outcome != "unchanged" for r in again) or len(prs) != 2:
+        say("demo FAILED: the rerun was not answered from the cache without changes")
+        return 1
+    return 0

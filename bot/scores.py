@@ -77,6 +77,7 @@ class Score:
     metric: Metric
     source: Source
     shots: int | None = None
+    notes: str | None = None  # e.g. "partial: 2 of 4 samples"; part of an .eval_results entry's identity
     # Where the value came from (README table/row/column/cell, AA field, run spec...).
     # Excluded from equality: the same value from the same place is the same score.
     provenance: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)

@@ -139,6 +139,10 @@ class JobHandler:
         """`@evalbot evaluate <tasks>` overrides the configured tasks; the rest comes from evalbot.yaml."""
         tasks = job.options.get("tasks")
         base = self.app.settings.eval_request
+        provider = job.options.get("provider")
+        if isinstance(provider, str) and provider:  # `provider=<name>`: inspect through that provider
+            base = base or EvalRequest(tasks=())
+            base = replace(base, settings=replace(base.settings, engine="inspect", provider=provider, base_url=None))
         if not isinstance(tasks, list) or not tasks:
             return base
         chosen = tuple(str(t) for t in tasks)
@@ -166,7 +170,7 @@ class JobHandler:
             reply, outcome = chatops.reply_ignored(job.repo_id, key), "ignored"
         else:
             sources = ("eval",) if command.name == "evaluate" else self.config.sources_for(job.repo_id)
-            run_options: dict[str, object] = {"tasks": list(command.args)} if command.name == "evaluate" else {}
+            run_options = chatops.evaluate_options(command.args) if command.name == "evaluate" else {}
             run_id = store.enqueue_job(job.repo_id, sources=sources, trigger_key=f"chatops:{key}", options=run_options)
             reply, outcome = chatops.reply_queued(command, run_id, key), "queued"
         if store.claim_reply(key):  # one reply per command, whatever happens on redelivery

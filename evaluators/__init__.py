@@ -1,7 +1,7 @@
 """Evaluators: fresh results from lighteval or inspect-ai (DESIGN §7).
 
     evaluator = get_evaluator("lighteval")        # imports lighteval only now
-    run = evaluator.run(model, [TaskSpec.parse("gsm8k|5", "lighteval")], backend="transformers")
+    run = evaluator.run(model, [TaskSpec.parse("gsm8k|5", "lighteval")], EvalSettings())
 
 Heavy engines are imported only inside the chosen runner; a missing one is one line that names
 the `pip install` that fixes it (`EvaluatorUnavailable`).
@@ -9,23 +9,27 @@ the `pip install` that fixes it (`EvaluatorUnavailable`).
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from bot.errors import BotError, InputError
 from bot.scores import Dataset, Metric, Score, Source, Task
+from evaluators.settings import BACKENDS, ENGINES, Backend, Engine, EvalSettings
 
 __all__ = [
     "BACKENDS",
     "ENGINES",
     "Backend",
     "Engine",
+    "EvalSettings",
     "EvaluationError",
     "Evaluator",
     "EvaluatorUnavailable",
-    "Limits",
     "ModelRef",
     "Run",
     "Score",
@@ -33,10 +37,7 @@ __all__ = [
     "get_evaluator",
 ]
 
-Engine = Literal["lighteval", "inspect"]
-Backend = Literal["transformers", "vllm"]
-ENGINES: tuple[Engine, ...] = ("lighteval", "inspect")
-BACKENDS: tuple[Backend, ...] = ("transformers", "vllm")
+logger = logging.getLogger(__name__)
 
 
 class EvaluatorUnavailable(BotError):
@@ -47,6 +48,13 @@ class EvaluatorUnavailable(BotError):
         self.what = what
         self.extra = extra
 
+    @classmethod
+    def broken(cls, what: str, cause: str) -> EvaluatorUnavailable:
+        """Installed, but importing it fails (`cause`: the module that failed and why)."""
+        error = cls(what, "eval")
+        error.args = (f"{what} is installed but cannot be imported: {cause}",)
+        return error
+
 
 class EvaluationError(BotError):
     """The engine ran but the evaluation failed; never reported as zero scores."""
@@ -54,20 +62,25 @@ class EvaluationError(BotError):
 
 @dataclass(frozen=True)
 class ModelRef:
-    """The model to evaluate: a Hub repo at a commit, and where its files are on disk."""
+    """The model to evaluate: a Hub repo at a commit, and where its files are on disk.
+
+    `path` is None for a provider run: the provider serves the model, nothing is downloaded,
+    and `sha` is only the commit the repo was at (the provider does not guarantee it).
+    """
 
     repo_id: str
     sha: str
-    path: Path  # a local snapshot of the repo at `sha`
-    trust_remote_code: bool = False
+    path: Path | None  # a local snapshot of the repo at `sha`
 
 
 @dataclass(frozen=True)
 class TaskSpec:
     """One task in the engine's own spelling, with what it means for model-index.
 
-    `spelling` is what the engine gets (`gsm8k|5`, `inspect_evals/gsm8k`, `tasks.py@tiny_mc`);
-    `benchmark` is the canonical name when the vocabulary knows it; `shots` from the spelling.
+    `spelling` is the task's identity (`gsm8k|5`, `inspect_evals/gsm8k`, `tasks.py@tiny_mc`: a
+    task file by its file NAME; `file` is where it is here, and its content goes into the cache
+    key); `benchmark` is the canonical name when the vocabulary knows the task exactly (a
+    sub-task or variant is never its parent); `shots` from the spelling.
     """
 
     engine: Engine
@@ -75,34 +88,19 @@ class TaskSpec:
     name: str  # the task name inside the engine (gsm8k, tiny_mc, mmlu)
     shots: int | None = None
     benchmark: str | None = None
-    limit: int | None = None
+    file: str | None = None  # an inspect task file on this machine (absolute path)
 
     @classmethod
-    def parse(cls, text: str, engine: Engine, *, limit: int | None = None) -> TaskSpec:
+    def parse(cls, text: str, engine: Engine) -> TaskSpec:
         """Read one task string; `leaderboard|mmlu|5` and `mmlu|5` are both accepted for lighteval."""
         from evaluators._tasks import parse_task
 
-        return parse_task(text, engine, limit=limit)
+        return parse_task(text, engine)
 
     @property
     def key(self) -> str:
-        """A stable identity for caching (engine spelling + limit)."""
-        return f"{self.engine}:{self.spelling}:{self.limit if self.limit is not None else 'all'}"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How the engine is run: model args and run limits."""
-
-    dtype: str | None = None  # e.g. float32, bfloat16; None: the engine's default
-    max_length: int | None = None
-    batch_size: int | None = None
-    tensor_parallel_size: int = 1
-    gpu_memory_utilization: float = 0.9
-    use_chat_template: bool = False
-    device: str | None = None  # cpu, cuda:0; None: the engine decides
-    max_new_tokens: int | None = None
-    custom_tasks: Path | None = None  # lighteval custom tasks file / inspect task file
+        """A stable identity for caching (engine + spelling)."""
+        return f"{self.engine}:{self.spelling}"
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,7 @@ class Run:
     scores: tuple[Score, ...]
     engine: Engine
     engine_version: str
-    backend: Backend
+    backend: str  # transformers, vllm, or provider:<name>
     repo_id: str
     sha: str
     tasks: tuple[TaskSpec, ...]
@@ -121,6 +119,22 @@ class Run:
     results_path: str | None = None  # the engine's own results file / log
     cached: bool = False
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    settings: EvalSettings = field(default_factory=EvalSettings)
+    totals: Mapping[str, int] = field(default_factory=dict)  # task spelling → samples the task has
+    task_versions: Mapping[str, str] = field(default_factory=dict)  # task spelling → the engine's version
+
+    def partial_note(self, spelling: str) -> str | None:
+        """`partial: N of M samples` when the task ran on fewer samples than it has, else None."""
+        n, total = self.samples.get(spelling), self.totals.get(spelling)
+        if total is not None and n is not None:
+            return f"partial: {n} of {total} samples" if n < total else None
+        if self.settings.limit is None:
+            return None
+        return f"partial: {n if n is not None else '?'} of ? samples (limit {self.settings.limit})"
+
+    @property
+    def partial(self) -> bool:
+        return any(self.partial_note(t.spelling) is not None for t in self.tasks)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe form (the result cache and the Jobs results file use it)."""
@@ -136,6 +150,9 @@ class Run:
             "duration_s": self.duration_s,
             "results_path": self.results_path,
             "metadata": dict(self.metadata),
+            "settings": self.settings.to_json(),
+            "totals": dict(self.totals),
+            "task_versions": dict(self.task_versions),
             "scores": [_score_json(s) for s in self.scores],
         }
 
@@ -155,17 +172,21 @@ class Run:
                 duration_s=float(data["duration_s"]),
                 results_path=data.get("results_path"),
                 metadata=dict(data.get("metadata") or {}),
+                settings=EvalSettings.from_json(data.get("settings") or {}),
+                totals={str(k): int(v) for k, v in (data.get("totals") or {}).items()},
+                task_versions={str(k): str(v) for k, v in (data.get("task_versions") or {}).items()},
             )
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, InputError) as e:
             raise EvaluationError(f"a stored evaluation result is malformed ({type(e).__name__}: {e})") from e
 
     def summary(self) -> str:
         """One line for the PR body and logs."""
         specs = ", ".join(t.spelling for t in self.tasks)
         samples = sum(self.samples.values())
+        model = f"{self.repo_id} via {self.backend}" if self.settings.provider else f"{self.repo_id}@{self.sha[:12]}"
         return (
             f"{self.engine} {self.engine_version}, {self.backend} backend, tasks {specs}, "
-            f"{samples} samples, model {self.repo_id}@{self.sha[:12]}"
+            f"{samples} samples, model {model}"
         )
 
 
@@ -183,6 +204,7 @@ def _score_from_json(data: Mapping[str, Any]) -> Score:
         metric=Metric(**data["metric"]),
         source=Source(**data["source"]),
         shots=data.get("shots"),
+        notes=data.get("notes"),
         provenance=dict(data.get("provenance") or {}),
     )
 
@@ -192,7 +214,7 @@ class Evaluator(Protocol):
 
     name: Engine
 
-    def run(self, model: ModelRef, tasks: Sequence[TaskSpec], backend: Backend, limits: Limits) -> Run: ...
+    def run(self, model: ModelRef, tasks: Sequence[TaskSpec], settings: EvalSettings) -> Run: ...
 
 
 _REGISTRY: dict[str, Callable[[], Evaluator]] = {}
@@ -219,10 +241,15 @@ def get_evaluator(name: str) -> Evaluator:
 
 @register("lighteval")
 def _lighteval() -> Evaluator:
-    try:
-        from evaluators.lighteval_runner import LightevalEvaluator
-    except ImportError as e:
-        raise EvaluatorUnavailable("lighteval", "eval") from e
+    # lighteval's import prints nltk download errors straight to stderr when offline; keep them at DEBUG.
+    with contextlib.redirect_stderr(io.StringIO()) as noise:
+        try:
+            from evaluators.lighteval_runner import LightevalEvaluator
+        except ImportError as e:
+            raise import_failure("lighteval", "lighteval", e) from e
+        finally:
+            for line in noise.getvalue().splitlines():
+                logger.debug("lighteval import: %s", line)
     return LightevalEvaluator()
 
 
@@ -231,5 +258,25 @@ def _inspect() -> Evaluator:
     try:
         from evaluators.inspect_runner import InspectEvaluator
     except ImportError as e:
-        raise EvaluatorUnavailable("inspect-ai", "eval") from e
+        raise import_failure("inspect-ai", "inspect_ai", e) from e
     return InspectEvaluator()
+
+
+def import_failure(what: str, module: str, error: ImportError) -> BotError:
+    """An engine that did not import: not installed, or installed but broken by another package.
+
+    lighteval imports vLLM eagerly once one is installed, so a vLLM it cannot use surfaces as an
+    ImportError while importing lighteval; that is named as what it is, not as "not installed".
+    """
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        return EvaluatorUnavailable(what, "eval")
+    failed = getattr(error, "name", None) or "a dependency"
+    detail = " ".join(str(error).split())[:300]
+    hint = (
+        "; evalbot[gpu] pins the vLLM range lighteval accepts: pip install 'evalbot[gpu]'"
+        if str(failed).split(".")[0] in ("vllm", "ray", "more_itertools") or "vllm" in detail.lower()
+        else ""
+    )
+    return EvaluatorUnavailable.broken(what, f"{failed}: {detail}{hint}")

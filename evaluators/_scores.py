@@ -20,14 +20,19 @@ _METRIC_NAMES = {
     "accuracy": "acc",
     "quasi_exact_match": "quasi_exact_match",
 }
-_PARAMETRISED = re.compile(r"^(?:[a-z_]+_)?(pass|maj)@[kn]:[kn]=(\d+)")
+_PARAMETRISED = re.compile(r"^(?:[a-z_]+_)?(pass|maj|avg)@[kn]:[kn]=(\d+)")
+_TRUTHFULQA = re.compile(r"^truthfulqa_(mc[12])$")
 
 
 def metric_type(key: str) -> str:
-    """`pass@k:k=1&n=1` → pass@1, `gpqa_pass@k:k=1` → pass@1, `maj@n:n=4` → maj@4, `em` → exact_match."""
+    """`pass@k:k=1&n=1` → pass@1, `gpqa_pass@k:k=1` → pass@1, `maj@n:n=4` → maj@4, `avg@n:n=1` → avg@1,
+    `truthfulqa_mc2` → mc2, `em` → exact_match."""
     match = _PARAMETRISED.match(key)
     if match:
         return f"{match[1]}@{match[2]}"
+    match = _TRUTHFULQA.match(key)
+    if match:
+        return match[1]
     return _METRIC_NAMES.get(key, key)
 
 
@@ -39,6 +44,7 @@ def score_for(
     *,
     provenance: Mapping[str, Any],
     task_type: str = "text-generation",
+    shots: int | None = None,
 ) -> Score:
     """One Score for a task's metric; values stay as the engine gives them (fractions)."""
     known = benchmarks.lookup_benchmark(spec.benchmark) if spec.benchmark else None
@@ -55,6 +61,6 @@ def score_for(
             unit="fraction",
         ),
         source=Source(SOURCE_NAME),
-        shots=spec.shots,
+        shots=spec.shots if spec.shots is not None else shots,
         provenance=dict(provenance),
     )

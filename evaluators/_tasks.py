@@ -1,8 +1,15 @@
-"""Task strings in each engine's own spelling → TaskSpec (pure)."""
+"""Task strings in each engine's own spelling → TaskSpec (pure, apart from resolving task file paths).
+
+A task maps to a canonical benchmark only when the vocabulary knows the task's WHOLE name
+(`arc:challenge` → ARC-Challenge, `gsm8k` → GSM8K). A sub-task or variant (`mmlu:anatomy`,
+`bbh:causal_judgment`, `gpqa:extended`, `truthfulqa:gen`) is never its parent benchmark: it
+keeps its own name as its own dataset.
+"""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import benchmarks
@@ -14,15 +21,13 @@ if TYPE_CHECKING:
 _SHOTS = re.compile(r"^\d+$")
 
 
-def parse_task(text: str, engine: Engine, *, limit: int | None = None) -> TaskSpec:
+def parse_task(text: str, engine: Engine) -> TaskSpec:
     """`gsm8k|5`, `leaderboard|mmlu|5` (suite ignored), `inspect_evals/gsm8k`, `tasks.py@tiny_mc`."""
     from evaluators import TaskSpec
 
     spelling = text.strip()
     if not spelling:
         raise InputError("an empty task name; pass tasks like 'gsm8k|5' (lighteval) or 'inspect_evals/gsm8k'")
-    if limit is not None and limit < 1:
-        raise InputError(f"--limit {limit}: must be at least 1")
     if engine == "lighteval":
         parts = spelling.split("|")
         if len(parts) == 3:  # the old suite|task|fewshot form: the suite is ignored by lighteval 0.13
@@ -32,18 +37,30 @@ def parse_task(text: str, engine: Engine, *, limit: int | None = None) -> TaskSp
         name, shots = parts
         if len(parts) != 2 or not name or not _SHOTS.match(shots):
             raise InputError(f"lighteval task {spelling!r}: expected 'task|fewshot' such as 'gsm8k|5'")
-        return TaskSpec(engine, f"{name}|{shots}", name, int(shots), _benchmark(name), limit)
+        return TaskSpec(engine, f"{name}|{shots}", name, int(shots), benchmark_of(name))
     if engine == "inspect":
-        name = spelling.rsplit("@", 1)[-1] if "@" in spelling else spelling.rsplit("/", 1)[-1]
+        file_part, _, task = spelling.rpartition("@") if "@" in spelling else (spelling, "", "")
+        if file_part.endswith(".py"):
+            path = Path(file_part).expanduser().resolve()
+            if not path.is_file():
+                raise InputError(f"inspect task {spelling!r}: no task file {path}")
+            name = task or path.stem
+            identity = f"{path.name}@{task}" if task else path.name
+            return TaskSpec(engine, identity, name, None, benchmark_of(name), str(path))
+        name = spelling.rsplit("/", 1)[-1]
         if not name:
             raise InputError(f"inspect task {spelling!r}: expected 'inspect_evals/<task>' or 'file.py@task'")
-        return TaskSpec(engine, spelling, name, None, _benchmark(name), limit)
+        return TaskSpec(engine, spelling, name, None, benchmark_of(name))
     raise InputError(f"unknown engine {engine!r}; choose from lighteval, inspect")
 
 
-def _benchmark(name: str) -> str | None:
-    """The canonical benchmark a task measures ("arc:challenge" → ARC-Challenge), if known."""
-    for candidate in (name, name.replace(":", " "), name.split(":", 1)[0], name.replace("_", " ")):
+def benchmark_of(name: str) -> str | None:
+    """The canonical benchmark a task measures, by its whole name ("arc:challenge" → ARC-Challenge).
+
+    `mmlu:anatomy` is not MMLU and `truthfulqa:gen` is not TruthfulQA (multiple choice): a name
+    with a sub-task part maps only if the vocabulary knows that exact sub-task.
+    """
+    for candidate in dict.fromkeys((name, name.replace(":", " "), name.replace("_", " "))):
         found = benchmarks.lookup_benchmark(candidate)
         if found is not None:
             return found.name

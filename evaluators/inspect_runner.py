@@ -1,31 +1,37 @@
 """The inspect-ai runner (DESIGN §7): tasks in inspect's own spelling → a `Run` of Scores.
 
     evaluator = InspectEvaluator()                          # logs under a fresh temp dir
-    run = evaluator.run(model, [TaskSpec.parse("tasks.py@tiny_mc", "inspect")], "transformers", Limits())
+    run = evaluator.run(model, [TaskSpec.parse("tasks.py@tiny_mc", "inspect")], EvalSettings(engine="inspect"))
 
 Task spellings:
   `inspect_evals/<task>`  a registry task from the separate `inspect-evals` package (checked first);
-  `path.py@task`          a task in a local file, the path relative to the current directory;
+  `path.py@task`          a task in a local file (TaskSpec.file holds its absolute path);
   `path.py`               the (single) task in that file;
-  `task`                  a bare name: the task of that name in `Limits.custom_tasks`;
+  `task`                  a bare name: the task of that name in `EvalSettings.custom_tasks`;
   `pkg/task`              any other registry task inspect can resolve, passed through as written.
 
+Generation (every path): `temperature` from the settings (0: greedy); `max_tokens` only when
+`max_new_tokens` is set, so each task's own generation config applies otherwise (an eval-level
+`max_tokens` would override it).
+
 Models:
-  backend `transformers`  `hf/<local snapshot path>` with greedy decoding (`do_sample=False`: inspect's hf
-                          default samples), `device` (Limits.device or cpu), `batch_size`, `dtype`,
-                          `use_chat_template`, and `trust_remote_code` only when the ModelRef allows it;
+  backend `transformers`  `hf/<local snapshot path>`, `device` (auto: CUDA when present), greedy
+                          decoding when temperature is 0 (`do_sample=False`: inspect's hf default samples),
+                          `batch_size`, `dtype`, `use_chat_template` only when the chat template is
+                          `on`/`off` (auto: inspect's own detection), `trust_remote_code` only when set;
   backend `vllm`          `vllm/<local snapshot path>`: inspect starts a `vllm serve` subprocess with
                           `tensor_parallel_size`, `gpu_memory_utilization`, `max_model_len`, `dtype`;
                           vLLM must be importable here (`evalbot[gpu]`);
-  `provider=`             an endpoint instead of a local model: the model is `f"{provider}/{repo_id}"`
-                          (e.g. provider `"openai-api/myservice"`, or `"vllm"` with `base_url` set to a
-                          running server's `http://host:8000/v1`); `base_url` goes to inspect as
-                          `model_base_url`; keys come from the provider's usual environment variables.
+  `provider`              an Inference Provider instead of a local model, nothing downloaded:
+                          `hf-inference-providers/<repo_id>[:<provider>]` (provider `auto`: the router
+                          picks; key HF_TOKEN), or with `base_url` an OpenAI-compatible endpoint as
+                          `openai-api/<provider>/<repo_id>` (key `<PROVIDER>_API_KEY`, so HF_TOKEN is
+                          never sent to a third-party URL). Recorded as backend `provider:<name>`,
+                          without a model sha.
 
-All tasks go to one `inspect_ai.eval([...])` call (one call per distinct `TaskSpec.limit` when the specs
-disagree, since inspect's `limit` is per call). Inspect constructs the model once per task, so a run
-of N tasks loads local weights N times. Each task's log is checked: any status but "success" is an
-`EvaluationError`, never zero scores.
+All tasks go to one `inspect_ai.eval([...])` call. Inspect constructs the model once per task, so a
+run of N tasks loads local weights N times. Each task's log is checked: any status but "success" is
+an `EvaluationError`, never zero scores. inspect's own log lines go to `engine.log` in the run folder.
 """
 
 from __future__ import annotations
@@ -43,12 +49,12 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.log import EvalLog, EvalScore
 
 from bot.errors import InputError
-from evaluators import Backend, Engine, EvaluationError, EvaluatorUnavailable, Limits, ModelRef, Run, Score, TaskSpec
+from evaluators import Engine, EvalSettings, EvaluationError, EvaluatorUnavailable, ModelRef, Run, Score, TaskSpec
+from evaluators._engine_logs import engine_logs
 from evaluators._scores import score_for
 
-__all__ = ["DEFAULT_MAX_TOKENS", "InspectEvaluator"]
+__all__ = ["InspectEvaluator", "model_setup", "scores_from_log", "task_ref"]
 
-DEFAULT_MAX_TOKENS = 16
 REGISTRY_PREFIX = "inspect_evals/"
 # the metric that carries a scorer's value, in order of preference
 _MAIN_METRICS = ("accuracy", "mean")
@@ -61,67 +67,63 @@ class InspectEvaluator:
 
     name: Engine = "inspect"
 
-    def __init__(self, *, log_dir: Path | None = None, provider: str | None = None, base_url: str | None = None):
-        """`log_dir`: each run writes its JSON logs to a fresh subdirectory of it (default: a temp dir).
-
-        `provider`: evaluate through an inspect model provider instead of the local snapshot, as
-        `f"{provider}/{model.repo_id}"`; `base_url`: that endpoint's URL (inspect's `model_base_url`).
-        """
+    def __init__(self, *, log_dir: Path | None = None) -> None:
+        """`log_dir`: each run writes its JSON logs to a fresh subdirectory of it (default: a temp dir)."""
         self.log_dir = log_dir
-        self.provider = provider.strip("/") if provider else None
-        self.base_url = base_url
 
-    def run(self, model: ModelRef, tasks: Sequence[TaskSpec], backend: Backend, limits: Limits) -> Run:
+    def run(self, model: ModelRef, tasks: Sequence[TaskSpec], settings: EvalSettings) -> Run:
         if not tasks:
             raise InputError("no tasks to evaluate; pass inspect tasks like 'inspect_evals/gsm8k' or 'tasks.py@name'")
-        refs = [task_ref(spec, limits.custom_tasks) for spec in tasks]  # input errors before anything loads
-        model_name, model_args = model_setup(model, backend, limits, provider=self.provider)
-        if self.provider is None and not Path(model.path).is_dir():
+        refs = [task_ref(spec, settings.custom_tasks) for spec in tasks]  # input errors before anything loads
+        model_name, model_args = model_setup(model, settings)
+        if settings.provider is None and (model.path is None or not Path(model.path).is_dir()):
             raise EvaluationError(f"{model.repo_id}@{model.sha[:12]}: no model snapshot at {model.path}")
         log_dir = self._run_dir()
-        max_tokens = limits.max_new_tokens or DEFAULT_MAX_TOKENS
+        generation: dict[str, Any] = {"temperature": settings.temperature}
+        if settings.max_new_tokens is not None:
+            generation["max_tokens"] = settings.max_new_tokens
 
         started = time.monotonic()
-        logs: list[EvalLog | None] = [None] * len(tasks)
-        for limit, indices in _by_limit(tasks).items():
-            try:
+        try:
+            with engine_logs(log_dir / "engine.log"):
                 got = inspect_eval(
-                    [refs[i] for i in indices],
+                    refs,
                     model=model_name,
-                    model_base_url=self.base_url,
+                    model_base_url=settings.base_url,
                     model_args=dict(model_args),
                     display="none",
+                    log_level="warning",
                     log_dir=str(log_dir),
                     log_format="json",
-                    limit=limit,
-                    max_tokens=max_tokens,
+                    limit=settings.limit,
                     metadata={"evalbot": {"repo_id": model.repo_id, "sha": model.sha}},
+                    **generation,
                 )
-            except Exception as e:  # task loading, model construction: inspect raises instead of logging
-                raise EvaluationError(
-                    f"inspect could not run {', '.join(tasks[i].spelling for i in indices)} on {model.repo_id}: "
-                    f"{_one_line(f'{type(e).__name__}: {e}')}"
-                ) from e
-            if len(got) != len(indices):
-                raise EvaluationError(f"inspect returned {len(got)} logs for {len(indices)} tasks (log dir {log_dir})")
-            for i, got_log in zip(indices, got, strict=True):
-                logs[i] = got_log
+        except Exception as e:  # task loading, model construction: inspect raises instead of logging
+            raise EvaluationError(
+                f"inspect could not run {', '.join(t.spelling for t in tasks)} on {model.repo_id}: "
+                f"{_one_line(f'{type(e).__name__}: {e}')} (engine log {log_dir / 'engine.log'})"
+            ) from e
         duration = time.monotonic() - started
+        if len(got) != len(tasks):
+            raise EvaluationError(f"inspect returned {len(got)} logs for {len(tasks)} tasks (log dir {log_dir})")
 
         scores: list[Score] = []
         samples: dict[str, int] = {}
-        done = [log for log in logs if log is not None]
-        if len(done) != len(tasks):
-            raise EvaluationError(f"inspect left {len(tasks) - len(done)} tasks without a log (log dir {log_dir})")
-        for spec, log in zip(tasks, done, strict=True):
-            task_scores, n = scores_from_log(spec, log, backend=backend, model=model)
+        totals: dict[str, int] = {}
+        versions: dict[str, str] = {}
+        for spec, log in zip(tasks, got, strict=True):
+            task_scores, n = scores_from_log(spec, log, settings=settings, model=model)
             scores.extend(task_scores)
             samples[spec.spelling] = n
+            if log.eval.dataset.samples is not None:
+                totals[spec.spelling] = int(log.eval.dataset.samples)
+            versions[spec.spelling] = str(log.eval.task_version)
         return Run(
             scores=tuple(scores),
             engine="inspect",
             engine_version=inspect_ai.__version__,
-            backend=backend,
+            backend=settings.backend_label,
             repo_id=model.repo_id,
             sha=model.sha,
             tasks=tuple(tasks),
@@ -131,10 +133,14 @@ class InspectEvaluator:
             metadata={
                 "model": model_name,
                 "model_args": dict(model_args),
-                "model_base_url": self.base_url,
-                "max_tokens": max_tokens,
-                "logs": [log.location for log in done],
+                "model_base_url": settings.base_url,
+                "generate_config": generation,
+                "logs": [log.location for log in got],
+                "engine_log": str(log_dir / "engine.log"),
             },
+            settings=settings,
+            totals=totals,
+            task_versions=versions,
         )
 
     def _run_dir(self) -> Path:
@@ -160,12 +166,11 @@ def task_ref(spec: TaskSpec, custom_tasks: Path | None = None) -> str:
             )
             raise err
         return spelling
-    file_part, sep, task = spelling.rpartition("@") if "@" in spelling else (spelling, "", "")
-    if file_part.endswith(".py"):
-        path = Path(file_part).expanduser().resolve()
+    if spec.file is not None:
+        path = Path(spec.file)
         if not path.is_file():
             raise InputError(f"inspect task {spelling!r}: no task file {path}")
-        return f"{path}{sep}{task}"
+        return f"{path}@{spec.name}" if "@" in spelling else str(path)
     if "/" in spelling or "@" in spelling:
         return spelling  # another package's registry task (pkg/task): inspect resolves it
     if custom_tasks is None:
@@ -179,42 +184,43 @@ def task_ref(spec: TaskSpec, custom_tasks: Path | None = None) -> str:
     return f"{path}@{spelling}"
 
 
-def model_setup(
-    model: ModelRef, backend: Backend, limits: Limits, *, provider: str | None = None
-) -> tuple[str, dict[str, Any]]:
-    """The inspect model name and model args for a backend (or a provider endpoint)."""
-    if provider is not None:
-        return f"{provider}/{model.repo_id}", {}
+def model_setup(model: ModelRef, settings: EvalSettings) -> tuple[str, dict[str, Any]]:
+    """The inspect model name and model args for the settings' backend (or provider)."""
+    if settings.provider is not None:
+        if settings.base_url is not None:
+            return f"openai-api/{settings.provider}/{model.repo_id}", {}
+        suffix = "" if settings.provider == "auto" else f":{settings.provider}"
+        return f"hf-inference-providers/{model.repo_id}{suffix}", {}
+    if model.path is None:
+        raise EvaluationError(f"{model.repo_id}: no local snapshot to evaluate (and no provider)")
     path = str(Path(model.path).expanduser().resolve())
     args: dict[str, Any] = {}
-    if backend == "transformers":
-        args["device"] = limits.device or "cpu"
-        args["do_sample"] = False  # inspect's hf provider samples by default
-        if limits.batch_size is not None:
-            args["batch_size"] = limits.batch_size
-        if limits.dtype is not None:
-            args["dtype"] = limits.dtype  # unknown hf args go to from_pretrained
-        if model.trust_remote_code:
-            args["trust_remote_code"] = True
-        args["use_chat_template"] = limits.use_chat_template
+    if settings.chat_template != "auto":  # auto: inspect uses the tokenizer's template when it has one
+        args["use_chat_template"] = settings.chat_template == "on"
+    if settings.trust_remote_code:
+        args["trust_remote_code"] = True
+    if settings.dtype is not None:
+        args["dtype"] = settings.dtype  # hf: unknown args go to from_pretrained; vllm: a server flag
+    if settings.backend == "transformers":
+        args["device"] = settings.resolved_device()
+        args["do_sample"] = settings.temperature > 0  # inspect's hf provider samples by default
+        if settings.batch_size is not None:
+            args["batch_size"] = settings.batch_size
         return f"hf/{path}", args
-    if backend == "vllm":
+    if settings.backend == "vllm":
         if importlib.util.find_spec("vllm") is None:
             raise EvaluatorUnavailable("vllm", "gpu")
-        args["tensor_parallel_size"] = limits.tensor_parallel_size
-        args["gpu_memory_utilization"] = limits.gpu_memory_utilization
-        if limits.max_length is not None:
-            args["max_model_len"] = limits.max_length
-        if limits.dtype is not None:
-            args["dtype"] = limits.dtype
-        if model.trust_remote_code:
-            args["trust_remote_code"] = True
-        args["use_chat_template"] = limits.use_chat_template
+        args["tensor_parallel_size"] = settings.tensor_parallel_size
+        args["gpu_memory_utilization"] = settings.gpu_memory_utilization
+        if settings.max_model_len is not None:
+            args["max_model_len"] = settings.max_model_len
         return f"vllm/{path}", args
-    raise InputError(f"unknown backend {backend!r}; choose from transformers, vllm")
+    raise InputError(f"unknown backend {settings.backend!r}; choose from transformers, vllm")
 
 
-def scores_from_log(spec: TaskSpec, log: EvalLog, *, backend: Backend, model: ModelRef) -> tuple[list[Score], int]:
+def scores_from_log(
+    spec: TaskSpec, log: EvalLog, *, settings: EvalSettings, model: ModelRef
+) -> tuple[list[Score], int]:
     """Every scorer's main metric in one task's log, and the number of samples evaluated.
 
     A log whose status is not "success", or without results, is an EvaluationError.
@@ -226,6 +232,7 @@ def scores_from_log(spec: TaskSpec, log: EvalLog, *, backend: Backend, model: Mo
     if results is None or not results.scores:
         raise EvaluationError(f"inspect {spec.spelling}: the log has no scores (log {log.location})")
     samples = results.completed_samples or results.total_samples
+    shots = _fewshot(log.eval.task_args)
     headline = results.headline.model_dump(exclude_none=True) if results.headline is not None else None
     scores: list[Score] = []
     for es in results.scores:
@@ -237,19 +244,21 @@ def scores_from_log(spec: TaskSpec, log: EvalLog, *, backend: Backend, model: Mo
             provenance: dict[str, Any] = {
                 "engine": "inspect",
                 "engine_version": inspect_ai.__version__,
-                "backend": backend,
+                "backend": settings.backend_label,
                 "model": model.repo_id,
-                "model_sha": model.sha,
                 "task": spec.spelling,
+                "task_version": log.eval.task_version,
                 "scorer": es.name,
                 "metric": key,
                 "samples": samples,
                 "log": log.location,
                 "headline": headline,
             }
+            if settings.provider is None:  # a provider does not guarantee which commit it serves
+                provenance["model_sha"] = model.sha
             if es.reducer is not None:
                 provenance["reducer"] = es.reducer
-            scores.append(score_for(spec, metric, value, stderr, provenance=provenance))
+            scores.append(score_for(spec, metric, value, stderr, provenance=provenance, shots=shots))
     return scores, samples
 
 
@@ -265,17 +274,30 @@ def _main_metrics(es: EvalScore) -> list[tuple[str, str, float, float | None]]:
             named = "accuracy" if key == "accuracy" else _MEAN_SCORERS.get(es.name, es.name)
             return [(key, named, metrics[key], metrics.get("stderr"))]
     return [
-        (key, key, value, metrics.get(f"{key}_stderr"))
+        (key, key, value, _stderr_of(key, metrics))
         for key, value in metrics.items()
         if key != "stderr" and not key.endswith("_stderr")
     ]
 
 
-def _by_limit(tasks: Sequence[TaskSpec]) -> Mapping[int | None, list[int]]:
-    groups: dict[int | None, list[int]] = {}
-    for i, spec in enumerate(tasks):
-        groups.setdefault(spec.limit, []).append(i)
-    return groups
+def _stderr_of(key: str, metrics: Mapping[str, float]) -> float | None:
+    """`<key>_stderr`, or `<stem>_stderr` for `<stem>_acc` (ifeval: prompt_strict_acc → prompt_strict_stderr)."""
+    for candidate in (f"{key}_stderr", f"{key.removesuffix('_acc')}_stderr"):
+        if candidate in metrics:
+            return metrics[candidate]
+    return None
+
+
+_FEWSHOT_ARGS = ("fewshot", "num_fewshot", "n_shots", "shots")
+
+
+def _fewshot(task_args: Mapping[str, Any]) -> int | None:
+    """The few-shot count a task was run with, from its task arguments (inspect_evals: `fewshot`)."""
+    for name in _FEWSHOT_ARGS:
+        value = task_args.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
 
 
 def _one_line(text: str, width: int = 300) -> str:

@@ -1,12 +1,23 @@
 """The Hugging Face Jobs runner: evaluate on a Hub GPU job, then collect its Run (DESIGN §7).
 
     runner = JobsRunner(api, token, JobsSettings(results_repo="evalbot/eval-runs"))
-    run = runner.run_remote(RemoteEval("org/model", sha, ("leaderboard|mmlu|5",), parameter_count=7_000_000_000))
+    run = runner.run_remote(RemoteEval("org/model", sha, ("mmlu|5",), EvalSettings(), key, parameter_count=7e9))
 
-`dispatch` starts a job whose command (by default `evalbot evaluate ... --runner local
---results-repo R --results-path P --dry-run`) evaluates the model and uploads `Run.to_json()` to
-the results DATASET repo at P; the job never writes to the model repo (the bot publishes after
-collecting). `wait` polls the job with backoff until it ends; `collect` downloads the Run JSON.
+`dispatch` starts a job whose command (by default `evalbot evaluate ... --settings-json S
+--runner local --results-repo R --results-path P --dry-run`) evaluates the model with exactly the
+`EvalSettings` S and uploads `Run.to_json()` to the results DATASET repo at P; the job never
+writes to the model repo (the bot publishes after collecting). Local task files (lighteval
+`--custom-tasks`, inspect `file.py@task`) are uploaded to the results dataset first, under a
+content-addressed path, and the job downloads them into its own working directory
+(`--task-file`): nothing reaches the job through the local filesystem. `wait` polls the job
+with backoff until it ends; `collect` downloads the Run JSON. Each job carries the label
+`evalbot-key=<evaluation key>`; when the answer to `run_job` is lost, the runner lists the jobs
+with that label and adopts the one that started instead of failing or starting a second one.
+
+The flavor comes from the model's size (`flavors.yaml`), and with it the settings the job really
+runs with (`prepare`): a row's `dtype` (T4: float16, it has no bfloat16) when none is set, and a
+multi-GPU flavor's GPU count as the tensor parallel size. A provider run loads no model and runs
+on `cpu-basic`.
 
 The token reaches the job only as the job SECRET `HF_TOKEN`: never in the command, the job's
 environment, a log record or an exception message (any text this module logs or raises is
@@ -26,13 +37,14 @@ import hashlib
 import json
 import logging
 import math
+import re
 import shlex
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import httpx2
 import yaml
@@ -51,12 +63,19 @@ from bot.errors import (
     RateLimitedError,
 )
 from bot.hub import RetryPolicy, describe_attempt, http_status, is_transient, retry_after_seconds
-from evaluators import Backend, Engine, EvaluationError, Run
+from evaluators import EvalSettings, EvaluationError, Run, TaskSpec
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.hub import HubClient
 
 __all__ = [
     "EVALBOT_GPU_IMAGE",
     "FLAVORS_FILE",
+    "PROVIDER_FLAVOR",
     "CommandBuilder",
+    "FlavorChoice",
+    "HubJobsRemote",
     "JobInfoLike",
     "JobStatusLike",
     "JobsApi",
@@ -73,7 +92,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 EVALBOT_GPU_IMAGE = "ghcr.io/evalbot/evalbot-gpu:latest"
-"""The default job image: evalbot with the `eval` and `gpu` extras (lighteval, inspect-ai, vLLM)."""
+"""The default job image: evalbot with the `eval` and `gpu` extras (lighteval, inspect-ai, inspect-evals,
+vLLM), built and pushed by `.github/workflows/gpu-image.yml` on release tags."""
+PROVIDER_FLAVOR = "cpu-basic"  # a provider run only sends requests
+KEY_LABEL = "evalbot-key"
 
 FLAVORS_FILE = Path(__file__).with_name("flavors.yaml")
 TERMINAL_FAILURES = frozenset({"ERROR", "CANCELED", "DELETED"})
@@ -126,6 +148,10 @@ class JobsApi(Protocol):
         self, *, job_id: str, namespace: str | None = None, follow: bool = False, tail: int | None = None
     ) -> Iterable[str]: ...
 
+    def list_jobs(
+        self, *, labels: dict[str, str] | None = None, namespace: str | None = None
+    ) -> Iterable[JobInfoLike]: ...
+
     def hf_hub_download(
         self,
         repo_id: str,
@@ -142,14 +168,19 @@ class JobsApi(Protocol):
 
 @dataclass(frozen=True)
 class RemoteEval:
-    """One remote evaluation: a model at a commit, tasks in the engine's spelling, engine and backend."""
+    """One remote evaluation: a model at a commit, tasks in the engine's spelling, the whole settings.
+
+    `key` is the evaluation's identity (the cache key): it names the results file and labels the
+    job. `task_files` are (path in the results dataset, file name) pairs the job downloads into
+    its working directory; `settings.custom_tasks` and file tasks refer to them by file name.
+    """
 
     repo_id: str
     revision: str  # the commit sha to evaluate (the collected Run must carry the same sha)
     tasks: tuple[str, ...]
-    engine: Engine = "lighteval"
-    backend: Backend = "vllm"
-    limit: int | None = None
+    settings: EvalSettings = field(default_factory=lambda: EvalSettings(backend="vllm"))
+    key: str = ""
+    task_files: tuple[tuple[str, str], ...] = ()
     parameter_count: int | None = None  # picks the flavor (`flavor_for`); None: the table's default
 
     def __post_init__(self) -> None:
@@ -162,15 +193,19 @@ class RemoteEval:
         for task in self.tasks:
             if not task.strip() or "," in task:
                 raise InputError(f"task {task!r} cannot be passed to --tasks (empty, or contains a comma)")
-        if self.limit is not None and self.limit < 1:
-            raise InputError(f"limit must be at least 1, got {self.limit}")
+
+    @property
+    def identity(self) -> str:
+        """The key, or (when none was given) a digest of everything the job is asked."""
+        if self.key:
+            return self.key
+        text = json.dumps([self.repo_id, self.revision, list(self.tasks), self.settings.to_json()], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     @property
     def results_path(self) -> str:
-        """Where the job uploads its Run JSON in the results dataset: one file per evaluation key."""
-        key = json.dumps([list(self.tasks), self.limit])
-        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-        return f"runs/{self.repo_id}/{self.revision}/{self.engine}-{self.backend}-{digest}.json"
+        """Where the job uploads its Run JSON in the results dataset: one file per evaluation identity."""
+        return f"runs/{self.repo_id}/{self.revision}/{self.settings.engine}-{self.identity[:24]}.json"
 
 
 CommandBuilder = Callable[[RemoteEval, str, str], list[str]]
@@ -178,18 +213,17 @@ CommandBuilder = Callable[[RemoteEval, str, str], list[str]]
 
 
 def evalbot_command(request: RemoteEval, results_repo: str, results_path: str) -> list[str]:
-    """The default job command: evaluate locally in the job, upload the Run JSON, never publish."""
+    """The default job command: evaluate locally in the job with the whole settings, upload the Run JSON."""
     command = [
         "evalbot", "evaluate",
         "--repo-id", request.repo_id,
         "--revision", request.revision,
         "--tasks", ",".join(request.tasks),
-        "--engine", request.engine,
-        "--backend", request.backend,
+        "--settings-json", json.dumps(request.settings.to_json(), sort_keys=True, separators=(",", ":")),
         "--runner", "local",
     ]  # fmt: skip
-    if request.limit is not None:
-        command += ["--limit", str(request.limit)]
+    for path, _name in request.task_files:
+        command += ["--task-file", path]
     return [*command, "--results-repo", results_repo, "--results-path", results_path, "--dry-run"]
 
 
@@ -235,9 +269,23 @@ class JobsSettings:
 
 
 @dataclass(frozen=True)
+class FlavorChoice:
+    """A flavor, and what it implies for the engine: the dtype it needs (None: any) and its GPU count."""
+
+    flavor: str
+    dtype: str | None
+    gpus: int
+
+
+@dataclass(frozen=True)
 class FlavorTable:
     default: str
     rows: tuple[tuple[float | None, str], ...]  # (max_params or None for any size, flavor), in order
+    dtypes: Mapping[str, str] = field(default_factory=dict)  # flavor → the dtype it needs (T4: float16)
+
+    def choice(self, flavor: str) -> FlavorChoice:
+        match = re.search(r"x(\d+)$", flavor)
+        return FlavorChoice(flavor, self.dtypes.get(flavor), int(match[1]) if match else 1)
 
     def flavor_for(self, parameter_count: int | None) -> str:
         if parameter_count is None:
@@ -260,6 +308,11 @@ def load_flavors(path: Path = FLAVORS_FILE) -> FlavorTable:
     if not isinstance(data, dict) or not isinstance(data.get("flavors"), list) or not data["flavors"]:
         raise ConfigError(f"{path}: expected `default: <flavor>` and a non-empty `flavors:` list")
     default = _flavor(data.get("default"), path, "default")
+    dtypes = data.get("dtypes") or {}
+    if not isinstance(dtypes, dict) or not all(isinstance(v, str) and v for v in dtypes.values()):
+        raise ConfigError(f"{path}: dtypes must map flavors to dtype names, e.g. {{t4-small: float16}}")
+    for name in dtypes:
+        _flavor(name, path, "dtypes")
     rows: list[tuple[float | None, str]] = []
     for n, row in enumerate(data["flavors"], start=1):
         if not isinstance(row, dict) or set(row) != {"max_params", "flavor"}:
@@ -275,7 +328,31 @@ def load_flavors(path: Path = FLAVORS_FILE) -> FlavorTable:
         if previous is None or (max_params is not None and max_params <= previous):
             raise ConfigError(f"{path}: row {n}: rows must grow in max_params, with `null` only last")
         rows.append((max_params, _flavor(row["flavor"], path, f"row {n}")))
-    return FlavorTable(default, tuple(rows))
+    unknown = sorted(set(data) - {"default", "flavors", "dtypes"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(map(str, unknown))}; known: default, flavors, dtypes")
+    return FlavorTable(default, tuple(rows), dict(dtypes))
+
+
+def flavor_choice(flavor: str, flavors_file: Path = FLAVORS_FILE) -> FlavorChoice:
+    """What a flavor implies for the engine (dtype, GPU count), from the table's `dtypes`."""
+    return load_flavors(flavors_file).choice(flavor)
+
+
+def settings_for_flavor(settings: EvalSettings, choice: FlavorChoice) -> EvalSettings:
+    """The settings a job on `choice` really runs with: the flavor's dtype when none is set, and
+    its GPU count as the tensor parallel size when that is left at 1 (vLLM only)."""
+    changes: dict[str, Any] = {}
+    if settings.provider is not None:
+        return settings
+    if settings.dtype is None and choice.dtype is not None:
+        changes["dtype"] = choice.dtype
+    if settings.backend == "vllm" and settings.tensor_parallel_size == 1 and choice.gpus > 1:
+        changes["tensor_parallel_size"] = choice.gpus
+    if settings.tensor_parallel_size > choice.gpus and choice.gpus >= 1 and choice.flavor != PROVIDER_FLAVOR:
+        wanted = settings.tensor_parallel_size
+        raise InputError(f"tensor parallel size {wanted} needs as many GPUs; {choice.flavor} has {choice.gpus}")
+    return replace(settings, **changes) if changes else settings
 
 
 def flavor_for(parameter_count: int | None, flavors_file: Path = FLAVORS_FILE) -> str:
@@ -343,32 +420,63 @@ class JobsRunner:
             raise ConfigError("the job command is empty or contains the token; the token may only be a job secret")
         return command
 
-    def dispatch(self, request: RemoteEval, *, flavor: str | None = None, timeout_s: float | None = None) -> str:
-        """Start the job for `request`; returns its id. `flavor` None: by `request.parameter_count`."""
+    def dispatch(
+        self,
+        request: RemoteEval,
+        *,
+        flavor: str | None = None,
+        timeout_s: float | None = None,
+        secrets: Mapping[str, str] | None = None,
+    ) -> str:
+        """Start the job for `request`; returns its id. `flavor` None: by `request.parameter_count`.
+
+        `secrets`: more job secrets besides HF_TOKEN (a provider endpoint's key). The job is labelled
+        with the request's identity; if the Hub's answer to the start is lost, the jobs with that
+        label are listed and a job found there is adopted (never a second start of the same job).
+        """
         command = self.command_for(request)
         chosen = flavor or self.flavor_for(request.parameter_count)
         timeout = self.settings.timeout_s if timeout_s is None else timeout_s
         if timeout <= 0:
             raise InputError(f"timeout_s must be positive, got {timeout}")
         namespace = self.namespace
-        info = self._call(
-            f"start a job for {request.repo_id}",
-            lambda: self._api.run_job(
-                image=self.settings.image,
-                command=command,
-                env=dict(self.settings.env),
-                secrets={"HF_TOKEN": self._token},
-                flavor=chosen,
-                timeout=math.ceil(timeout),
-                labels=dict(self.settings.labels) or None,
-                namespace=namespace,
-            ),
-            retry_on=lambda e: http_status(e) == 429,  # not idempotent: a lost answer may still have started it
-            write=True,
-        )
+        labels = {**self.settings.labels, KEY_LABEL: request.identity[:32]}
+        job_secrets = {**(secrets or {}), "HF_TOKEN": self._token}
+        try:
+            info = self._call(
+                f"start a job for {request.repo_id}",
+                lambda: self._api.run_job(
+                    image=self.settings.image,
+                    command=command,
+                    env=dict(self.settings.env),
+                    secrets=job_secrets,
+                    flavor=chosen,
+                    timeout=math.ceil(timeout),
+                    labels=labels,
+                    namespace=namespace,
+                ),
+                retry_on=lambda e: http_status(e) == 429,  # not idempotent: a lost answer may still have started it
+                write=True,
+            )
+        except AmbiguousWriteError as e:
+            found = self._started_with(labels, namespace)
+            if found is None:
+                raise AmbiguousWriteError(f"{e}; no job labelled {KEY_LABEL}={labels[KEY_LABEL]} was found") from e
+            self._info("job %s: the start's answer was lost, found it by its label", found)
+            return found
         image = self.settings.image
         self._info("job %s started in %s on %s (%s): %s", info.id, namespace, chosen, image, shlex.join(command))
         return info.id
+
+    def _started_with(self, labels: Mapping[str, str], namespace: str) -> str | None:
+        """The newest job with exactly these labels that has not failed, or None."""
+        jobs = self._call(
+            "list the jobs",
+            lambda: list(self._api.list_jobs(labels={KEY_LABEL: labels[KEY_LABEL]}, namespace=namespace)),
+            retry_on=is_transient,
+        )
+        alive = [job for job in jobs if _stage(job) not in TERMINAL_FAILURES]
+        return alive[-1].id if alive else None
 
     def wait(self, job_id: str, timeout_s: float | None = None, *, poll: PollPolicy | None = None) -> JobInfoLike:
         """Poll until the job completes; returns its final info.
@@ -436,9 +544,16 @@ class JobsRunner:
             )
         return run
 
-    def run_remote(self, request: RemoteEval, *, flavor: str | None = None, timeout_s: float | None = None) -> Run:
+    def run_remote(
+        self,
+        request: RemoteEval,
+        *,
+        flavor: str | None = None,
+        timeout_s: float | None = None,
+        secrets: Mapping[str, str] | None = None,
+    ) -> Run:
         """dispatch + wait + collect; `timeout_s` is both the job's timeout and the wait's deadline."""
-        job_id = self.dispatch(request, flavor=flavor, timeout_s=timeout_s)
+        job_id = self.dispatch(request, flavor=flavor, timeout_s=timeout_s, secrets=secrets)
         self.wait(job_id, timeout_s)
         return self.collect(request)
 
@@ -538,3 +653,109 @@ def _translate(error: Exception, what: str, *, write: bool, scrub: Callable[[str
     if isinstance(error, (httpx2.TransportError, OSError)) and status is None:
         return HubError(f"cannot reach the Hub to {what} ({detail}); check HF_ENDPOINT and the network")
     return HubError(f"could not {what}: {detail}")
+
+
+# -- the EvalService's hf-jobs runner ----------------------------------------------------------------
+
+
+class HubJobsRemote:
+    """The hf-jobs runner of `EvalService`: flavor → effective settings, task files → the results
+    dataset, then dispatch, wait, collect (see the module docstring)."""
+
+    def __init__(
+        self, hub: HubClient, settings: Settings, *, flavor: str | None = None, timeout_s: float | None = None
+    ) -> None:
+        self.hub = hub
+        self.settings = settings
+        self.flavor = flavor
+        self.timeout_s = timeout_s
+        self._sizes: dict[str, int | None] = {}
+
+    @property
+    def image(self) -> str:
+        return self.settings.gpu_image or EVALBOT_GPU_IMAGE
+
+    def _jobs_settings(self) -> JobsSettings:
+        if not self.settings.results_repo:
+            raise ConfigError("the hf-jobs runner needs EVALBOT_RESULTS_REPO: a dataset repo the token can write to")
+        kwargs: dict[str, Any] = {}
+        if self.timeout_s is not None:
+            kwargs["timeout_s"] = self.timeout_s
+        return JobsSettings(
+            results_repo=self.settings.results_repo, image=self.image, namespace=self.settings.jobs_namespace, **kwargs
+        )
+
+    def choice(self, repo_id: str, settings: EvalSettings) -> FlavorChoice:
+        """The flavor a job for `repo_id` runs on: --flavor, else cpu-basic for a provider, else by size."""
+        if self.flavor:
+            return flavor_choice(self.flavor)
+        if settings.provider is not None:
+            return FlavorChoice(PROVIDER_FLAVOR, None, 0)
+        if repo_id not in self._sizes:
+            self._sizes[repo_id] = self.hub.parameter_count(repo_id)
+        table = load_flavors(FLAVORS_FILE)
+        return table.choice(table.flavor_for(self._sizes[repo_id]))
+
+    def prepare(self, repo_id: str, settings: EvalSettings) -> tuple[EvalSettings, str]:
+        choice = self.choice(repo_id, settings)
+        return settings_for_flavor(settings, choice), f"{settings.engine} in {self.image} on {choice.flavor}"
+
+    def __call__(self, repo_id: str, sha: str, tasks: Sequence[TaskSpec], settings: EvalSettings, key: str) -> Run:
+        if self.settings.hf_token is None:
+            raise ConfigError("the hf-jobs runner needs HF_TOKEN (passed to the job as a secret)")
+        jobs = self._jobs_settings()
+        runner = JobsRunner(self.hub.api, self.settings.hf_token, jobs)
+        files = self._upload_task_files(jobs.results_repo, tasks, settings)
+        remote_settings = settings
+        if settings.custom_tasks is not None:  # the job finds it in its working directory, by name
+            remote_settings = replace(settings, custom_tasks=Path(settings.custom_tasks.name))
+        request = RemoteEval(
+            repo_id=repo_id,
+            revision=sha,
+            tasks=tuple(t.spelling for t in tasks),  # file tasks by file name
+            settings=remote_settings,
+            key=key,
+            task_files=files,
+        )
+        choice = self.choice(repo_id, settings)
+        run = runner.run_remote(
+            request, flavor=choice.flavor, timeout_s=self.timeout_s, secrets=_provider_secrets(settings)
+        )
+        if tuple(t.spelling for t in run.tasks) != tuple(t.spelling for t in tasks):
+            raise EvaluationError(
+                f"the job for {repo_id} evaluated {', '.join(t.spelling for t in run.tasks)}, "
+                f"not {', '.join(t.spelling for t in tasks)}"
+            )
+        # The job knew its task files by their place in its own folder; here they are ours again.
+        return replace(run, tasks=tuple(tasks), settings=settings)
+
+    def _upload_task_files(
+        self, results_repo: str, tasks: Sequence[TaskSpec], settings: EvalSettings
+    ) -> tuple[tuple[str, str], ...]:
+        local = [Path(t.file) for t in tasks if t.file is not None]
+        if settings.custom_tasks is not None:
+            local.append(settings.custom_tasks)
+        by_name: dict[str, Path] = {}
+        for path in local:
+            other = by_name.setdefault(path.name, path)
+            if other.resolve() != path.resolve():
+                raise InputError(f"two task files are both named {path.name} ({other}, {path}); rename one")
+        uploaded = []
+        for name, path in sorted(by_name.items()):
+            content = path.read_bytes()
+            digest = hashlib.sha256(content).hexdigest()[:16]
+            in_repo = f"task-files/{digest}/{name}"
+            self.hub.upload_file(results_repo, in_repo, content, repo_type="dataset")
+            uploaded.append((in_repo, name))
+        return tuple(uploaded)
+
+
+def _provider_secrets(settings: EvalSettings) -> dict[str, str]:
+    """A provider endpoint's key (`<PROVIDER>_API_KEY`), passed to the job as a secret when set here."""
+    import os
+
+    if settings.provider is None or settings.base_url is None:
+        return {}
+    name = f"{settings.provider.upper().replace('-', '_')}_API_KEY"  # inspect's spelling of the variable
+    value = os.environ.get(name)
+    return {name: value} if value else {}

@@ -1,11 +1,22 @@
 """The lighteval runner: tasks in lighteval's spelling → one Pipeline → Scores (DESIGN §7).
 
-    run = LightevalEvaluator().run(model, [TaskSpec.parse("gsm8k|5", "lighteval")], "transformers", Limits())
+    run = LightevalEvaluator().run(model, [TaskSpec.parse("gsm8k|5", "lighteval")], EvalSettings())
 
 All tasks of one call run in ONE pipeline (one model load). Scores are read back from the
 results JSON file lighteval itself writes (`Run.results_path`); the number of samples each task
 evaluated is read from lighteval's per-task details files (its results JSON does not record it in
-0.13: `config_tasks.*.effective_num_docs` stays -1 and the `summary_tasks` counters stay 0).
+0.13: `config_tasks.*.effective_num_docs` stays -1 and the `summary_tasks` counters stay 0), and
+the number it has from the pipeline's own task objects (`Run.totals`, for partial runs).
+
+Settings (`EvalSettings`): generation is greedy (`temperature` 0 in lighteval's
+GenerationParameters on both backends), `max_new_tokens` only when set (else each task's own
+`generation_size`), the chat template left to lighteval's own detection unless `on`/`off`
+(`override_chat_template`), `device` auto → CUDA when present, and on vLLM `dtype`,
+`tensor_parallel_size`, `gpu_memory_utilization` and `max_model_len`.
+
+A task name shared by several registry tasks (`arc` → `arc:challenge`, `arc:easy`) is refused
+before anything runs, since each of those is its own benchmark, except where the group has one
+canonical aggregate (`_AGGREGATES`: MMLU, the sample-weighted micro-average over its subjects).
 
 Two scoped patches make lighteval 0.13 usable offline and safe for local snapshots (see
 `_lighteval_patches`). vLLM is imported only on the `vllm` backend, by lighteval itself.
@@ -44,20 +55,27 @@ from bot.errors import InputError
 from bot.scores import Score
 from evaluators import (
     BACKENDS,
-    Backend,
     Engine,
+    EvalSettings,
     EvaluationError,
     EvaluatorUnavailable,
-    Limits,
     ModelRef,
     Run,
     TaskSpec,
 )
+from evaluators._engine_logs import engine_logs
 from evaluators._scores import score_for
 
-__all__ = ["LightevalEvaluator", "SubjectAverage", "macro_average"]
+__all__ = ["LightevalEvaluator", "SubjectAverage", "micro_average"]
+
+# Task groups whose aggregate is a benchmark of its own, and how it is aggregated. Any other
+# group (arc, gpqa, truthfulqa, a custom file's `name:<part>` tasks) is refused: its members
+# are different benchmarks, and averaging them has no canonical meaning.
+_AGGREGATES: Mapping[str, str] = {"mmlu": "micro"}
 
 logger = logging.getLogger(__name__)
+# Lines about lighteval's own modules belong in the engine log with lighteval's (`_engine_logs`).
+_patch_logger = logging.getLogger("lighteval.evalbot")
 
 ENGINE_VERSION: str = str(getattr(lighteval, "__version__", None) or importlib.metadata.version("lighteval"))
 
@@ -81,7 +99,7 @@ def _import_task_module(name: str) -> dict[str, Any]:
         module = importlib.import_module(name)
     except Exception as e:  # any import-time failure of a module we did not ask for
         _BROKEN_TASK_MODULES[name] = f"{type(e).__name__}: {_first_line(e)}"
-        logger.warning("lighteval: skipping built-in task module %s (%s)", name, _BROKEN_TASK_MODULES[name])
+        _patch_logger.warning("lighteval: skipping built-in task module %s (%s)", name, _BROKEN_TASK_MODULES[name])
         return {}
     return cast(dict[str, Any], Registry._extract_configs(module))
 
@@ -150,22 +168,28 @@ def _lighteval_patches() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class SubjectAverage:
-    """One metric of a task macro-averaged over its subject tasks (`mmlu` over `mmlu:<subject>`)."""
+    """One metric of a task averaged over its subject tasks (`mmlu` over `mmlu:<subject>`)."""
 
     metric: str
     value: float
-    stderr: float | None  # sqrt(sum(se²)) / n; None if a subject has no stderr
+    stderr: float | None  # sqrt(sum((n_i * se_i)²)) / N; None if a subject has no stderr
     subjects: dict[str, float]  # subject → its value for this metric
+    aggregation: str  # e.g. "micro-average (sample-weighted) over 57 subjects, 14042 samples"
 
 
-def macro_average(
-    results: Mapping[str, Mapping[str, Any]], task: str, shots: int, subjects: Sequence[str] | None = None
+def micro_average(
+    results: Mapping[str, Mapping[str, Any]],
+    task: str,
+    shots: int,
+    counts: Mapping[str, int],
+    subjects: Sequence[str] | None = None,
 ) -> list[SubjectAverage]:
-    """`task|shots` from its `task:<subject>|shots` entries: the unweighted mean over subjects.
+    """`task|shots` from its `task:<subject>|shots` entries, each weighted by its sample count.
 
-    This is how lighteval defines a superset such as `mmlu` (each subject counts once, whatever
-    its size). `subjects` names the subject tasks (`mmlu:anatomy`); default: every such key in
-    `results` (lighteval's own `mmlu:_average|k` and `all` aggregates are never counted).
+    This is MMLU's canonical number: accuracy over all questions (lighteval's own
+    `mmlu:_average` is the unweighted mean over subjects, which is not). `counts` maps result keys
+    (`mmlu:anatomy|5`) to the samples evaluated; `subjects` names the subject tasks (default:
+    every such key in `results`; lighteval's `_average` and `all` aggregates never count).
     Metrics are those every subject has, in the first subject's order.
     """
     if subjects is None:
@@ -180,23 +204,29 @@ def macro_average(
         )
     if not subjects:
         raise EvaluationError(f"lighteval results have no subject tasks for {task}|{shots}")
-    rows = {}
+    rows, weights = {}, {}
     for subject in subjects:
-        row = results.get(f"{subject}|{shots}")
+        key = f"{subject}|{shots}"
+        row = results.get(key)
         if not row:
-            raise EvaluationError(f"lighteval results have no entry for {subject}|{shots} (part of {task}|{shots})")
-        rows[subject] = row
+            raise EvaluationError(f"lighteval results have no entry for {key} (part of {task}|{shots})")
+        if counts.get(key, 0) < 1:
+            raise EvaluationError(f"lighteval recorded no samples for {key} (part of {task}|{shots})")
+        rows[subject], weights[subject] = row, counts[key]
+    total = sum(weights.values())
     first = rows[subjects[0]]
     metrics = [m for m in first if not m.endswith("_stderr") and all(m in row for row in rows.values())]
+    how = f"micro-average (sample-weighted) over {len(subjects)} subjects, {total} samples"
     averages = []
-    n = len(subjects)
     for metric in metrics:
         values = {_subject_name(s, task): _number(rows[s][metric], f"{s}|{shots}", metric) for s in subjects}
         errors = [rows[s].get(f"{metric}_stderr") for s in subjects]
         stderr = None
         if all(e is not None for e in errors):
-            stderr = math.sqrt(sum(_number(e, task, metric) ** 2 for e in errors)) / n
-        averages.append(SubjectAverage(metric, sum(values.values()) / n, stderr, values))
+            spread = sum((weights[s] * _number(e, task, metric)) ** 2 for s, e in zip(subjects, errors, strict=True))
+            stderr = math.sqrt(spread) / total
+        value = sum(weights[s] * values[_subject_name(s, task)] for s in subjects) / total
+        averages.append(SubjectAverage(metric, value, stderr, values, how))
     return averages
 
 
@@ -233,8 +263,9 @@ class LightevalEvaluator:
         # else a fresh temporary folder. It is kept: `Run.results_path` points into it.
         self.output_dir = output_dir
 
-    def run(self, model: ModelRef, tasks: Sequence[TaskSpec], backend: Backend, limits: Limits) -> Run:
+    def run(self, model: ModelRef, tasks: Sequence[TaskSpec], settings: EvalSettings) -> Run:
         specs = tuple(tasks)
+        backend = settings.backend
         if not specs:
             raise InputError("no tasks to evaluate")
         for spec in specs:
@@ -247,16 +278,21 @@ class LightevalEvaluator:
             for package in ("vllm", "ray", "more_itertools"):
                 if importlib.util.find_spec(package) is None:
                     raise EvaluatorUnavailable("vllm", "gpu")
-        custom = limits.custom_tasks
+        if settings.provider is not None:
+            raise InputError(f"provider {settings.provider!r}: Inference Providers run with --engine inspect")
+        if model.path is None:
+            raise EvaluationError(f"{model.repo_id}: no local snapshot to evaluate")
+        custom = settings.custom_tasks
         if custom is not None and not custom.is_file():
             raise EvaluationError(f"lighteval custom tasks file {custom} does not exist")
         names = ", ".join(s.spelling for s in specs)
         started = time.monotonic()
-        with _RUN_LOCK, _lighteval_patches():
-            planned = _plan(specs, custom)  # unknown tasks fail here, before any model load
-            run_dir = self._run_dir()
-            config, model_args = _model_config(model, backend, limits, run_dir / "sample_cache")
-            max_samples = min((s.limit for s in specs if s.limit is not None), default=None)
+        run_dir = self._run_dir()
+        log_path = run_dir / "engine.log"
+        with _RUN_LOCK, engine_logs(log_path), _lighteval_patches():
+            planned = _plan(specs, custom)  # unknown tasks and groups fail here, before any model load
+            config, model_args = _model_config(model, settings, run_dir / "sample_cache")
+            max_samples = settings.limit
             engine_tasks = ",".join(dict.fromkeys(p.engine_task for p in planned))
             try:
                 tracker = EvaluationTracker(
@@ -273,14 +309,19 @@ class LightevalEvaluator:
                 )
                 pipeline.evaluate()
                 pipeline.save_and_push_results()
+                available = _available_docs(pipeline)
             except Exception as e:
-                raise EvaluationError(f"lighteval failed on {names}: {type(e).__name__}: {_first_line(e)}") from e
+                raise EvaluationError(
+                    f"lighteval failed on {names}: {type(e).__name__}: {_first_line(e)} (engine log {log_path})"
+                ) from e
             finally:
                 shutil.rmtree(run_dir / "sample_cache", ignore_errors=True)
         results_path = _results_file(run_dir)
         document = _read_results(results_path)
         samples_by_key = _detail_counts(run_dir)
-        scores, samples = _scores(planned, document, samples_by_key, backend, model, results_path)
+        scores, samples = _scores(planned, document, samples_by_key, settings, model, results_path)
+        totals = _totals(planned, available)
+        versions = _versions(planned, document)
         general = document.get("config_general") or {}
         metadata = {
             "model_args": model_args,
@@ -289,6 +330,7 @@ class LightevalEvaluator:
             "max_samples": max_samples,
             "custom_tasks": str(custom) if custom is not None else None,
             "output_dir": str(run_dir),
+            "engine_log": str(log_path),
             "engine_time_s": _float_or_none(general.get("total_evaluation_time_secondes")),
         }
         return Run(
@@ -303,6 +345,9 @@ class LightevalEvaluator:
             duration_s=time.monotonic() - started,
             results_path=str(results_path),
             metadata=metadata,
+            settings=settings,
+            totals=totals,
+            task_versions=versions,
         )
 
     def _run_dir(self) -> Path:
@@ -329,6 +374,13 @@ def _plan(specs: Sequence[TaskSpec], custom: Path | None) -> list[_Planned]:
         # and does that before looking for a task of that exact name.
         group = tuple(k for k in sorted(configs) if k.split(":", 1)[0] == base)
         if len(group) > 1:
+            if base not in _AGGREGATES:
+                shown = ", ".join(group[:6]) + (f", ... ({len(group)} in all)" if len(group) > 6 else "")
+                raise InputError(
+                    f"lighteval task {spec.spelling!r}: {base!r} is a group of {len(group)} tasks ({shown}), "
+                    "each its own benchmark; ask for one of them, e.g. "
+                    f"'{group[0]}|{shots}'"
+                )
             subjects = group
         elif base in configs:
             subjects = ()
@@ -339,47 +391,70 @@ def _plan(specs: Sequence[TaskSpec], custom: Path | None) -> list[_Planned]:
     return planned
 
 
-def _model_config(
-    model: ModelRef, backend: Backend, limits: Limits, cache_dir: Path
-) -> tuple[ModelConfig, dict[str, Any]]:
+def _model_config(model: ModelRef, settings: EvalSettings, cache_dir: Path) -> tuple[ModelConfig, dict[str, Any]]:
     """The lighteval model config, and the arguments that went into it (for Run.metadata)."""
-    args: dict[str, Any] = {
-        "model_name": str(model.path),  # a local snapshot at model.sha: no `revision`
-        "override_chat_template": limits.use_chat_template,
-    }
-    if model.trust_remote_code:
+    args: dict[str, Any] = {"model_name": str(model.path)}  # a local snapshot at model.sha: no `revision`
+    if settings.chat_template != "auto":  # auto (None): lighteval detects it from the tokenizer
+        args["override_chat_template"] = settings.chat_template == "on"
+    if settings.trust_remote_code:
         args["trust_remote_code"] = True
-    if limits.dtype is not None:
-        args["dtype"] = limits.dtype
-    generation: dict[str, Any] = {}
-    if limits.max_new_tokens is not None:
-        generation["max_new_tokens"] = limits.max_new_tokens
-    if backend == "vllm":
-        args["tensor_parallel_size"] = limits.tensor_parallel_size
-        args["gpu_memory_utilization"] = limits.gpu_memory_utilization
-        if limits.max_length is not None:
-            args["max_model_length"] = limits.max_length
+    if settings.dtype is not None:
+        args["dtype"] = settings.dtype
+    generation: dict[str, Any] = {"temperature": settings.temperature}
+    if settings.max_new_tokens is not None:
+        generation["max_new_tokens"] = settings.max_new_tokens
+    if settings.backend == "vllm":
+        args["tensor_parallel_size"] = settings.tensor_parallel_size
+        args["gpu_memory_utilization"] = settings.gpu_memory_utilization
+        if settings.max_model_len is not None:
+            args["max_model_length"] = settings.max_model_len
     else:
-        if limits.max_length is not None:
-            args["max_length"] = limits.max_length
-        if limits.batch_size is not None:
-            args["batch_size"] = limits.batch_size
-        if limits.device is not None:
-            args["device"] = limits.device
-    recorded = dict(args, generation_parameters=generation) if generation else dict(args)
-    kwargs = dict(args, cache_dir=str(cache_dir))
-    if generation:
-        kwargs["generation_parameters"] = GenerationParameters(**generation)
+        args["device"] = settings.resolved_device()
+        if settings.max_model_len is not None:
+            args["max_length"] = settings.max_model_len
+        if settings.batch_size is not None:
+            args["batch_size"] = settings.batch_size
+    recorded = dict(args, generation_parameters=generation)
+    kwargs = dict(args, cache_dir=str(cache_dir), generation_parameters=GenerationParameters(**generation))
     try:
-        if backend == "vllm":
+        if settings.backend == "vllm":
             from lighteval.models.vllm.vllm_model import VLLMModelConfig
 
             return VLLMModelConfig(**kwargs), recorded
         return TransformersModelConfig(**kwargs), recorded
     except ImportError as e:
-        raise EvaluatorUnavailable("vllm", "gpu") from e
+        raise EvaluatorUnavailable.broken("lighteval's vLLM backend", f"{e.name or 'vllm'}: {_first_line(e)}") from e
     except Exception as e:  # pydantic validation: a bad dtype, a negative length...
         raise EvaluationError(f"lighteval rejected the model arguments: {type(e).__name__}: {_first_line(e)}") from e
+
+
+def _available_docs(pipeline: Any) -> dict[str, int]:
+    """Result key (`tiny_mc|0`) → the number of documents the task has (before any --limit)."""
+    return {str(task.full_name): len(task.eval_docs()) for task in pipeline.tasks_dict.values()}
+
+
+def _totals(planned: Sequence[_Planned], available: Mapping[str, int]) -> dict[str, int]:
+    totals = {}
+    for p in planned:
+        shots = p.spec.shots if p.spec.shots is not None else 0
+        keys = [f"{s}|{shots}" for s in p.subjects] if p.subjects else [p.key]
+        if all(k in available for k in keys):
+            totals[p.spec.spelling] = sum(available[k] for k in keys)
+    return totals
+
+
+def _versions(planned: Sequence[_Planned], document: Mapping[str, Any]) -> dict[str, str]:
+    """Task spelling → lighteval's task version(s), from the results file's `config_tasks.<key>.version`."""
+    configs: Mapping[str, Any] = document.get("config_tasks") or {}
+    versions = {k: v.get("version") for k, v in configs.items() if isinstance(v, dict) and v.get("version") is not None}
+    found = {}
+    for p in planned:
+        shots = p.spec.shots if p.spec.shots is not None else 0
+        keys = [f"{s}|{shots}" for s in p.subjects] if p.subjects else [p.key]
+        values = sorted({str(versions[k]) for k in keys if k in versions})
+        if values:
+            found[p.spec.spelling] = ",".join(values)
+    return found
 
 
 def _results_file(run_dir: Path) -> Path:
@@ -417,7 +492,7 @@ def _scores(
     planned: Sequence[_Planned],
     document: Mapping[str, Any],
     samples_by_key: Mapping[str, int],
-    backend: Backend,
+    settings: EvalSettings,
     model: ModelRef,
     results_path: Path,
 ) -> tuple[list[Score], dict[str, int]]:
@@ -445,7 +520,7 @@ def _scores(
         provenance: dict[str, Any] = {
             "engine": "lighteval",
             "engine_version": ENGINE_VERSION,
-            "backend": backend,
+            "backend": settings.backend,
             "model": model.repo_id,
             "model_sha": model.sha,
             "task": spec.spelling,
@@ -454,11 +529,11 @@ def _scores(
         }
         if p.subjects:
             base = p.key.rsplit("|", 1)[0]
-            averages = macro_average(results, base, shots, p.subjects)
+            averages = micro_average(results, base, shots, samples_by_key, p.subjects)
             if not averages:
                 raise EvaluationError(f"lighteval's subject results for {spec.spelling} share no metric")
             for avg in averages:
-                extra = {"aggregation": f"macro-average over {len(p.subjects)} subjects", "subjects": avg.subjects}
+                extra = {"aggregation": avg.aggregation, "subjects": avg.subjects}
                 scores.append(score_for(spec, avg.metric, avg.value, avg.stderr, provenance={**provenance, **extra}))
             continue
         row: Mapping[str, Any] = results[p.key]

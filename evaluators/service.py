@@ -7,16 +7,18 @@ result cache, runs only what is missing in one engine call, and stores the new r
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
 
 from bot.config import Settings
-from bot.errors import ConfigError
+from bot.errors import ConfigError, InputError
 from bot.hub import HubClient
-from evaluators import Backend, Engine, Evaluator, Limits, ModelRef, Run, TaskSpec, get_evaluator
+from evaluators import EvalSettings, Evaluator, ModelRef, Run, TaskSpec, get_evaluator
 from evaluators.cache import EvalCache, cache_key, merge_runs, split_run
+from evaluators.settings import Engine, engine_version
 
 logger = logging.getLogger(__name__)
 
@@ -26,54 +28,50 @@ RUNNERS: tuple[Runner, ...] = ("local", "hf-jobs")
 
 @dataclass(frozen=True)
 class EvalRequest:
-    """What to evaluate, and how (the `evaluate` flags / the `eval:` config)."""
+    """What to evaluate, and how (the `evaluate` flags / `eval:` in evalbot.yaml / ChatOps / the Action)."""
 
     tasks: tuple[str, ...]
-    engine: Engine = "lighteval"
-    backend: Backend = "transformers"
+    settings: EvalSettings = field(default_factory=EvalSettings)
     runner: Runner = "local"
-    limit: int | None = None
-    limits: Limits = field(default_factory=Limits)
-    trust_remote_code: bool = False
+
+    @property
+    def engine(self) -> Engine:
+        return self.settings.engine
 
     def specs(self) -> list[TaskSpec]:
-        return [TaskSpec.parse(t, self.engine, limit=self.limit) for t in self.tasks]
+        return [TaskSpec.parse(t, self.engine) for t in self.tasks]
 
 
-RemoteRunner = Callable[[str, str, EvalRequest, Sequence[TaskSpec]], Run]
+def check_publishable(settings: EvalSettings) -> None:
+    """A partial run (`limit`) is published only when allowed; raised before anything runs."""
+    if settings.limit is not None and not settings.allow_partial:
+        raise InputError(
+            f"--limit {settings.limit} makes a partial run, which is for dry runs and smoke tests: "
+            "drop --limit to publish, or pass --allow-partial (eval: allow_partial: true) to publish it "
+            "marked 'partial: N of M samples'"
+        )
+
+
+class RemoteRunner(Protocol):
+    """Carries out the hf-jobs runner."""
+
+    def prepare(self, repo_id: str, settings: EvalSettings) -> tuple[EvalSettings, str]:
+        """The settings the job will really run with (dtype and tensor parallel size from the flavor),
+        and what pins the engine's version there (the image), both part of the cache key."""
+        ...
+
+    def __call__(self, repo_id: str, sha: str, tasks: Sequence[TaskSpec], settings: EvalSettings, key: str) -> Run:
+        """Run `tasks` in a job with exactly `settings`; `key` names the job's results file."""
+        ...
 
 
 def jobs_remote(
     hub: HubClient, settings: Settings, *, flavor: str | None = None, timeout_s: float | None = None
 ) -> RemoteRunner:
     """The hf-jobs runner: dispatch `evalbot evaluate` in the GPU image, poll, collect the Run."""
+    from evaluators.jobs import HubJobsRemote
 
-    def remote(repo_id: str, sha: str, request: EvalRequest, tasks: Sequence[TaskSpec]) -> Run:
-        from evaluators.jobs import EVALBOT_GPU_IMAGE, JobsRunner, JobsSettings, RemoteEval
-
-        if not settings.results_repo:
-            raise ConfigError("the hf-jobs runner needs EVALBOT_RESULTS_REPO: a dataset repo the token can write to")
-        if settings.hf_token is None:
-            raise ConfigError("the hf-jobs runner needs HF_TOKEN (passed to the job as a secret)")
-        jobs = JobsSettings(
-            results_repo=settings.results_repo,
-            image=settings.gpu_image or EVALBOT_GPU_IMAGE,
-            namespace=settings.jobs_namespace,
-        )
-        runner = JobsRunner(hub.api, settings.hf_token, jobs)
-        limits = {t.limit for t in tasks if t.limit is not None}
-        job = RemoteEval(
-            repo_id=repo_id,
-            revision=sha,
-            tasks=tuple(t.spelling for t in tasks),
-            engine=request.engine,
-            backend=request.backend,
-            limit=min(limits) if limits else None,
-            parameter_count=hub.parameter_count(repo_id),
-        )
-        return runner.run_remote(job, flavor=flavor, timeout_s=timeout_s)
-
-    return remote
+    return HubJobsRemote(hub, settings, flavor=flavor, timeout_s=timeout_s)
 
 
 class EvalService:
@@ -94,33 +92,67 @@ class EvalService:
         self._remote = remote
         self._progress = progress
         self.engine_runs = 0  # engine invocations (a cache hit makes none)
+        self._fresh: set[str] = set()  # cache keys this service ran itself (not announced as cached)
+
+    def effective(self, repo_id: str, request: EvalRequest) -> tuple[EvalSettings, str]:
+        """The settings the engine will really get, and the engine identity for the cache key."""
+        if request.runner == "hf-jobs":
+            if self._remote is None:
+                raise ConfigError("the hf-jobs runner is not configured (set EVALBOT_RESULTS_REPO and HF_TOKEN)")
+            return self._remote.prepare(repo_id, request.settings)
+        engine = request.engine
+        return request.settings, f"{engine} {engine_version(engine)}"
 
     def evaluate(self, repo_id: str, sha: str, request: EvalRequest) -> Run:
         """The Run for `request` on `repo_id@sha`, from the cache where possible."""
         specs = request.specs()
-        keys = {s.spelling: cache_key(repo_id, sha, s, request.backend, request.limits) for s in specs}
+        settings, engine = self.effective(repo_id, request)
+        keys = {s.spelling: cache_key(repo_id, sha, s, settings, engine=engine, runner=request.runner) for s in specs}
         parts = {s.spelling: self.cache.get(keys[s.spelling]) for s in specs}
         missing = [s for s in specs if parts[s.spelling] is None]
         if missing:
-            fresh = self._run(repo_id, sha, request, missing)
+            fresh = self._run(repo_id, sha, request, settings, missing, keys)
             for spelling, part in split_run(fresh).items():
                 self.cache.put(keys[spelling], part)
-                parts[spelling] = part
-        else:
+                self._fresh.add(keys[spelling])
+                parts[spelling] = replace(part, cached=False)
+        elif not all(keys[s.spelling] in self._fresh for s in specs):
             self._progress(f"{repo_id}@{sha[:12]}: all {len(specs)} task(s) cached; no model loaded")
+        else:  # this process just ran them: the same results, not a cache hit worth announcing
+            parts = {k: replace(v, cached=False) if v is not None else None for k, v in parts.items()}
         return merge_runs([p for p in parts.values() if p is not None], specs)
 
-    def _run(self, repo_id: str, sha: str, request: EvalRequest, tasks: Sequence[TaskSpec]) -> Run:
+    def _run(
+        self,
+        repo_id: str,
+        sha: str,
+        request: EvalRequest,
+        settings: EvalSettings,
+        tasks: Sequence[TaskSpec],
+        keys: dict[str, str],
+    ) -> Run:
         self.engine_runs += 1
         names = ", ".join(t.spelling for t in tasks)
         if request.runner == "hf-jobs":
-            if self._remote is None:
-                raise ValueError("the hf-jobs runner is not configured")
+            assert self._remote is not None  # checked by `effective`
             self._progress(f"{repo_id}@{sha[:12]}: dispatching {names} to Hugging Face Jobs")
-            return self._remote(repo_id, sha, request, tasks)
+            job_key = keys[tasks[0].spelling] if len(tasks) == 1 else _combined(keys[t.spelling] for t in tasks)
+            return self._remote(repo_id, sha, tasks, settings, job_key)
         evaluator = self._evaluators(request.engine)  # fails fast if the engine is missing
-        self._progress(f"{repo_id}@{sha[:12]}: downloading the model")
-        path = self.hub.download_snapshot(repo_id, sha)
-        self._progress(f"{repo_id}@{sha[:12]}: evaluating {names} with {request.engine} ({request.backend})")
-        model = ModelRef(repo_id, sha, path, trust_remote_code=request.trust_remote_code)
-        return evaluator.run(model, tasks, request.backend, request.limits)
+        if settings.provider is not None:
+            path = None
+            how = f"provider {settings.provider}" + (f" at {settings.base_url}" if settings.base_url else "")
+            self._progress(f"{repo_id}: evaluating {names} with {request.engine} through {how} (nothing downloaded)")
+        else:
+            self._progress(f"{repo_id}@{sha[:12]}: downloading the model")
+            path = self.hub.download_snapshot(repo_id, sha)
+            self._progress(f"{repo_id}@{sha[:12]}: evaluating {names} with {request.engine} ({settings.backend})")
+        run = evaluator.run(ModelRef(repo_id, sha, path), tasks, settings)
+        engine_log = run.metadata.get("engine_log")
+        if engine_log:
+            self._progress(f"{repo_id}: engine log: {engine_log}")
+        return run
+
+
+def _combined(keys: Iterable[str]) -> str:
+    return hashlib.sha256("|".join(sorted(keys)).encode()).hexdigest()[:32]

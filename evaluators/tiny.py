@@ -5,6 +5,11 @@ parameters, ~0.5 MB) with a BPE tokenizer trained on the spot, and a multiple-ch
 exact-match task as local JSONL folders, with task files for both engines. The real loading paths
 (`from_pretrained`, `datasets.load_dataset` on a folder) are exercised; scores are chance-level.
 
+Each task file is self-contained (its rows are written into it), so it works wherever it is
+copied, e.g. into an HF Job's own working directory: the lighteval file writes its JSONL folders
+into a temp directory named after their content when imported. The inspect `tiny_qa` task sets
+its own generation length (`GenerateConfig(max_tokens=QA_MAX_TOKENS)`), which a run must keep.
+
     build_tiny_model(tmp / "tiny-llama")
     tasks = write_tiny_tasks(tmp / "tasks")
     # lighteval: custom tasks file tasks.lighteval_file, task strings "tiny_mc|0", "tiny_qa|0"
@@ -28,6 +33,7 @@ MC: list[dict[str, Any]] = [
     {"question": "Which is a prime number?", "choices": ["4", "6", "9", "7"], "answer": "D"},
     {"question": "Water freezes at how many degrees Celsius?", "choices": ["100", "50", "0", "10"], "answer": "C"},
 ]
+QA_MAX_TOKENS = 6  # tiny_qa's own generation length (both engines)
 QA: list[dict[str, Any]] = [
     {"question": "2 + 2 =", "answer": "4"},
     {"question": "The capital of France is", "answer": "Paris"},
@@ -103,26 +109,45 @@ class TinyTasks:
 
 def write_tiny_tasks(out: Path) -> TinyTasks:
     """The two tiny tasks as JSONL folders, plus a task file per engine pointing at them."""
-    for name, rows in (("tiny_mc", MC), ("tiny_qa", QA)):
+    tables = {"tiny_mc": MC, "tiny_qa": QA}
+    for name, rows in tables.items():
         folder = out / "data" / name
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     data = out / "data"
     lighteval_file = out / "tiny_lighteval_tasks.py"
-    lighteval_file.write_text(_LIGHTEVAL_TASKS.replace("@DATA@", repr(str(data))), encoding="utf-8")
+    lighteval_file.write_text(_fill(_LIGHTEVAL_TASKS, tables), encoding="utf-8")
     inspect_file = out / "tiny_inspect_tasks.py"
-    inspect_file.write_text(_INSPECT_TASKS.replace("@DATA@", repr(str(data))), encoding="utf-8")
+    inspect_file.write_text(_fill(_INSPECT_TASKS, tables), encoding="utf-8")
     return TinyTasks(data, lighteval_file, inspect_file)
 
 
-_LIGHTEVAL_TASKS = '''"""Tiny local tasks for lighteval (written by evaluators.tiny)."""
+def _fill(template: str, rows: dict[str, list[dict[str, Any]]]) -> str:
+    return template.replace("@ROWS@", repr(json.dumps(rows, sort_keys=True))).replace(
+        "@QA_MAX_TOKENS@", str(QA_MAX_TOKENS)
+    )
+
+
+_LIGHTEVAL_TASKS = '''"""Tiny local tasks for lighteval (written by evaluators.tiny); self-contained."""
+import hashlib
+import json
 import os
+import tempfile
 
 from lighteval.metrics.metrics import Metrics
 from lighteval.tasks.lighteval_task import LightevalTaskConfig
 from lighteval.tasks.requests import Doc
 
-DATA_DIR = @DATA@
+ROWS = json.loads(@ROWS@)
+DIGEST = hashlib.sha256(json.dumps(ROWS).encode()).hexdigest()[:16]
+DATA_DIR = os.path.join(tempfile.gettempdir(), "evalbot-tiny-" + DIGEST)
+for _name, _rows in ROWS.items():
+    os.makedirs(os.path.join(DATA_DIR, _name), exist_ok=True)
+    _path = os.path.join(DATA_DIR, _name, "test.jsonl")
+    if not os.path.exists(_path):
+        with open(_path + ".tmp", "w", encoding="utf-8") as _f:
+            _f.write("".join(json.dumps(r) + "\\n" for r in _rows))
+        os.replace(_path + ".tmp", _path)
 LETTERS = ["A", "B", "C", "D"]
 
 
@@ -141,30 +166,33 @@ tiny_mc = LightevalTaskConfig(name="tiny_mc", prompt_function=mc_prompt, hf_repo
     few_shots_select=None, metrics=[Metrics.loglikelihood_acc], generation_size=-1, stop_sequence=None)
 tiny_qa = LightevalTaskConfig(name="tiny_qa", prompt_function=qa_prompt, hf_repo=os.path.join(DATA_DIR, "tiny_qa"),
     hf_subset="default", hf_avail_splits=["test"], evaluation_splits=["test"], few_shots_split=None,
-    few_shots_select=None, metrics=[Metrics.exact_match], generation_size=8, stop_sequence=["\\n"])
+    few_shots_select=None, metrics=[Metrics.exact_match], generation_size=@QA_MAX_TOKENS@, stop_sequence=["\\n"])
 TASKS_TABLE = [tiny_mc, tiny_qa]
 '''
 
-_INSPECT_TASKS = '''"""Tiny local tasks for inspect-ai (written by evaluators.tiny)."""
-import os
+_INSPECT_TASKS = '''"""Tiny local tasks for inspect-ai (written by evaluators.tiny); self-contained."""
+import json
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import FieldSpec, json_dataset
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import GenerateConfig
 from inspect_ai.scorer import choice, exact, match
 from inspect_ai.solver import generate, multiple_choice
 
-DATA_DIR = @DATA@
+ROWS = json.loads(@ROWS@)
 
 
 @task
 def tiny_mc():
-    data = json_dataset(os.path.join(DATA_DIR, "tiny_mc", "test.jsonl"),
-                        FieldSpec(input="question", target="answer", choices="choices"))
+    rows = ROWS["tiny_mc"]
+    data = MemoryDataset([Sample(input=r["question"], target=r["answer"], choices=r["choices"]) for r in rows],
+                         name="tiny_mc")
     return Task(dataset=data, solver=multiple_choice(), scorer=choice(), name="tiny_mc")
 
 
 @task
 def tiny_qa():
-    data = json_dataset(os.path.join(DATA_DIR, "tiny_qa", "test.jsonl"), FieldSpec(input="question", target="answer"))
-    return Task(dataset=data, solver=generate(), scorer=[match(), exact()], name="tiny_qa")
+    data = MemoryDataset([Sample(input=r["question"], target=r["answer"]) for r in ROWS["tiny_qa"]], name="tiny_qa")
+    return Task(dataset=data, solver=generate(), scorer=[match(), exact()], name="tiny_qa",
+                config=GenerateConfig(max_tokens=@QA_MAX_TOKENS@))
 '''

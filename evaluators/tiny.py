@@ -7,8 +7,8 @@ exact-match task as local JSONL folders, with task files for both engines. The r
 
 Each task file is self-contained (its rows are written into it), so it works wherever it is
 copied, e.g. into an HF Job's own working directory: the lighteval file writes its JSONL folders
-into a temp directory named after their content when imported. The inspect `tiny_qa` task sets
-its own generation length (`GenerateConfig(max_tokens=QA_MAX_TOKENS)`), which a run must keep.
+into a temp directory named after their content when imported. The inspect tasks set their own
+generation length (`GenerateConfig(max_tokens=MC_MAX_TOKENS / QA_MAX_TOKENS)`), which a run must keep.
 
     build_tiny_model(tmp / "tiny-llama")
     tasks = write_tiny_tasks(tmp / "tasks")
@@ -34,6 +34,7 @@ MC: list[dict[str, Any]] = [
     {"question": "Water freezes at how many degrees Celsius?", "choices": ["100", "50", "0", "10"], "answer": "C"},
 ]
 QA_MAX_TOKENS = 6  # tiny_qa's own generation length (both engines)
+MC_MAX_TOKENS = 8  # inspect tiny_mc's own (its solver generates "ANSWER: X")
 QA: list[dict[str, Any]] = [
     {"question": "2 + 2 =", "answer": "4"},
     {"question": "The capital of France is", "answer": "Paris"},
@@ -123,9 +124,8 @@ def write_tiny_tasks(out: Path) -> TinyTasks:
 
 
 def _fill(template: str, rows: dict[str, list[dict[str, Any]]]) -> str:
-    return template.replace("@ROWS@", repr(json.dumps(rows, sort_keys=True))).replace(
-        "@QA_MAX_TOKENS@", str(QA_MAX_TOKENS)
-    )
+    text = template.replace("@ROWS@", repr(json.dumps(rows, sort_keys=True)))
+    return text.replace("@QA_MAX_TOKENS@", str(QA_MAX_TOKENS)).replace("@MC_MAX_TOKENS@", str(MC_MAX_TOKENS))
 
 
 _LIGHTEVAL_TASKS = '''"""Tiny local tasks for lighteval (written by evaluators.tiny); self-contained."""
@@ -187,7 +187,8 @@ def tiny_mc():
     rows = ROWS["tiny_mc"]
     data = MemoryDataset([Sample(input=r["question"], target=r["answer"], choices=r["choices"]) for r in rows],
                          name="tiny_mc")
-    return Task(dataset=data, solver=multiple_choice(), scorer=choice(), name="tiny_mc")
+    return Task(dataset=data, solver=multiple_choice(), scorer=choice(), name="tiny_mc",
+                config=GenerateConfig(max_tokens=@MC_MAX_TOKENS@))
 
 
 @task

@@ -360,6 +360,9 @@ def run_in_process(env: Mapping[str, str]) -> tuple[int, list[str]]:
         ({"INPUT_ENGINE": "helm"}, "engine: unknown helm"),
         ({"INPUT_SOURCES": "eval"}, "sources include eval but no tasks"),
         ({"INPUT_SOURCES": "eval", "INPUT_TASKS": "|5"}, "lighteval task '|5'"),
+        ({"INPUT_SOURCES": "eval", "INPUT_TASKS": "gsm8k|5", "INPUT_LIMIT": "ten"}, "limit: 'ten' is not a whole"),
+        ({"INPUT_SOURCES": "eval", "INPUT_TASKS": "gsm8k|5", "INPUT_CHAT_TEMPLATE": "yes"}, "chat_template: unknown"),
+        ({"INPUT_SOURCES": "eval", "INPUT_TASKS": "gsm8k|5", "INPUT_PROVIDER": "together"}, "run with inspect"),
         ({"INPUT_SOURCES": "aa"}, "sources include aa but aa_api_key is empty"),
         ({"INPUT_HF_TOKEN": ""}, "hf_token is empty"),
         ({"INPUT_CONFIG": "missing.yaml"}, "config: missing.yaml is not a file"),
@@ -376,6 +379,22 @@ def test_bad_inputs_are_one_line_errors_with_exit_2(
     errors = [line for line in lines if line.startswith("::error")]
     assert len(errors) == 1, lines
     assert message in errors[0]
+
+
+def test_eval_inputs_become_the_eval_settings() -> None:
+    from bot.action import Trigger, build_config
+    from evaluators.settings import EvalSettings
+
+    env = {
+        "INPUT_REPO_IDS": "acme/a", "INPUT_HF_TOKEN": BOT_TOKEN, "INPUT_SOURCES": "eval", "INPUT_CREATE_PR": "true",
+        "INPUT_TASKS": "inspect_evals/gsm8k", "INPUT_ENGINE": "inspect", "INPUT_PROVIDER": "together",
+        "INPUT_CHAT_TEMPLATE": "off", "INPUT_MAX_NEW_TOKENS": "256", "INPUT_LIMIT": "20", "INPUT_ALLOW_PARTIAL": "true",
+    }  # fmt: skip
+    config = build_config(env, Trigger("workflow_dispatch"))
+    assert config.eval_request is not None
+    assert config.eval_request.settings == EvalSettings(
+        engine="inspect", provider="together", chat_template="off", max_new_tokens=256, limit=20, allow_partial=True
+    )
 
 
 def test_events_name_the_issue_and_commit_to_report_on(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from bot.config import Settings
 from bot.config_file import load_config_file
 from bot.errors import ConfigError
-from evaluators import Limits
+from evaluators import EvalSettings
 from evaluators.service import EvalRequest
 
 
@@ -25,30 +25,50 @@ def test_eval_section_becomes_an_eval_request(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "eval:\n  tasks: ['gsm8k|5', ' mmlu|5 ']\n  engine: inspect\n  backend: vllm\n  runner: hf-jobs\n"
-        "  limit: 50\n  custom_tasks: tasks/mine.py\n  use_chat_template: true\n  dtype: bfloat16\n",
+        "  limit: 50\n  allow_partial: true\n  custom_tasks: tasks/mine.py\n  chat_template: 'on'\n"
+        "  dtype: bfloat16\n  max_new_tokens: 512\n  temperature: 0.5\n  tensor_parallel_size: 2\n"
+        "  gpu_memory_utilization: 0.8\n  max_model_len: 4096\n  provider: together\n  device: cuda:1\n",
     )
     assert load_config_file(path).eval == EvalRequest(
         tasks=("gsm8k|5", "mmlu|5"),
-        engine="inspect",
-        backend="vllm",
-        runner="hf-jobs",
-        limit=50,
-        limits=Limits(
-            dtype="bfloat16", use_chat_template=True, custom_tasks=(tmp_path / "tasks" / "mine.py").resolve()
+        settings=EvalSettings(
+            engine="inspect",
+            backend="vllm",
+            provider="together",
+            dtype="bfloat16",
+            device="cuda:1",
+            tensor_parallel_size=2,
+            gpu_memory_utilization=0.8,
+            max_model_len=4096,
+            max_new_tokens=512,
+            temperature=0.5,
+            chat_template="on",
+            limit=50,
+            allow_partial=True,
+            custom_tasks=(tmp_path / "tasks" / "mine.py").resolve(),
         ),
+        runner="hf-jobs",
     )
     assert Settings().with_config_file(path).eval_request == load_config_file(path).eval
 
 
-def test_eval_defaults(tmp_path: Path) -> None:
+def test_eval_defaults_are_the_honest_ones(tmp_path: Path) -> None:
     request = load_config_file(write(tmp_path, "eval:\n  tasks: ['gsm8k|5']\n")).eval
     assert request is not None
-    assert (request.engine, request.backend, request.runner, request.trust_remote_code) == (
-        "lighteval",
-        "transformers",
-        "local",
-        False,
+    assert request.runner == "local"
+    assert request.settings == EvalSettings()  # greedy, the task's own max tokens, chat template auto
+    assert (request.settings.temperature, request.settings.max_new_tokens, request.settings.chat_template) == (
+        0.0,
+        None,
+        "auto",
     )
+
+
+def test_eval_older_spellings(tmp_path: Path) -> None:
+    text = "eval:\n  tasks: ['a|0']\n  use_chat_template: false\n  max_length: 2048\n"
+    request = load_config_file(write(tmp_path, text)).eval
+    assert request is not None
+    assert (request.settings.chat_template, request.settings.max_model_len) == ("off", 2048)
 
 
 @pytest.mark.parametrize(
@@ -61,6 +81,14 @@ def test_eval_defaults(tmp_path: Path) -> None:
         ("eval:\n  tasks: ['a|0']\n  trust_remote_code: 'yes'\n", "eval: trust_remote_code: expected true or false"),
         ("eval:\n  tasks: ['a|0']\n  custom_tasks: nope.py\n", "nope.py does not exist"),
         ("eval:\n  tasks: ['a|0']\n  gpus: 8\n", "eval: unknown key(s) gpus"),
+        ("eval:\n  tasks: ['a|0']\n  chat_template: yes\n", "eval: chat_template: True is not one of auto, on, off"),
+        ("eval:\n  tasks: ['a|0']\n  provider: together\n", "Inference Providers are run with inspect"),
+        ("eval:\n  tasks: ['a|0']\n  temperature: -1\n", "temperature -1.0: must be at least 0"),
+        ("eval:\n  tasks: ['a|0']\n  base_url: http://x/v1\n", "--base-url needs --provider"),
+        (
+            "eval:\n  tasks: ['a|0']\n  use_chat_template: true\n  chat_template: auto\n",
+            "not also use_chat_template",
+        ),
     ],
 )
 def test_bad_eval_section_names_the_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -323,7 +351,7 @@ def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
     assert load_config_file(path).budgets.max_prs_per_hour == 5
     merged = write(tmp_path, "eval:\n  <<: {tasks: ['a|0'], limit: 5}\n  limit: 7\n")
     request = load_config_file(merged).eval
-    assert request is not None and request.limit == 7
+    assert request is not None and request.settings.limit == 7
 
 
 @pytest.mark.parametrize(

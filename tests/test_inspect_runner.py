@@ -15,11 +15,13 @@ pytest.importorskip("transformers")
 from inspect_ai.log import EvalLog, read_eval_log
 
 from bot.errors import InputError
-from evaluators import EvaluationError, EvaluatorUnavailable, Limits, ModelRef, Run, TaskSpec, get_evaluator
-from evaluators.inspect_runner import InspectEvaluator, model_setup, task_ref
-from evaluators.tiny import TinyTasks, build_tiny_model, write_tiny_tasks
+from bot.sim.provider import OpenAISim
+from evaluators import EvalSettings, EvaluationError, EvaluatorUnavailable, ModelRef, Run, TaskSpec, get_evaluator
+from evaluators.inspect_runner import InspectEvaluator, _fewshot, _main_metrics, model_setup, task_ref
+from evaluators.tiny import MC_MAX_TOKENS, QA_MAX_TOKENS, TinyTasks, build_tiny_model, write_tiny_tasks
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
+INSPECT = EvalSettings(engine="inspect")
 
 _FAILING_TASKS = """
 from inspect_ai import Task, task
@@ -77,7 +79,7 @@ def tiny_run(tiny: tuple[ModelRef, TinyTasks], tmp_path_factory: pytest.TempPath
     model, tasks = tiny
     specs = [TaskSpec.parse(f"{tasks.inspect_file}@{name}", "inspect") for name in ("tiny_mc", "tiny_qa")]
     evaluator = InspectEvaluator(log_dir=tmp_path_factory.mktemp("logs"))
-    return evaluator.run(model, specs, "transformers", Limits())
+    return evaluator.run(model, specs, INSPECT)
 
 
 def _logs(run: Run) -> dict[str, EvalLog]:
@@ -132,22 +134,44 @@ def test_provenance_and_run_fields(tiny_run: Run, tiny: tuple[ModelRef, TinyTask
         assert p["headline"]["scorer"] in {"choice", "match"}
         json.dumps(p)  # JSON-safe: the cache and the PR body store it
     meta = tiny_run.metadata
-    assert meta["model"] == f"hf/{model.path.resolve()}"
-    assert meta["model_args"] == {"device": "cpu", "do_sample": False, "use_chat_template": False}
-    assert meta["max_tokens"] == 16
+    assert model.path is not None and meta["model"] == f"hf/{model.path.resolve()}"
+    # device auto → cpu here; greedy; the chat template left to inspect's detection (no use_chat_template)
+    assert meta["model_args"] == {"device": "cpu", "do_sample": False}
+    assert meta["generate_config"] == {"temperature": 0.0}  # no eval-level max_tokens
     # the log agrees on what ran
     for log in logs.values():
         assert log.eval.model_args["do_sample"] is False
         assert log.eval.metadata == {"evalbot": {"repo_id": model.repo_id, "sha": SHA}}
+    assert tiny_run.totals == {t.spelling: {"tiny_mc": 4, "tiny_qa": 3}[t.name] for t in tiny_run.tasks}
     assert Run.from_json(json.loads(json.dumps(tiny_run.to_json()))) == tiny_run
+
+
+def test_generation_keeps_the_tasks_own_max_tokens_and_is_greedy(tiny_run: Run) -> None:
+    """Defect 1: an eval-level max_tokens (once 16) overrode each task's own generation config."""
+    logs = _logs(tiny_run)
+    for task, log in logs.items():
+        assert log.eval.model_generate_config.max_tokens is None
+        assert log.eval.model_generate_config.temperature == 0.0
+        calls = [e for sample in log.samples or [] for e in sample.events if e.event == "model"]
+        assert calls, task
+        for call in calls:
+            assert call.config.temperature == 0.0
+            # each task's own GenerateConfig(max_tokens=...), not an eval-level cap of ours
+            assert call.config.max_tokens == {"tiny_qa": QA_MAX_TOKENS, "tiny_mc": MC_MAX_TOKENS}[task]
 
 
 def test_limit_and_bare_name_in_custom_tasks(tiny: tuple[ModelRef, TinyTasks], tmp_path: Path) -> None:
     model, tasks = tiny
-    spec = TaskSpec.parse("tiny_qa", "inspect", limit=2)
-    limits = Limits(custom_tasks=tasks.inspect_file, dtype="float32", batch_size=2)  # real from_pretrained args
-    run = InspectEvaluator(log_dir=tmp_path).run(model, [spec], "transformers", limits)
-    assert run.samples == {"tiny_qa": 2}
+    spec = TaskSpec.parse("tiny_qa", "inspect")
+    settings = EvalSettings(  # real from_pretrained args
+        engine="inspect", custom_tasks=tasks.inspect_file, dtype="float32", batch_size=2, limit=2, max_new_tokens=3
+    )
+    run = InspectEvaluator(log_dir=tmp_path).run(model, [spec], settings)
+    assert run.samples == {"tiny_qa": 2} and run.totals == {"tiny_qa": 3}
+    assert run.partial_note("tiny_qa") == "partial: 2 of 3 samples"
+    (log,) = _logs(run).values()
+    calls = [e for sample in log.samples or [] for e in sample.events if e.event == "model"]
+    assert {c.config.max_tokens for c in calls} == {3}  # --max-new-tokens caps every task
     assert {s.provenance["samples"] for s in run.scores} == {2}
     assert {s.provenance["task"] for s in run.scores} == {"tiny_qa"}
     assert Path(str(run.results_path)).parent == tmp_path
@@ -158,7 +182,7 @@ def test_failed_run_is_an_error_not_zero_scores(tiny: tuple[ModelRef, TinyTasks]
     model, tasks = tiny
     spec = TaskSpec.parse(f"{tasks.data_dir.parent / 'failing_tasks.py'}@explodes", "inspect")
     with pytest.raises(EvaluationError, match="status error: RuntimeError") as info:
-        InspectEvaluator(log_dir=tmp_path).run(model, [spec], "transformers", Limits())
+        InspectEvaluator(log_dir=tmp_path).run(model, [spec], INSPECT)
     assert "solver exploded on purpose" in str(info.value)
     assert "\n" not in str(info.value)
 
@@ -167,7 +191,7 @@ def test_task_that_fails_to_load_is_an_error(tiny: tuple[ModelRef, TinyTasks], t
     model, tasks = tiny
     spec = TaskSpec.parse(f"{tasks.data_dir.parent / 'failing_tasks.py'}@raises_at_load", "inspect")
     with pytest.raises(EvaluationError, match="task construction failed on purpose"):
-        InspectEvaluator(log_dir=tmp_path).run(model, [spec], "transformers", Limits())
+        InspectEvaluator(log_dir=tmp_path).run(model, [spec], INSPECT)
 
 
 def test_missing_model_is_an_error(tiny: tuple[ModelRef, TinyTasks], tmp_path: Path) -> None:
@@ -175,14 +199,14 @@ def test_missing_model_is_an_error(tiny: tuple[ModelRef, TinyTasks], tmp_path: P
     model = ModelRef("org/gone", SHA, tmp_path / "does-not-exist")
     spec = TaskSpec.parse(f"{tasks.inspect_file}@tiny_mc", "inspect")
     with pytest.raises(EvaluationError, match="no model snapshot"):
-        InspectEvaluator(log_dir=tmp_path).run(model, [spec], "transformers", Limits())
+        InspectEvaluator(log_dir=tmp_path).run(model, [spec], INSPECT)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("inspect_evals") is not None, reason="inspect_evals is installed")
 def test_registry_task_without_inspect_evals(tiny: tuple[ModelRef, TinyTasks]) -> None:
     model, _ = tiny
     with pytest.raises(EvaluatorUnavailable, match=r"pip install 'evalbot\[eval\]'") as info:
-        InspectEvaluator().run(model, [TaskSpec.parse("inspect_evals/gsm8k", "inspect")], "transformers", Limits())
+        InspectEvaluator().run(model, [TaskSpec.parse("inspect_evals/gsm8k", "inspect")], INSPECT)
     assert "inspect-evals" in str(info.value)
     assert info.value.what == "inspect_evals"
 
@@ -192,7 +216,7 @@ def test_vllm_backend_without_vllm(tiny: tuple[ModelRef, TinyTasks]) -> None:
     model, tasks = tiny
     spec = TaskSpec.parse(f"{tasks.inspect_file}@tiny_mc", "inspect")
     with pytest.raises(EvaluatorUnavailable, match=r"evalbot\[gpu\]"):
-        InspectEvaluator().run(model, [spec], "vllm", Limits())
+        InspectEvaluator().run(model, [spec], EvalSettings(engine="inspect", backend="vllm"))
 
 
 def test_task_refs(tiny: tuple[ModelRef, TinyTasks], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -212,19 +236,76 @@ def test_task_refs(tiny: tuple[ModelRef, TinyTasks], tmp_path: Path, monkeypatch
 
 def test_model_setup(tiny: tuple[ModelRef, TinyTasks]) -> None:
     model, _ = tiny
-    trusted = ModelRef(model.repo_id, SHA, model.path, trust_remote_code=True)
-    limits = Limits(dtype="float32", batch_size=4, device="cuda:0", use_chat_template=True)
-    name, args = model_setup(trusted, "transformers", limits)
+    assert model.path is not None
+    settings = EvalSettings(
+        engine="inspect", dtype="float32", batch_size=4, device="cuda:0", chat_template="on", trust_remote_code=True
+    )
+    name, args = model_setup(model, settings)
     assert name == f"hf/{model.path.resolve()}"
     assert args == {"device": "cuda:0", "do_sample": False, "batch_size": 4, "dtype": "float32",
                     "trust_remote_code": True, "use_chat_template": True}  # fmt: skip
-    assert "trust_remote_code" not in model_setup(model, "transformers", Limits())[1]
-    endpoint = model_setup(model, "vllm", Limits(), provider="openai-api/local")
-    assert endpoint == (f"openai-api/local/{model.repo_id}", {})
+    assert model_setup(model, EvalSettings(engine="inspect", chat_template="off"))[1]["use_chat_template"] is False
+    assert model_setup(model, EvalSettings(engine="inspect", temperature=0.7))[1]["do_sample"] is True
+    plain = model_setup(model, INSPECT)[1]
+    assert "trust_remote_code" not in plain and "use_chat_template" not in plain
 
 
-def test_registry_and_provider_endpoint() -> None:
-    evaluator = get_evaluator("inspect")
-    assert isinstance(evaluator, InspectEvaluator) and evaluator.name == "inspect"
-    endpoint = InspectEvaluator(provider="vllm/", base_url="http://gpu-box:8000/v1")
-    assert (endpoint.provider, endpoint.base_url) == ("vllm", "http://gpu-box:8000/v1")
+def test_provider_model_names_download_nothing() -> None:
+    nothing = ModelRef("org/model", SHA, None)
+    assert model_setup(nothing, EvalSettings(engine="inspect", provider="together")) == (
+        "hf-inference-providers/org/model:together",
+        {},
+    )
+    assert (
+        model_setup(nothing, EvalSettings(engine="inspect", provider="auto"))[0] == "hf-inference-providers/org/model"
+    )
+    endpoint = EvalSettings(engine="inspect", provider="local", base_url="http://gpu-box:8000/v1")
+    assert model_setup(nothing, endpoint) == ("openai-api/local/org/model", {})
+    assert endpoint.backend_label == "provider:local"
+    with pytest.raises(EvaluationError, match="no local snapshot"):
+        model_setup(nothing, INSPECT)
+    assert isinstance(get_evaluator("inspect"), InspectEvaluator)
+
+
+def test_provider_run_over_real_http(
+    tiny: tuple[ModelRef, TinyTasks], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OpenAI-compatible endpoint (the stand-in over real HTTP) evaluates the model: nothing downloaded,
+    backend provider:<name>, no model sha, greedy, each task's own max tokens."""
+    _, tasks = tiny
+    with OpenAISim(["acme/served"]) as provider:
+        monkeypatch.setenv("LOCAL_API_KEY", provider.api_key)
+        settings = EvalSettings(engine="inspect", provider="local", base_url=provider.url)
+        specs = [TaskSpec.parse(f"{tasks.inspect_file}@{name}", "inspect") for name in ("tiny_mc", "tiny_qa")]
+        run = InspectEvaluator(log_dir=tmp_path).run(ModelRef("acme/served", SHA, None), specs, settings)
+        sent = provider.requests
+    # the stand-in answers "ANSWER: A" and "4": right on 1 of 4 questions and on 1 of 3 ("2 + 2 =")
+    values = {(s.dataset.name, s.metric.type): s.metric.value for s in run.scores}
+    assert values == {("tiny_mc", "acc"): 0.25, ("tiny_qa", "acc"): pytest.approx(1 / 3),
+                      ("tiny_qa", "exact_match"): pytest.approx(1 / 3)}  # fmt: skip
+    assert run.backend == "provider:local" and run.settings == settings
+    assert all("model_sha" not in s.provenance and s.provenance["backend"] == "provider:local" for s in run.scores)
+    assert len(sent) == 7 and {r["model"] for r in sent} == {"acme/served"}
+    assert {r["temperature"] for r in sent} == {0.0}
+    assert sorted(r["max_tokens"] for r in sent) == [QA_MAX_TOKENS] * 3 + [MC_MAX_TOKENS] * 4  # each task's own
+
+
+def test_scorers_without_a_main_metric_keep_each_with_its_stderr() -> None:
+    """IFEval's scorer: `prompt_strict_acc` goes with `prompt_strict_stderr`."""
+    from inspect_ai.log import EvalMetric, EvalScore
+
+    metrics = {
+        "prompt_strict_acc": 0.5, "prompt_strict_stderr": 0.05, "inst_strict_acc": 0.6, "inst_strict_stderr": 0.04,
+        "final_acc": 0.55,
+    }  # fmt: skip
+    score = EvalScore(
+        name="instruction_following",
+        scorer="instruction_following",
+        metrics={k: EvalMetric(name=k, value=v) for k, v in metrics.items()},
+    )
+    assert _main_metrics(score) == [
+        ("prompt_strict_acc", "prompt_strict_acc", 0.5, 0.05),
+        ("inst_strict_acc", "inst_strict_acc", 0.6, 0.04),
+        ("final_acc", "final_acc", 0.55, None),
+    ]
+    assert _fewshot({"fewshot": 5}) == 5 and _fewshot({"fewshot": True}) is None and _fewshot({}) is None

@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import httpx2
@@ -23,17 +24,21 @@ from huggingface_hub.errors import HfHubHTTPError, JobNotFoundError
 from bot.errors import AmbiguousWriteError, ConfigError, InputError
 from bot.hub import RetryPolicy
 from bot.sim.hub import HubSim
-from evaluators import EvaluationError, Run
+from evaluators import EvalSettings, EvaluationError, Run
 from evaluators.jobs import (
     EVALBOT_GPU_IMAGE,
     FLAVORS_FILE,
+    KEY_LABEL,
+    FlavorChoice,
     JobsRunner,
     JobsSettings,
     PollPolicy,
     RemoteEval,
     evalbot_command,
+    flavor_choice,
     flavor_for,
     load_flavors,
+    settings_for_flavor,
 )
 
 TOKEN = "hf_jobsTestSECRETtoken1234567890"  # distinctive, so any leak is found by substring search
@@ -107,7 +112,8 @@ def runner(sim: HubSim, script: Path, mode: str = "ok", *, namespace: str | None
     return JobsRunner(api(sim), TOKEN, settings, command_builder=build, poll=FAST_POLL, retry=FAST_RETRY, **kw)
 
 
-REQUEST = RemoteEval(MODEL, SHA, ("gsm8k|5",), limit=2, parameter_count=7_000_000_000)
+SETTINGS = EvalSettings(backend="vllm", limit=2)
+REQUEST = RemoteEval(MODEL, SHA, ("gsm8k|5",), SETTINGS, key="k" * 32, parameter_count=7_000_000_000)
 
 
 def assert_no_token(sim: HubSim, job_id: str, *texts: str) -> None:
@@ -286,9 +292,9 @@ def test_run_job_is_retried_on_429_only(sim: HubSim, script: Path) -> None:
     jobs.dispatch(REQUEST)
     assert sim.request_count("POST", "/api/jobs/evalbot") == 2 and len(sim.jobs.job_ids) == 1
     sim.inject("run_job", "drop_after", times=1)  # started, but the answer was lost: never retried blindly
-    with pytest.raises(AmbiguousWriteError):
-        jobs.dispatch(REQUEST)
-    assert sim.request_count("POST", "/api/jobs/evalbot") == 3 and len(sim.jobs.job_ids) == 2
+    found = jobs.dispatch(REQUEST)  # ... but looked up by its label
+    assert sim.request_count("POST", "/api/jobs/evalbot") == 3 and sim.jobs.job_ids[-1] == found
+    assert len(sim.jobs.job_ids) == 2
 
 
 def test_namespace_from_whoami_once(sim: HubSim, script: Path) -> None:
@@ -301,7 +307,7 @@ def test_namespace_from_whoami_once(sim: HubSim, script: Path) -> None:
 def test_collect_without_results_is_evaluation_error(sim: HubSim, script: Path) -> None:
     with pytest.raises(EvaluationError, match="did not upload its results"):
         runner(sim, script).collect(REQUEST)
-    other = RemoteEval(MODEL, "f" * 40, ("gsm8k|5",), limit=2)
+    other = RemoteEval(MODEL, "f" * 40, ("gsm8k|5",), SETTINGS)
     api(sim).upload_file(  # a run of another commit at the path of `other`
         path_or_fileobj=json.dumps(_run_json(SHA)).encode(),
         path_in_repo=other.results_path,
@@ -322,19 +328,25 @@ def _run_json(sha: str) -> dict[str, Any]:
 # -- the command, the request, settings, polling ----------------------------------------------------
 
 
-def test_default_command() -> None:
-    assert evalbot_command(REQUEST, RESULTS, "runs/p.json") == [
+def test_default_command_carries_the_whole_settings() -> None:
+    command = evalbot_command(REQUEST, RESULTS, "runs/p.json")
+    settings = json.loads(command[command.index("--settings-json") + 1])
+    assert command == [
         "evalbot", "evaluate", "--repo-id", MODEL, "--revision", SHA, "--tasks", "gsm8k|5",
-        "--engine", "lighteval", "--backend", "vllm", "--runner", "local", "--limit", "2",
+        "--settings-json", command[command.index("--settings-json") + 1], "--runner", "local",
         "--results-repo", RESULTS, "--results-path", "runs/p.json", "--dry-run",
     ]  # fmt: skip
-    two = RemoteEval(MODEL, SHA, ("inspect_evals/gsm8k", "inspect_evals/hle"), engine="inspect", backend="transformers")
-    command = evalbot_command(two, RESULTS, two.results_path)
-    assert command[command.index("--tasks") + 1] == "inspect_evals/gsm8k,inspect_evals/hle"
-    assert "--limit" not in command
-    assert two.results_path.startswith(f"runs/{MODEL}/{SHA}/inspect-transformers-") and two.results_path != (
-        RemoteEval(MODEL, SHA, two.tasks, engine="inspect", backend="transformers", limit=5).results_path
+    assert EvalSettings.from_json(settings) == SETTINGS
+    files = RemoteEval(
+        MODEL, SHA, ("t.py@a",), EvalSettings(engine="inspect"), task_files=(("task-files/x/t.py", "t.py"),)
     )
+    command = evalbot_command(files, RESULTS, files.results_path)
+    assert command[command.index("--task-file") + 1] == "task-files/x/t.py"
+    # the results file is named by the evaluation's identity: other settings, another file
+    two = RemoteEval(MODEL, SHA, ("inspect_evals/gsm8k",), EvalSettings(engine="inspect"))
+    other = RemoteEval(MODEL, SHA, ("inspect_evals/gsm8k",), EvalSettings(engine="inspect", max_new_tokens=5))
+    assert two.results_path.startswith(f"runs/{MODEL}/{SHA}/inspect-") and two.results_path != other.results_path
+    assert REQUEST.results_path == f"runs/{MODEL}/{SHA}/lighteval-{'k' * 24}.json"
 
 
 def test_token_in_command_or_env_is_refused(sim: HubSim) -> None:
@@ -359,7 +371,6 @@ def test_token_in_command_or_env_is_refused(sim: HubSim) -> None:
         dict(tasks=("a,b",)),
         dict(revision=" "),
         dict(repo_id="nope"),
-        dict(limit=0),
     ],
 )
 def test_bad_requests(bad: dict[str, Any]) -> None:
@@ -465,7 +476,54 @@ def test_flavor_table_is_valid_and_checked(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
         with pytest.raises(ConfigError):
             load_flavors(tmp_path / name)
+    (tmp_path / "typo.yaml").write_text(
+        "default: t4-small\ndtype: {t4-small: float16}\nflavors: [{max_params: null, flavor: t4-small}]\n"
+    )
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_flavors(tmp_path / "typo.yaml")
     (tmp_path / "open.yaml").write_text("default: t4-small\nflavors:\n  - {max_params: 1000, flavor: t4-small}\n")
     assert flavor_for(1000, tmp_path / "open.yaml") == "t4-small"
     with pytest.raises(ConfigError, match="max_params: null"):
         flavor_for(1001, tmp_path / "open.yaml")
+
+
+@pytest.mark.parametrize(
+    ("flavor", "dtype", "gpus"),
+    [
+        ("t4-small", "float16", 1),
+        ("a10g-small", None, 1),
+        ("l40sx1", None, 1),
+        ("h200x2", None, 2),
+        ("h200x8", None, 8),
+    ],
+)
+def test_flavor_choice_dtype_and_gpus(flavor: str, dtype: str | None, gpus: int) -> None:
+    assert flavor_choice(flavor) == FlavorChoice(flavor, dtype, gpus)
+
+
+def test_settings_for_flavor_fp16_on_t4_and_tensor_parallel_on_multi_gpu() -> None:
+    vllm = EvalSettings(backend="vllm")
+    assert settings_for_flavor(vllm, flavor_choice("t4-small")).dtype == "float16"
+    assert settings_for_flavor(replace(vllm, dtype="float32"), flavor_choice("t4-small")).dtype == "float32"
+    assert settings_for_flavor(vllm, flavor_choice("h200x4")).tensor_parallel_size == 4
+    assert settings_for_flavor(vllm, flavor_choice("h200")) == vllm
+    with pytest.raises(InputError, match="needs as many GPUs"):
+        settings_for_flavor(replace(vllm, tensor_parallel_size=4), flavor_choice("h200x2"))
+
+
+def test_lost_run_job_answer_is_recovered_by_label(sim: HubSim, script: Path) -> None:
+    """The job starts but the answer is lost (the connection drops after the start): the runner finds it by its label."""
+    sim.inject("run_job", "drop_after", times=1)
+    jobs = runner(sim, script)
+    job_id = jobs.dispatch(REQUEST)
+    assert sim.jobs.job_ids == [job_id]  # adopted, not started twice
+    assert sim.jobs.info(job_id)["labels"][KEY_LABEL] == REQUEST.identity
+    assert sim.jobs.wait(job_id) == "COMPLETED"
+    assert jobs.collect(REQUEST).sha == SHA
+
+
+def test_lost_run_job_answer_without_a_job_stays_ambiguous(sim: HubSim, script: Path) -> None:
+    sim.inject("run_job", 502, times=1)  # refused: nothing started
+    with pytest.raises(AmbiguousWriteError, match=f"no job labelled {KEY_LABEL}"):
+        runner(sim, script).dispatch(REQUEST)
+    assert sim.jobs.job_ids == []

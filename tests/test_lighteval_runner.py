@@ -21,20 +21,21 @@ import pytest
 
 pytest.importorskip("lighteval", reason="lighteval is not installed (pip install 'evalbot[eval]')")
 
-from evaluators import EvaluationError, EvaluatorUnavailable, Limits, ModelRef, Run, TaskSpec, get_evaluator
+from bot.errors import InputError
+from evaluators import EvalSettings, EvaluationError, EvaluatorUnavailable, ModelRef, Run, TaskSpec, get_evaluator
 from evaluators.lighteval_runner import (
     LightevalEvaluator,
     _lighteval_patches,
+    _model_config,
     _plan,
-    macro_average,
+    micro_average,
 )
 from evaluators.tiny import build_tiny_model, write_tiny_tasks
 
 SHA = "0" * 40
 
-# Two "subjects" of one superset `tinysub`, as lighteval's mmlu has `mmlu:<subject>` tasks.
-# tinysub:qa scores the one-choice QA rows by log-likelihood: accuracy 1.0 on 3 samples, so the
-# macro-average (0.25 + 1.0) / 2 differs from the micro-average over all 7 samples.
+# Two "subjects" of one group `tinysub`, as lighteval's arc has `arc:challenge` and `arc:easy`: a
+# group without a canonical aggregate is refused before anything runs.
 _SUBJECTS_FILE = '''"""Superset test tasks: tinysub:mc and tinysub:qa."""
 import os
 
@@ -104,8 +105,8 @@ def model_files_before(setup: Setup) -> list[str]:
 def run(setup: Setup, env: None, model_files_before: list[str]) -> Run:
     """The main engine run: both tiny tasks in one pipeline."""
     tasks = [TaskSpec.parse("tiny_mc|0", "lighteval"), TaskSpec.parse("tiny_qa|0", "lighteval")]
-    limits = Limits(device="cpu", batch_size=2, custom_tasks=setup.tasks_file)
-    return LightevalEvaluator(output_dir=setup.runs_dir).run(setup.model, tasks, "transformers", limits)
+    settings = EvalSettings(batch_size=2, custom_tasks=setup.tasks_file)  # device auto: cpu here
+    return LightevalEvaluator(output_dir=setup.runs_dir).run(setup.model, tasks, settings)
 
 
 def _engine_results(run: Run) -> dict[str, Any]:
@@ -166,9 +167,12 @@ def test_run_record(run: Run, setup: Setup) -> None:
     args = run.metadata["model_args"]
     assert args["model_name"] == str(setup.model.path)
     assert args["batch_size"] == 2 and args["device"] == "cpu"
-    assert args["override_chat_template"] is False
+    assert "override_chat_template" not in args  # chat template auto: lighteval's own detection
+    assert args["generation_parameters"] == {"temperature": 0.0}  # greedy; each task's own length
     assert "revision" not in args and "trust_remote_code" not in args
     assert run.metadata["max_samples"] is None
+    assert run.totals == run.samples and run.task_versions == {"tiny_mc|0": "0", "tiny_qa|0": "0"}
+    assert Path(run.metadata["engine_log"]).is_file()  # lighteval's own lines went there
     assert run.metadata["lighteval_tasks"] == "tiny_mc|0,tiny_qa|0"
     assert Run.from_json(json.loads(json.dumps(run.to_json()))).scores == run.scores
 
@@ -180,55 +184,92 @@ def test_run_leaves_model_folder_and_environment_alone(run: Run, setup: Setup, m
     assert not (Path(run.metadata["output_dir"]) / "sample_cache").exists()
 
 
-def test_limit_sets_samples(setup: Setup, env: None) -> None:
-    task = TaskSpec.parse("tiny_mc|0", "lighteval", limit=2)
-    limits = Limits(device="cpu", batch_size=2, custom_tasks=setup.tasks_file)
-    run = LightevalEvaluator().run(setup.model, [task], "transformers", limits)
-    assert run.samples == {"tiny_mc|0": 2}
+def test_limit_sets_samples_and_records_the_total(setup: Setup, env: None) -> None:
+    task = TaskSpec.parse("tiny_mc|0", "lighteval")
+    settings = EvalSettings(batch_size=2, custom_tasks=setup.tasks_file, limit=2)
+    run = LightevalEvaluator().run(setup.model, [task], settings)
+    assert run.samples == {"tiny_mc|0": 2} and run.totals == {"tiny_mc|0": 4}
+    assert run.partial_note("tiny_mc|0") == "partial: 2 of 4 samples"
     assert run.metadata["max_samples"] == 2
     assert [s.provenance["samples"] for s in run.scores] == [2]
 
 
-def test_superset_is_macro_averaged_over_subjects(setup: Setup, env: None) -> None:
-    limits = Limits(device="cpu", batch_size=2, custom_tasks=setup.subjects_file)
-    run = LightevalEvaluator().run(setup.model, [TaskSpec.parse("tinysub|0", "lighteval")], "transformers", limits)
-    results = _engine_results(run)
-    mc, qa = results["tinysub:mc|0"], results["tinysub:qa|0"]
-    assert qa["acc"] == 1.0
-    [score] = run.scores
-    assert score.metric.type == "acc"
-    assert score.metric.value == pytest.approx((mc["acc"] + qa["acc"]) / 2)
-    assert score.metric.value == pytest.approx(results["tinysub:_average|0"]["acc"])  # lighteval's own average
-    assert score.metric.stderr == pytest.approx(math.sqrt(mc["acc_stderr"] ** 2 + qa["acc_stderr"] ** 2) / 2)
-    assert run.samples == {"tinysub|0": 7}
-    assert score.provenance["aggregation"] == "macro-average over 2 subjects"
-    assert score.provenance["subjects"] == {"mc": mc["acc"], "qa": qa["acc"]}
-    assert score.provenance["samples"] == 7
+def test_the_model_config_is_greedy_with_the_tasks_own_length_and_chat_template_auto(
+    setup: Setup, tmp_path: Path
+) -> None:
+    """Defect 5: no temperature 0, and the chat template forced off by default."""
+    config, recorded = _model_config(setup.model, EvalSettings(device="cpu"), tmp_path)
+    assert config.generation_parameters.temperature == 0
+    assert config.generation_parameters.max_new_tokens is None  # each task's own generation_size
+    assert config.override_chat_template is None  # lighteval detects it from the tokenizer
+    assert recorded == {
+        "model_name": str(setup.model.path),
+        "device": "cpu",
+        "generation_parameters": {"temperature": 0.0},
+    }
+    forced, _ = _model_config(
+        setup.model, EvalSettings(chat_template="off", max_new_tokens=5, temperature=0.5), tmp_path
+    )
+    assert forced.override_chat_template is False
+    assert (forced.generation_parameters.max_new_tokens, forced.generation_parameters.temperature) == (5, 0.5)
+    assert _model_config(setup.model, EvalSettings(chat_template="on"), tmp_path)[0].override_chat_template is True
 
 
-def test_macro_average_on_a_results_dict() -> None:
+def test_the_vllm_config_carries_every_setting(setup: Setup, tmp_path: Path) -> None:
+    """The vLLM path, by construction (no GPU here): lighteval's own VLLMModelConfig with our settings."""
+    settings = EvalSettings(
+        backend="vllm", dtype="float16", tensor_parallel_size=2, gpu_memory_utilization=0.8, max_model_len=4096
+    )
+    config, recorded = _model_config(setup.model, settings, tmp_path)
+    assert type(config).__name__ == "VLLMModelConfig"
+    assert (config.dtype, config.tensor_parallel_size, config.gpu_memory_utilization) == ("float16", 2, 0.8)
+    assert config.max_model_length == 4096 and config.override_chat_template is None
+    assert config.generation_parameters.temperature == 0 and config.generation_parameters.max_new_tokens is None
+    assert "device" not in recorded and "batch_size" not in recorded
+
+
+def test_a_group_of_tasks_is_refused_before_anything_runs(setup: Setup, env: None, tmp_path: Path) -> None:
+    """Defect 4: `arc|25` averaged ARC-Challenge and ARC-Easy; `gpqa|0` ran every variant."""
+    missing_model = ModelRef("acme/none", SHA, tmp_path / "no-model-here")  # never loaded
+    for spelling, members in (("arc|25", "arc:challenge, arc:easy"), ("gpqa|0", "gpqa:diamond"), ("truthfulqa|0", "")):
+        with pytest.raises(InputError, match=f"'{spelling.split('|')[0]}' is a group of") as info:
+            LightevalEvaluator().run(missing_model, [TaskSpec.parse(spelling, "lighteval")], EvalSettings())
+        assert members in str(info.value) and "ask for one of them" in str(info.value)
+    custom = EvalSettings(custom_tasks=setup.subjects_file)
+    with pytest.raises(InputError, match=r"'tinysub' is a group of 2 tasks \(tinysub:mc, tinysub:qa\)"):
+        LightevalEvaluator().run(missing_model, [TaskSpec.parse("tinysub|0", "lighteval")], custom)
+    run = LightevalEvaluator().run(setup.model, [TaskSpec.parse("tinysub:qa|0", "lighteval")], custom)
+    assert [(s.benchmark, s.dataset.name) for s in run.scores] == [("tinysub:qa", "tinysub:qa")]
+
+
+def test_micro_average_weights_subjects_by_their_samples() -> None:
+    """MMLU's canonical number is accuracy over all questions, not the mean over subjects."""
     results = {
         "mmlu:anatomy|5": {"em": 0.5, "em_stderr": 0.1},
         "mmlu:astronomy|5": {"em": 0.7, "em_stderr": 0.2},
         "mmlu:virology|5": {"em": 0.9, "em_stderr": 0.2},
-        "mmlu:_average|5": {"em": 0.7, "em_stderr": 0.166},  # lighteval's own: never counted
+        "mmlu:_average|5": {"em": 0.7, "em_stderr": 0.166},  # lighteval's own (macro): never counted
         "mmlu:anatomy|0": {"em": 0.0, "em_stderr": 0.0},  # other shots: not counted
         "mmlu_pro|5": {"em": 0.1},  # another task
         "all": {"em": 0.5},
     }
-    [avg] = macro_average(results, "mmlu", 5)
+    counts = {"mmlu:anatomy|5": 100, "mmlu:astronomy|5": 50, "mmlu:virology|5": 50}
+    [avg] = micro_average(results, "mmlu", 5, counts)
     assert avg.metric == "em"
-    assert avg.value == pytest.approx(0.7)
-    assert avg.stderr == pytest.approx(math.sqrt(0.1**2 + 0.2**2 + 0.2**2) / 3)
+    assert avg.value == pytest.approx((0.5 * 100 + 0.7 * 50 + 0.9 * 50) / 200)  # 0.65, the macro would be 0.7
+    assert avg.stderr == pytest.approx(math.sqrt((100 * 0.1) ** 2 + (50 * 0.2) ** 2 + (50 * 0.2) ** 2) / 200)
     assert avg.subjects == {"anatomy": 0.5, "astronomy": 0.7, "virology": 0.9}
+    assert avg.aggregation == "micro-average (sample-weighted) over 3 subjects, 200 samples"
     # a subject without a stderr: no stderr for the average; explicit subject list
     results["mmlu:virology|5"] = {"em": 0.9}
-    [avg] = macro_average(results, "mmlu", 5, ["mmlu:anatomy", "mmlu:virology"])
-    assert avg.value == pytest.approx(0.7) and avg.stderr is None
+    [avg] = micro_average(results, "mmlu", 5, counts, ["mmlu:anatomy", "mmlu:virology"])
+    assert avg.value == pytest.approx((0.5 * 100 + 0.9 * 50) / 150) and avg.stderr is None
     with pytest.raises(EvaluationError, match="mmlu:college_physics"):
-        macro_average(results, "mmlu", 5, ["mmlu:anatomy", "mmlu:college_physics"])
+        micro_average(results, "mmlu", 5, counts, ["mmlu:anatomy", "mmlu:college_physics"])
+    with pytest.raises(EvaluationError, match="no samples for mmlu:anatomy"):
+        micro_average(results, "mmlu", 5, {}, ["mmlu:anatomy"])
     with pytest.raises(EvaluationError, match="no subject tasks"):
-        macro_average(results, "gsm8k", 5)
+        micro_average(results, "gsm8k", 5, counts)
 
 
 def test_plan_knows_lighteval_supersets(env: None) -> None:
@@ -241,19 +282,19 @@ def test_plan_knows_lighteval_supersets(env: None) -> None:
 
 def test_unknown_task_fails_before_loading_the_model(setup: Setup, env: None, tmp_path: Path) -> None:
     missing_model = ModelRef("acme/none", SHA, tmp_path / "no-model-here")  # never loaded
-    limits = Limits(device="cpu", custom_tasks=setup.tasks_file)
+    settings = EvalSettings(custom_tasks=setup.tasks_file)
     with pytest.raises(
         EvaluationError, match=r"'no_such_task' is not in lighteval's registry or the custom tasks file"
     ):
-        LightevalEvaluator().run(missing_model, [TaskSpec.parse("no_such_task|0", "lighteval")], "transformers", limits)
+        LightevalEvaluator().run(missing_model, [TaskSpec.parse("no_such_task|0", "lighteval")], settings)
 
 
 def test_engine_failure_is_one_line_evaluation_error(setup: Setup, env: None, tmp_path: Path) -> None:
     (tmp_path / "broken").mkdir()
     broken = ModelRef("acme/broken", SHA, tmp_path / "broken")  # no config.json
-    limits = Limits(device="cpu", custom_tasks=setup.tasks_file)
+    settings = EvalSettings(custom_tasks=setup.tasks_file)
     with pytest.raises(EvaluationError) as info:
-        LightevalEvaluator().run(broken, [TaskSpec.parse("tiny_mc|0", "lighteval")], "transformers", limits)
+        LightevalEvaluator().run(broken, [TaskSpec.parse("tiny_mc|0", "lighteval")], settings)
     assert str(info.value).startswith("lighteval failed on tiny_mc|0: ")
     assert "\n" not in str(info.value)
 
@@ -262,7 +303,7 @@ def test_engine_failure_is_one_line_evaluation_error(setup: Setup, env: None, tm
 def test_vllm_backend_without_vllm(setup: Setup) -> None:
     task = TaskSpec.parse("tiny_mc|0", "lighteval")
     with pytest.raises(EvaluatorUnavailable, match=r"evalbot\[gpu\]"):
-        LightevalEvaluator().run(setup.model, [task], "vllm", Limits(custom_tasks=setup.tasks_file))
+        LightevalEvaluator().run(setup.model, [task], EvalSettings(backend="vllm", custom_tasks=setup.tasks_file))
 
 
 def test_registry_returns_the_runner() -> None:

@@ -19,10 +19,11 @@ stdout and stderr lines, after a `===== Job started at ... =====` line (which th
 The process: `command` (+ `arguments`) with `evalbot ...` run as `<python> -m bot.cli ...` and
 `python ...`/`python3 ...` as `<python> ...` (`python` is the sim's `jobs_python`, by default the
 interpreter running the sim, so the local checkout's code runs); any other program as is. Its
-environment is clean like a container's (only PATH, HOME, locale, TMPDIR, VIRTUAL_ENV and
-PYTHONPATH are kept from the sim's), plus `HF_HOME` in the job's own scratch directory (also its
-working directory), `PYTHONUNBUFFERED=1`, the spec's `environment`, the spec's `secrets`, and
-`HF_ENDPOINT=<sim url>` last, so the job talks to this same stand-in. The docker image, flavor,
+environment is clean like a container's (only PATH, locale, VIRTUAL_ENV and PYTHONPATH are kept
+from the sim's), plus `HOME`, `TMPDIR` and `HF_HOME` in the job's own scratch directory (also its
+working directory: a job shares no files with the caller, no evalbot result cache, no Hub cache),
+`PYTHONUNBUFFERED=1`, the spec's `environment`, the spec's `secrets`, and `HF_ENDPOINT=<sim url>`
+last, so the job talks to this same stand-in. The docker image, flavor,
 labels and other spec fields are recorded and shown, but do not change how the command runs.
 
 Secrets: their values go into the process environment and nowhere else. Job info shows their
@@ -60,12 +61,10 @@ from bot.sim._hub_files import HubFailure
 TERMINAL_STAGES = frozenset({"COMPLETED", "CANCELED", "ERROR", "DELETED"})
 KEPT_ENVIRONMENT = (
     "PATH",
-    "HOME",
     "LANG",
     "LC_ALL",
     "LC_CTYPE",
     "TZ",
-    "TMPDIR",
     "SYSTEMROOT",
     "VIRTUAL_ENV",
     "PYTHONPATH",
@@ -261,7 +260,13 @@ class JobsSim:
     ) -> dict[str, str]:
         workdir = self._workdir(job.id)
         env = {k: v for k, v in os.environ.items() if k in KEPT_ENVIRONMENT}
-        env |= {"HF_HOME": str(workdir / ".hf-home"), "PYTHONUNBUFFERED": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+        env |= {
+            "HOME": str(workdir),
+            "TMPDIR": str(workdir / "tmp"),
+            "HF_HOME": str(workdir / ".hf-home"),
+            "PYTHONUNBUFFERED": "1",
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+        }
         env |= environment
         env |= secrets
         env["HF_ENDPOINT"] = endpoint
@@ -272,7 +277,7 @@ class JobsSim:
             if self._root is None:
                 self._root = Path(tempfile.mkdtemp(prefix="hubsim-jobs-"))
             path = self._root / job_id
-        path.mkdir(parents=True, exist_ok=True)
+        (path / "tmp").mkdir(parents=True, exist_ok=True)
         return path
 
     def _execute(self, job: SimJob, argv: list[str], env: dict[str, str]) -> None:
@@ -345,6 +350,13 @@ class JobsSim:
         """What inspect_job answers for `job_id` (KeyError when unknown)."""
         with self._lock:
             return self._jobs[job_id].to_json()
+
+    def workdir(self, job_id: str) -> Path:
+        """The job's own working directory (also its HOME, TMPDIR and HF_HOME), until the sim stops."""
+        with self._lock:
+            if job_id not in self._jobs:
+                raise KeyError(job_id)
+        return self._workdir(job_id)
 
     def logs(self, job_id: str) -> list[str]:
         with self._lock:

@@ -35,6 +35,7 @@ __all__ = [
     "Score",
     "TaskSpec",
     "get_evaluator",
+    "import_failure",
 ]
 
 logger = logging.getLogger(__name__)

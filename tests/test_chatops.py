@@ -211,3 +211,15 @@ def test_echoed_user_text_cannot_inject_markdown() -> None:
 def test_reply_key_that_would_break_the_marker_is_refused(bad_key: str) -> None:
     with pytest.raises(ValueError, match="hidden marker"):
         reply_help(bad_key)
+
+
+def test_evaluate_takes_a_provider_name_never_a_url() -> None:
+    from bot.chatops import evaluate_options
+
+    assert evaluate_options(("inspect_evals/gsm8k", "provider=together")) == {
+        "tasks": ["inspect_evals/gsm8k"],
+        "provider": "together",
+    }
+    assert evaluate_options(("gsm8k|5",)) == {"tasks": ["gsm8k|5"]}
+    # an endpoint URL is not a provider name: dropped, never sent a token
+    assert evaluate_options(("x", "provider=http://evil.example/v1")) == {"tasks": ["x"]}

@@ -161,6 +161,18 @@ def test_demo_runs_offline_and_its_rerun_is_a_no_op(tmp_path: Path) -> None:
     assert "5 unchanged" in text.split("== scan 2")[1]
 
 
+def test_demo_evaluate_opens_one_pr_per_engine_and_reruns_from_the_cache(tmp_path: Path) -> None:
+    from io import StringIO
+
+    out = StringIO()
+    assert run_demo(tmp_path / "ledger", out=out, evaluate=True) == 0
+    text = out.getvalue().split("== evaluate: ")[1]
+    assert "acme/tiny-llama PR #1" in text and "acme/tiny-llama PR #2" in text
+    assert "name: tiny_mc (lighteval)" in text and "name: tiny_mc (inspect)" in text
+    rerun = text.split("== evaluate again")[1]
+    assert "2 unchanged" in rerun and "the rerun ran the engines 0 time(s)" in rerun
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

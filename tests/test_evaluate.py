@@ -173,8 +173,8 @@ def test_hf_jobs_runner_sends_every_setting_and_the_task_file_to_a_separate_job(
         monkeypatch.setenv("HF_ENDPOINT", sim.url)
         monkeypatch.setenv("HF_TOKEN", token)
         monkeypatch.setenv("EVALBOT_RESULTS_REPO", "acme/eval-results")
-        code = main(evaluate("lighteval", tasks, "--runner", "hf-jobs", "--max-new-tokens", "4", "--chat-template",
-                             "off", "--dtype", "float32", "--limit", "2", "--allow-partial", "--create-pr"))  # fmt: skip
+        settings = ("--max-new-tokens", "4", "--chat-template", "off", "--dtype", "float32", "--limit", "2")
+        code = main(evaluate("lighteval", tasks, "--runner", "hf-jobs", *settings, "--allow-partial", "--create-pr"))
         out, err = capsys.readouterr()
         assert code == 0, err
         (job_id,) = sim.jobs.job_ids

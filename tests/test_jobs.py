@@ -12,8 +12,8 @@ import json
 import logging
 import sys
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -512,7 +512,7 @@ def test_settings_for_flavor_fp16_on_t4_and_tensor_parallel_on_multi_gpu() -> No
 
 
 def test_lost_run_job_answer_is_recovered_by_label(sim: HubSim, script: Path) -> None:
-    """The job starts but the answer is lost (the connection drops after the start): the runner finds it by its label."""
+    """The job starts but the answer is lost (the connection drops after the start): found by its label."""
     sim.inject("run_job", "drop_after", times=1)
     jobs = runner(sim, script)
     job_id = jobs.dispatch(REQUEST)

@@ -142,7 +142,9 @@ class JobHandler:
         provider = job.options.get("provider")
         if isinstance(provider, str) and provider:  # `provider=<name>`: inspect through that provider
             base = base or EvalRequest(tasks=())
-            base = replace(base, settings=replace(base.settings, engine="inspect", provider=provider, base_url=None))
+            # an endpoint URL only ever comes from evalbot.yaml, for the provider configured there
+            url = base.settings.base_url if base.settings.provider == provider else None
+            base = replace(base, settings=replace(base.settings, engine="inspect", provider=provider, base_url=url))
         if not isinstance(tasks, list) or not tasks:
             return base
         chosen = tuple(str(t) for t in tasks)

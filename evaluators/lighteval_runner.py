@@ -278,6 +278,7 @@ class LightevalEvaluator:
             for package in ("vllm", "ray", "more_itertools"):
                 if importlib.util.find_spec(package) is None:
                     raise EvaluatorUnavailable("vllm", "gpu")
+            check_vllm_version(importlib.metadata.version("vllm"))
         if settings.provider is not None:
             raise InputError(f"provider {settings.provider!r}: Inference Providers run with --engine inspect")
         if model.path is None:
@@ -355,6 +356,30 @@ class LightevalEvaluator:
             return Path(tempfile.mkdtemp(prefix="evalbot-lighteval-"))
         self.output_dir.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix="lighteval-", dir=self.output_dir))
+
+
+def accepted_vllm() -> str:
+    """The vLLM versions lighteval's vLLM backend accepts (its own `vllm` extra), e.g. `<0.10.2,>=0.10.0`."""
+    for requirement in importlib.metadata.requires("lighteval") or []:
+        name, _, marker = requirement.partition(";")
+        if name.strip().startswith("vllm") and 'extra == "vllm"' in marker:
+            return name.strip()[len("vllm") :].strip()
+    return ""
+
+
+def check_vllm_version(installed: str) -> None:
+    """A vLLM outside lighteval's range is refused here, in one line, instead of failing deep in lighteval
+    (whose backend then reports itself as missing)."""
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    accepted = accepted_vllm()
+    if accepted and Version(installed) not in SpecifierSet(accepted):
+        raise EvaluatorUnavailable.broken(
+            "lighteval's vLLM backend",
+            f"vllm {installed} is installed, lighteval {ENGINE_VERSION} accepts vllm{accepted}: "
+            "pip install 'evalbot[gpu]' (which pins that range)",
+        )
 
 
 def _plan(specs: Sequence[TaskSpec], custom: Path | None) -> list[_Planned]:

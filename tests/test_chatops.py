@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.chatops import (
@@ -223,3 +225,30 @@ def test_evaluate_takes_a_provider_name_never_a_url() -> None:
     assert evaluate_options(("gsm8k|5",)) == {"tasks": ["gsm8k|5"]}
     # an endpoint URL is not a provider name: dropped, never sent a token
     assert evaluate_options(("x", "provider=http://evil.example/v1")) == {"tasks": ["x"]}
+
+
+def test_the_worker_turns_provider_into_an_inspect_provider_run(tmp_path: Path) -> None:
+    from bot.app import App
+    from bot.config import Settings
+    from bot.config_file import ConfigFile
+    from bot.hub import HubClient
+    from bot.store import JobRow
+    from bot.worker import JobHandler
+    from evaluators.service import EvalRequest
+    from evaluators.settings import EvalSettings
+
+    configured = EvalRequest(
+        ("gsm8k|5",), EvalSettings(engine="inspect", provider="local", base_url="http://127.0.0.1:9/v1", limit=3)
+    )
+    settings = Settings(home=tmp_path, eval_request=configured)
+    handler = JobHandler(App(settings, HubClient(settings), None), ConfigFile())
+
+    def row(options: dict[str, object]) -> JobRow:
+        return JobRow(1, "run", "acme/m", ("eval",), None, "k", options, "queued", 0, 0, 0.0, None, None, 0.0,
+                      None, None, None, None)  # fmt: skip
+
+    asked = handler._eval_request(row({"tasks": ["inspect_evals/gsm8k"], "provider": "together"}))
+    assert asked is not None and asked.tasks == ("inspect_evals/gsm8k",)
+    assert asked.settings == EvalSettings(engine="inspect", provider="together", limit=3)  # no URL from a comment
+    same = handler._eval_request(row({"tasks": ["x"], "provider": "local"}))
+    assert same is not None and same.settings.base_url == "http://127.0.0.1:9/v1"  # the configured endpoint

@@ -527,3 +527,24 @@ def test_lost_run_job_answer_without_a_job_stays_ambiguous(sim: HubSim, script: 
     with pytest.raises(AmbiguousWriteError, match=f"no job labelled {KEY_LABEL}"):
         runner(sim, script).dispatch(REQUEST)
     assert sim.jobs.job_ids == []
+
+
+def test_the_eval_service_runner_picks_flavor_and_effective_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A provider run loads no model: cpu-basic. A small model's job runs fp16 on a T4; a big one shards."""
+    from bot.config import Settings
+    from bot.hub import HubClient
+    from evaluators.jobs import HubJobsRemote, _provider_secrets
+
+    settings = Settings(results_repo=RESULTS)
+    remote = HubJobsRemote(HubClient(settings), settings)
+    provider = EvalSettings(engine="inspect", provider="local", base_url="http://127.0.0.1:9/v1")
+    assert remote.choice(MODEL, provider).flavor == "cpu-basic"
+    assert remote.prepare(MODEL, provider) == (provider, f"inspect in {EVALBOT_GPU_IMAGE} on cpu-basic")
+    remote._sizes[MODEL] = 1_500_000_000
+    effective, engine = remote.prepare(MODEL, EvalSettings(backend="vllm"))
+    assert (effective.dtype, engine) == ("float16", f"lighteval in {EVALBOT_GPU_IMAGE} on t4-small")
+    remote._sizes[MODEL] = 100_000_000_000
+    assert remote.prepare(MODEL, EvalSettings(backend="vllm"))[0].tensor_parallel_size == 2  # h200x2
+    monkeypatch.setenv("LOCAL_API_KEY", "endpoint-key")
+    assert _provider_secrets(provider) == {"LOCAL_API_KEY": "endpoint-key"}  # a job secret, like HF_TOKEN
+    assert _provider_secrets(EvalSettings(engine="inspect", provider="together")) == {}  # HF_TOKEN is enough

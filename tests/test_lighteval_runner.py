@@ -306,5 +306,14 @@ def test_vllm_backend_without_vllm(setup: Setup) -> None:
         LightevalEvaluator().run(setup.model, [task], EvalSettings(backend="vllm", custom_tasks=setup.tasks_file))
 
 
+def test_a_vllm_lighteval_refuses_is_named_before_anything_runs() -> None:
+    from evaluators.lighteval_runner import accepted_vllm, check_vllm_version
+
+    assert accepted_vllm() in ("<0.10.2,>=0.10.0", ">=0.10.0,<0.10.2")
+    check_vllm_version("0.10.1.1")  # the Dockerfile's pin
+    with pytest.raises(EvaluatorUnavailable, match=r"vllm 0\.11\.0 is installed, lighteval 0\.13\.0 accepts vllm"):
+        check_vllm_version("0.11.0")
+
+
 def test_registry_returns_the_runner() -> None:
     assert isinstance(get_evaluator("lighteval"), LightevalEvaluator)

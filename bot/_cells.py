@@ -53,18 +53,21 @@ _VALUE = re.compile(
     rf"^(?P<num>{_NUMBER})\s*(?P<pct>%)?"
     rf"(?:\s*\(?\s*(?:±|\+/-|\+-)\s*(?P<err>{_NUMBER})\s*%?\s*\)?)?$"
 )
+_ASIDE = re.compile(r"^(?P<num>[-+]?\d[\d.,]*\s*%?)\s*\((?!\s*(?:±|\+/-|\+-))[^()]*\)$")
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:[,' ]\d{3})+(?:\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
 
 
 def is_emoji(char: str) -> bool:
-    """True for pictographs, arrows and dingbats that decorate labels (🪁, ⬆️, ✅...)."""
+    """True for pictographs and dingbats that decorate labels (🪁, ⬆️, ✅...).
+
+    Plain arrows such as ↑/↓ (the "higher/lower is better" marks) are text and stay in labels.
+    """
     if char in "\ufe0f\u200d\u20e3":
         return True
-    category = unicodedata.category(char)
-    if category == "So":  # symbols, other: emoji, arrows, dingbats
-        return True
-    return "\u2190" <= char <= "\u21ff"  # arrows are "Sm" for a few code points
+    if "\u2190" <= char <= "\u21ff":
+        return False
+    return unicodedata.category(char) == "So"  # symbols, other: emoji, dingbats
 
 
 def clean_text(text: str) -> tuple[str, bool]:
@@ -97,8 +100,8 @@ def cell_from_inline(token: Token) -> Cell:
                 in_sup = max(0, in_sup - 1)
             elif tag.startswith(("<b>", "<strong")):
                 bold = True
-            elif tag.startswith("<br"):
-                parts.append(" ")
+            elif tag.startswith(("<br", "<sub")):
+                parts.append(" ")  # "MMMU<sub>val</sub>" reads "MMMU val"
             elif tag.startswith("<img"):
                 image = True
             continue
@@ -143,10 +146,14 @@ def parse_value(text: str) -> Value | None:
         >>> parse_value("65,4").value
         65.4
     """
-    text = text.strip().replace("\u2212", "-")  # Unicode minus sign
+    text = text.strip().replace("\u2212", "-").rstrip("↑↓⬆⬇ ")  # Unicode minus sign; "65.4 ↑" marks
     if not text or not (text[0].isdigit() or text[0] in "+-.") or len(text) > 40:
         return None
     match = _VALUE.match(text)
+    if match is None:
+        # "8.5 (8shot CoT)", "24.0 (23.4 / 24.6)": a number followed by an aside about it
+        aside = _ASIDE.match(text)
+        match = _VALUE.match(aside["num"]) if aside else None
     if match is None:
         return None
     number = _to_float(match["num"])

@@ -40,7 +40,7 @@ from bot.plan import Budget, Plan, Policy, decide
 from bot.render import default_environment
 from bot.scores import Score
 from bot.store import IntentAction, Store
-from bot.tables import extract_results
+from bot.tables import DEFAULT_MIN_CONFIDENCE, extract_results, why_nothing
 from evaluators.cache import EvalCache
 from evaluators.service import EvalRequest, EvalService, jobs_remote
 
@@ -221,6 +221,8 @@ class App:
         )
         if not change.changed:
             reason = "the card already contains everything proposed" if scores else "no results found"
+            if not scores and source == "readme" and details:
+                reason = f"{reason}: {'; '.join(details[:3])}"  # why, and the flags that would select the model
             return self._finish(job, source, snapshot, Plan("none", reason, source))
         bot_user = self._bot_user()
         prs = self.hub.list_prs(job.repo_id, bot_user=bot_user, known=self._known_prs(job.repo_id))
@@ -290,11 +292,14 @@ class App:
             raise NotAvailableError(f"source {source!r} is not available; use readme, aa or eval")
         options = job.readme
         assert snapshot.readme is not None
+        # Only results at or above the confidence threshold are ever published (DESIGN §6).
+        threshold = self.settings.readme_min_confidence
         results = extract_results(
             snapshot.readme,
             options.model_name or job.repo_id,
             table=options.table,
             model_column_index=options.model_column_index,
+            min_confidence=DEFAULT_MIN_CONFIDENCE if threshold is None else threshold,
         )
         scores = readme_source.scores_from_results(
             results,
@@ -304,6 +309,8 @@ class App:
             dataset_name=options.dataset_name,
             dataset_type=options.dataset_type,
         )
+        if not scores:
+            return [], why_nothing(snapshot.readme, options.model_name or job.repo_id)
         return scores, []
 
     def _eval_request(self, job: Job) -> EvalRequest:

@@ -31,7 +31,7 @@ from bot.diffs import files_diff
 from bot.errors import BotError, CardError, ConfigError, InputError
 from bot.readme_source import SOURCE_KEY, scores_from_results
 from bot.render import default_environment, make_environment, render_template
-from bot.tables import TableInfo, TableResult, extract_results, inspect_tables
+from bot.tables import TableInfo, TableResult, extract_all, inspect_tables, why_nothing
 
 logger = logging.getLogger("evalbot")
 
@@ -188,6 +188,8 @@ def _info_json(info: TableInfo) -> dict[str, Any]:
         "evaluation": info.evaluation,
         "orientation": info.orientation,
         "detail": info.detail,
+        "confidence": info.confidence,
+        "published": info.published,
     }
 
 
@@ -201,6 +203,9 @@ def _format_infos(infos: Sequence[TableInfo], label: str) -> str:
         lines.append(f"Table {info.number} (line {info.line}, {info.kind}, {info.rows} rows): {verdict}")
         lines.append(f"    header: {header}")
         lines.append(f"    {info.detail}")
+        if info.confidence is not None:
+            verdict = "published" if info.published else "shown only, never published"
+            lines.append(f"    confidence {info.confidence:.2f}: {verdict}")
     return "\n".join(lines)
 
 
@@ -211,12 +216,30 @@ def _cmd_extract_readme(args: argparse.Namespace, settings: Settings) -> int:
     source = _read_input(args, settings)
     card = parse_card(source.text)
     model = args.model_name or source.repo_id or _card_model_name(card.data)
-    results = extract_results(source.text, model, table=args.table, model_column_index=args.model_column_index)
+    found = extract_all(source.text, model, table=args.table, model_column_index=args.model_column_index)
+    results = [r for r in found if r.publishable]
+    withheld = [r for r in found if not r.publishable]
+    why = why_nothing(source.text, model) if not results else []
     if args.format == "json":
-        print(json.dumps({"model": model, "results": [_result_json(r) for r in results]}, indent=2, ensure_ascii=False))
+        document: dict[str, Any] = {"model": model, "results": [_result_json(r) for r in results]}
+        if withheld:  # found, but below the confidence threshold: never published
+            document["withheld"] = [
+                _result_json(r) | {"confidence": r.confidence, "reasons": list(r.reasons)} for r in withheld
+            ]
+        if why:
+            document["why"] = why
+        print(json.dumps(document, indent=2, ensure_ascii=False))
         return EXIT_OK if results else EXIT_NOTHING
+    for result in withheld:
+        print(
+            f"not published (confidence {result.confidence:.2f}): table {result.table} {result.label!r} = "
+            f"{result.value:g}: {'; '.join(result.reasons)}",
+            file=sys.stderr,
+        )
     if not results:
         print(f"{source.label}: no evaluation results found in the card's tables", file=sys.stderr)
+        for line in why:
+            print(f"  {line}", file=sys.stderr)
         return EXIT_NOTHING
     scores = scores_from_results(
         results,

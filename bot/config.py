@@ -75,6 +75,7 @@ class Settings:
     aa_cache_hours: float = 12.0
     aa_mapping: Mapping[str, str] = field(default_factory=dict)  # repo → AA model, from evalbot.yaml
     eval_request: EvalRequest | None = None  # the eval: section of evalbot.yaml
+    readme_min_confidence: float | None = None  # readme: min_confidence (None: the strict default)
     results_repo: str | None = None  # the dataset repo HF Jobs write their Run JSON to
     jobs_namespace: str | None = None
     gpu_image: str | None = None  # the image HF Jobs run evaluations in
@@ -123,6 +124,7 @@ class Settings:
             self,
             aa_mapping=config.aa,
             eval_request=config.eval,
+            readme_min_confidence=config.readme_min_confidence,
             config=config,
             deny=tuple(self.deny) + tuple(config.deny),
             templates_dir=self.templates_dir or config.templates_dir,

@@ -29,6 +29,8 @@
     chatops:
       allow: [alice]                      # may run GPU-costing commands besides owners and org members
       bot_name: evalbot                   # the @mention to answer to
+    readme:
+      min_confidence: 0.8                 # README results below this are shown, never published (0..1)
     deny: ["acme/private-*"]              # never touched
     webhook_secret_env: EVALBOT_WEBHOOK_SECRET   # the NAME of the variable holding the secret
     workers: 2                            # worker threads
@@ -58,7 +60,7 @@ if TYPE_CHECKING:
 
 KNOWN_KEYS = (
     "aa", "eval", "watch", "sources", "new_repo_sources", "outputs", "templates_dir", "budgets", "chatops",
-    "deny", "webhook_secret_env", "workers",
+    "deny", "webhook_secret_env", "workers", "readme",
 )  # fmt: skip
 _EVAL_KEYS = (
     "tasks", "engine", "backend", "runner", "limit", "custom_tasks", "use_chat_template", "dtype",
@@ -127,6 +129,7 @@ class ConfigFile:
     deny: tuple[str, ...] = ()  # fnmatch patterns over "org/name"
     webhook_secret_env: str | None = None  # the variable's NAME; None: the service's default
     workers: int | None = None  # None: the service's default
+    readme_min_confidence: float | None = None  # None: the strict default (bot.tables.DEFAULT_MIN_CONFIDENCE)
 
     def is_watched(self, repo_id: str) -> bool:
         """Whether the bot acts on `repo_id` (no watch section: every repo is watched)."""
@@ -209,6 +212,7 @@ def load_config_file(path: Path) -> ConfigFile:
         deny=_patterns(path, "deny", data.get("deny")),
         webhook_secret_env=_secret_env(path, data.get("webhook_secret_env")),
         workers=_whole(path, "workers", data.get("workers"), maximum=MAX_WORKERS),
+        readme_min_confidence=_readme(path, data.get("readme")),
     )
 
 
@@ -432,6 +436,16 @@ def _whole(path: Path, key: str, value: Any, *, maximum: int | None = None) -> i
         span = f"from 1 to {maximum}" if maximum is not None else "of at least 1"
         raise ConfigError(f"{path}: {key}: expected a whole number {span}, got {_show(value)}")
     return value
+
+
+def _readme(path: Path, value: Any) -> float | None:
+    section = _section(path, "readme", value, ("min_confidence",))
+    threshold = section.get("min_confidence")
+    if threshold is None:
+        return None
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        raise ConfigError(f"{path}: readme: min_confidence: expected a number from 0 to 1, got {_show(threshold)}")
+    return float(threshold)
 
 
 def _budgets(path: Path, value: Any) -> Budgets:

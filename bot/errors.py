@@ -5,7 +5,6 @@ BotError
   + InputError             bad user input: a README, a table choice, a name (also ValueError)
       - CardError          front matter cannot be parsed; the card is never rewritten
       - TableError         a table number or column that does not exist
-      - AmbiguousModelError  several candidates for "the card's own model"
       - PayloadError       a webhook body evalbot cannot read; `status` 413 (too large) or 400
   + TemplateError          a template failed to render or rendered invalid YAML
   + NotAvailableError      a feature this build cannot do yet (never a silent no-op)
@@ -23,8 +22,6 @@ BotError
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 
 class BotError(Exception):
@@ -53,20 +50,6 @@ class CardError(InputError):
 
 class TableError(InputError):
     """A requested table or column does not exist."""
-
-
-class AmbiguousModelError(InputError):
-    """Several rows/columns could be the card's own model; never pick one silently."""
-
-    def __init__(self, model_name: str, table: int, candidates: Sequence[str]) -> None:
-        listed = ", ".join(repr(c) for c in candidates)
-        super().__init__(
-            f"table {table}: {model_name!r} matches several models ({listed}); "
-            "pass --model-name with the exact label or --model-column-index"
-        )
-        self.model_name = model_name
-        self.table = table
-        self.candidates = list(candidates)
 
 
 class TemplateError(BotError):

@@ -7,21 +7,39 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+import shlex
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import yaml
 
 from bot import benchmarks
-from bot._cells import Cell, is_missing, parse_value
+from bot._cells import Cell, Value, is_missing, parse_value
 from bot._model_match import ModelName
-from bot._table_layout import Layout, Skip, decide_layout, is_average, is_non_eval
+from bot._table_layout import Layout, Skip, decide_layout, is_average, is_non_eval, model_names, with_reason
 from bot._table_source import RawTable, find_tables
-from bot.errors import InputError, TableError
+from bot.errors import TableError
 
 if TYPE_CHECKING:
     from bot.scores import Unit
 
-__all__ = ["TableInfo", "TableResult", "body_of", "extract_results", "inspect_tables", "read_tables"]
+__all__ = [
+    "DEFAULT_MIN_CONFIDENCE",
+    "TableInfo",
+    "TableResult",
+    "body_of",
+    "derivative_reason",
+    "extract_all",
+    "extract_results",
+    "inspect_tables",
+    "read_tables",
+    "why_nothing",
+]
+
+# Results below this confidence are shown by the reading commands and never published.
+DEFAULT_MIN_CONFIDENCE = 0.8
 
 _SHOTS = re.compile(r"(\d+)\s*-?\s*shots?\b", re.IGNORECASE)
 _RAW_METRICS = frozenset({"perplexity", "ppl", "wer", "cer", "bleu", "sacrebleu", "elo", "mt-bench"})
@@ -52,6 +70,13 @@ class TableResult:
     dataset: str | None = None  # the row's test set when the label is a metric (e.g. BLEU)
     category: str = ""
     context: str = ""  # heading and paragraph above the table
+    confidence: float = 1.0  # how sure evalbot is that this is the card's own score (0..1)
+    reasons: tuple[str, ...] = ()  # why: how the model was found, how the label was read
+
+    @property
+    def publishable(self) -> bool:
+        """At or above the default threshold: what `run`, `scan`, `serve` and the Action publish."""
+        return self.confidence >= DEFAULT_MIN_CONFIDENCE
 
 
 @dataclass(frozen=True)
@@ -66,6 +91,8 @@ class TableInfo:
     evaluation: bool
     orientation: str
     detail: str  # how the own model was found, or why the table is skipped
+    confidence: float | None = None  # of the own-model decision, for evaluation tables that are read
+    published: bool = False  # at or above the publishing threshold
 
 
 def body_of(text: str) -> tuple[str, int]:
@@ -95,17 +122,21 @@ def read_tables(text: str) -> list[RawTable]:
 def inspect_tables(text: str, model_name: str | None = None) -> list[TableInfo]:
     """Describe every table: is it an evaluation table, and how would it be read."""
     model = ModelName.of(model_name) if model_name else None
+    derivative = derivative_reason(text, model_name)
+    tables = read_tables(text)
+    names = _card_names(tables) if model is not None and model.variants else []
     infos = []
-    for table in read_tables(text):
+    for table in tables:
         header = tuple(c.text for c in (table.header[0] if table.header else ()))
-        try:
-            layout = decide_layout(table, model)
-        except InputError as e:  # ambiguous: an evaluation table we will not guess in
-            infos.append(TableInfo(table.number, table.line, table.kind, header, len(table.rows), True, "?", str(e)))
-            continue
+        layout = decide_layout(table, model, None, names)
         if isinstance(layout, Skip):
-            info = TableInfo(table.number, table.line, table.kind, header, len(table.rows), False, "-", layout.reason)
+            orientation = "?" if layout.evaluation else "-"
+            detail = layout.reason + _closest_hint(table, layout, model) if layout.evaluation else layout.reason
+            info = TableInfo(
+                table.number, table.line, table.kind, header, len(table.rows), layout.evaluation, orientation, detail
+            )
         else:
+            how = layout.how if not derivative else f"{layout.how}; not published: {derivative}"
             info = TableInfo(
                 table.number,
                 table.line,
@@ -114,7 +145,9 @@ def inspect_tables(text: str, model_name: str | None = None) -> list[TableInfo]:
                 len(table.rows),
                 True,
                 layout.orientation,
-                layout.how,
+                how,
+                layout.confidence,
+                layout.confidence >= DEFAULT_MIN_CONFIDENCE and not derivative,
             )
         infos.append(info)
     return infos
@@ -126,14 +159,32 @@ def extract_results(
     *,
     table: int | None = None,
     model_column_index: int | None = None,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
 ) -> list[TableResult]:
     """The card's own scores from every evaluation table (or only table `table`, 1-based).
 
+    Only results whose confidence is at least `min_confidence` are returned (the default is
+    the publishing threshold; pass 0 to see everything with its reasons).
+
     Raises:
         TableError: `table` or `model_column_index` does not exist.
-        AmbiguousModelError: several rows/columns could be the model.
     """
-    tables = read_tables(text)
+    return [
+        r
+        for r in extract_all(text, model_name, table=table, model_column_index=model_column_index)
+        if r.confidence >= min_confidence
+    ]
+
+
+def extract_all(
+    text: str,
+    model_name: str | None,
+    *,
+    table: int | None = None,
+    model_column_index: int | None = None,
+) -> list[TableResult]:
+    """Every candidate score with its confidence and reasons, confident or not."""
+    tables = all_tables = read_tables(text)
     if table is not None:
         if not 1 <= table <= len(tables):
             raise TableError(f"--table {table}: the card has {len(tables)} table(s); see `evalbot inspect-tables`")
@@ -141,12 +192,102 @@ def extract_results(
     elif model_column_index is not None:
         raise TableError("--model-column-index needs --table N to say which table it applies to")
     model = ModelName.of(model_name) if model_name else None
+    derivative = derivative_reason(text, model_name) if model_column_index is None else ""
+    names = _card_names(all_tables) if model is not None and model.variants else []
     results: list[TableResult] = []
     for raw in tables:
-        layout = decide_layout(raw, model, model_column_index)
+        layout = decide_layout(raw, model, model_column_index, names)
         if isinstance(layout, Layout):
+            if derivative:
+                layout = with_reason(layout, 0.0, derivative)
             results.extend(_read(raw.number, layout, raw.context))
     return results
+
+
+def _card_names(tables: list[RawTable]) -> list[str]:
+    return [name for table in tables for name in model_names(table)]
+
+
+def why_nothing(text: str, model_name: str | None) -> list[str]:
+    """Why no table gave a confident result, table by table, with the flags that would select one.
+
+    Lines such as ``table 3: ambiguous: 'Foo 7B', 'Foo 7B Chat' could each be this model; closest
+    'Foo 7B': --table 3 --model-column-index 2``.
+    """
+    model = ModelName.of(model_name) if model_name else None
+    lines = []
+    if derivative := derivative_reason(text, model_name):
+        lines.append(derivative)
+    held = [r for r in extract_all(text, model_name) if r.confidence < DEFAULT_MIN_CONFIDENCE]
+    tables = read_tables(text)
+    names = _card_names(tables) if model is not None and model.variants else []
+    for table in tables:
+        layout = decide_layout(table, model, None, names)
+        if isinstance(layout, Layout):
+            mine = [r for r in held if r.table == table.number]
+            if mine:
+                lines.append(
+                    f"table {table.number}: {len(mine)} result(s) below the confidence threshold "
+                    f"({mine[0].confidence:.2f} < {DEFAULT_MIN_CONFIDENCE}): {'; '.join(mine[0].reasons)}"
+                )
+            continue
+        if not layout.candidates:
+            continue
+        hint = _closest_hint(table, layout, model)
+        lines.append(f"table {table.number}: {layout.reason}{hint}")
+    return lines
+
+
+def _closest_hint(table: RawTable, skip: Skip, model: ModelName | None) -> str:
+    """'; closest 'X': --model-name 'X' (or --table N --model-column-index I)'."""
+    names = [c for c in skip.candidates if c]
+    if not names:
+        return ""
+    target = model.raw.rsplit("/", 1)[-1].casefold() if model else ""
+    closest = max(names, key=lambda n: difflib.SequenceMatcher(None, n.casefold(), target).ratio())
+    header = [c.text for c in table.header[0]] if table.header else [c.text for c in (table.rows[:1] or [()])[0]]
+    listed = ", ".join(repr(n) for n in names[:8]) + (", ..." if len(names) > 8 else "")
+    flag = f"--model-name {shlex.quote(closest)}"
+    if closest in header:
+        flag = f"--table {table.number} --model-column-index {header.index(closest)}"
+    return f"; candidates: {listed}; closest {closest!r}: {flag}"
+
+
+_DERIVATIVE_RELATIONS = {"quantized": "a quantization", "merge": "a merge", "adapter": "an adapter"}
+_QUANT_NAME = re.compile(
+    r"(?i)(?:^|[-_.])(gguf|gptq|awq|exl2|ggml|mlx|\d+bit|bnb|int[48]|fp8|q\d_k(?:_[ms])?)(?:$|[-_.])"
+)
+
+
+def derivative_reason(text: str, model_name: str | None) -> str:
+    """Why this repo does not own the scores of its tables (a quantization, merge or adapter), or ''."""
+    meta = front_matter_data(text)
+    relation = str(meta.get("base_model_relation") or "").strip().casefold()
+    base = meta.get("base_model")
+    bases = [str(b) for b in (base if isinstance(base, list) else [base]) if b]
+    quantized_name = bool(model_name and _QUANT_NAME.search(model_name.rsplit("/", 1)[-1]))
+    if relation in _DERIVATIVE_RELATIONS and bases:
+        kind = _DERIVATIVE_RELATIONS[relation]
+    elif quantized_name:
+        kind = "a quantized build"
+    else:
+        return ""
+    of = f" of {bases[0]}" if bases else ""
+    return f"this repo is {kind}{of}: the tables are the base model's"
+
+
+def front_matter_data(text: str) -> dict[str, Any]:
+    """The card's YAML metadata as a dict ({} when absent or unreadable: tables are still listed)."""
+    stripped = text.removeprefix("\ufeff")
+    _, offset = body_of(stripped)
+    if not offset:
+        return {}
+    block = "\n".join(stripped.split("\n")[1 : offset - 1])
+    try:
+        data = yaml.safe_load(block)
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _read(number: int, layout: Layout, context: str) -> list[TableResult]:
@@ -154,8 +295,9 @@ def _read(number: int, layout: Layout, context: str) -> list[TableResult]:
     fallback = _metric_named_in(context)
     found: list[TableResult] = []
     if layout.orientation == "rows" and layout.own is not None:
-        for j in layout.columns:
-            found.extend(_result(number, layout, layout.own, j, header[j], None, None, fallback))
+        for i in layout.own_rows or (layout.own,):
+            for j in layout.columns:
+                found.extend(_result(number, layout, i, j, header[j], None, None, fallback))
     elif layout.orientation == "columns" and layout.own is not None:
         hints = [j for j in range(1, len(header)) if _HINT_COLUMN.fullmatch(header[j].strip())]
         for i, row in enumerate(layout.rows):
@@ -174,7 +316,45 @@ def _read(number: int, layout: Layout, context: str) -> list[TableResult]:
             test_set = " ".join(row[j].text for j in keys if row[j].text) if len(layout.rows) > 1 else None
             for j in layout.columns:
                 found.extend(_result(number, layout, i, j, header[j], None, test_set or None, fallback))
+    elif layout.orientation == "harness":
+        found.extend(_harness_results(number, layout))
     return [replace(r, context=context) for r in found]
+
+
+def _harness_results(number: int, layout: Layout) -> list[TableResult]:
+    """lm-evaluation-harness rows: the task (continuation rows inherit it), its metric, value, stderr, shots."""
+    task_col, metric_col, value_col, stderr_col, shots_col = layout.columns
+    found, task = [], ""
+    for i, row in enumerate(layout.rows):
+        name = row[task_col].text.strip().lstrip("-").strip()
+        task = name or task
+        cell = row[value_col]
+        value = parse_value(cell.text)
+        metric_text = row[metric_col].text.strip()
+        if not task or value is None or not metric_text or is_average(task):
+            continue
+        stderr = parse_value(row[stderr_col].text) if stderr_col >= 0 else None
+        shots_text = row[shots_col].text.strip() if shots_col >= 0 else ""
+        metric_info = benchmarks.lookup_metric(metric_text)
+        known = benchmarks.lookup_benchmark(task)
+        found.append(
+            TableResult(
+                table=number,
+                label=task,
+                benchmark=known.name if known else task,
+                metric=metric_info.type if metric_info else metric_text,
+                value=value.value,
+                stderr=stderr.value if stderr else None,
+                unit=_unit(value.value, value.percent, metric_info.type if metric_info else metric_text, known),
+                row=layout.row_numbers[i],
+                column=value_col + layout.offset,
+                cell=cell.raw,
+                shots=int(shots_text) if shots_text.isdigit() else None,
+                confidence=layout.confidence,
+                reasons=layout.reasons,
+            )
+        )
+    return found
 
 
 def _result(
@@ -190,8 +370,8 @@ def _result(
     cell: Cell = layout.rows[i][j]
     if not label or is_missing(cell.text) or is_average(label) or is_non_eval(label):
         return []
-    value = parse_value(cell.text)
-    if value is None:
+    values = _cell_values(cell.text, layout.header[j] if layout.orientation != "columns" else label)
+    if not values:
         return []
     parts = benchmarks.parse_label(label)
     known = benchmarks.lookup_benchmark(label)
@@ -214,6 +394,9 @@ def _result(
     benchmark = known.name if known else (test_set if metric_info and test_set else label)
     if not known and category and not metric_info:
         benchmark = f"{category} {label}"
+    confidence, reasons = layout.confidence, layout.reasons
+    if known is None and metric_info is None:
+        reasons = (*reasons, f"{label!r} is not in the benchmark vocabulary")
     return [
         TableResult(
             table=number,
@@ -224,13 +407,40 @@ def _result(
             stderr=value.stderr,
             unit=_unit(value.value, value.percent or "%" in label, metric, known),
             row=layout.row_numbers[i],
-            column=j,
+            column=j + layout.offset,
             cell=cell.raw,
             shots=shots,
             dataset=test_set,
             category=category,
+            confidence=confidence,
+            reasons=reasons,
         )
+        for value in values
     ]
+
+
+_PAIR_HEADER = re.compile(r"\(([^()/]+)/([^()/]+)\)")
+
+
+def _cell_values(text: str, header: str) -> list[Value]:
+    """The score(s) of one cell: "65.4" → one; "78.1/85.8" under "SQuAD (EM/F1)" → two.
+
+    A pair under a header that names two metrics gives both; under a header written as a pair
+    ("Video-MME wo/w subs") the first; any other pair is not read (which half is it?).
+    """
+    value = parse_value(text)
+    if value is not None:
+        return [value]
+    halves = [h.strip() for h in text.split("/")]
+    if len(halves) != 2 or any(parse_value(h) is None for h in halves):
+        return []
+    pair = [parse_value(h) for h in halves]
+    metrics = _PAIR_HEADER.search(header)
+    if metrics and all(benchmarks.lookup_metric(m.strip()) for m in metrics.groups()):
+        return [v for v in pair if v is not None]
+    if "/" in header and pair[0] is not None:
+        return [pair[0]]
+    return []
 
 
 def _metric_named_in(context: str) -> str:

@@ -103,16 +103,19 @@ def test_bad_front_matter_is_bad_input_and_names_the_line(capsys: pytest.Capture
     assert "line 4" in err and err.count("\n") == 1
 
 
-def test_ambiguous_model_is_bad_input_listing_candidates(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_ambiguous_model_is_nothing_found_listing_candidates(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     card = tmp_path / "README.md"
     card.write_text("| Model | F1 |\n|---|---|\n| huBERT | 60 |\n| huBERT squad | 50 |\n| mT5 | 70 |\n")
     code, _, err = run(
         ["extract-readme", "--readme-file", str(card), "--model-name", "acme/hubert-hungarian-squad"], capsys
     )
-    assert code == 2
+    assert code == 3  # never a guess: no result, and why
     assert err == (
-        "evalbot: error: table 1: 'acme/hubert-hungarian-squad' matches several models ('huBERT', 'huBERT squad'); "
-        "pass --model-name with the exact label or --model-column-index\n"
+        f"{card}: no evaluation results found in the card's tables\n"
+        "  table 1: ambiguous: 'huBERT', 'huBERT squad' could each be this model; candidates: 'huBERT', "
+        "'huBERT squad', 'mT5'; closest 'huBERT squad': --model-name 'huBERT squad'\n"
     )
 
 

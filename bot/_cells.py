@@ -163,6 +163,15 @@ def parse_value(text: str) -> Value | None:
     return Value(number, err, percent=bool(match["pct"]))
 
 
+def parse_pair(text: str) -> tuple[Value, Value] | None:
+    """A compound cell of two scores, "78.10/85.82" or "83.27 / 92.08"; None otherwise."""
+    halves = text.split("/")
+    if len(halves) != 2:
+        return None
+    first, second = parse_value(halves[0]), parse_value(halves[1])
+    return (first, second) if first is not None and second is not None else None
+
+
 def _to_float(raw: str) -> float | None:
     raw = raw.strip()
     if _THOUSANDS.match(raw):

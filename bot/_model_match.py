@@ -27,7 +27,8 @@ names a variant, or a size that disagrees with the model's.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from functools import lru_cache
 
@@ -42,12 +43,14 @@ _SIZE_ONLY = re.compile(r"^(?:model\s*)?(\d+(?:\.\d+)?)\s*([bmt])(?:\s*(?:params
 # Words that name a differently trained variant; a label must agree with the name on them.
 VARIANT_WORDS = frozenset(
     {
-        "instruct", "it", "chat", "base", "sft", "dpo", "rlhf", "rl", "ppo", "orpo", "kto", "grpo", "pretrain",
+        "instruct", "it", "chat", "sft", "dpo", "rlhf", "rl", "ppo", "orpo", "kto", "grpo", "pretrain",
         "lora", "awq", "gptq", "gguf", "exl2", "int4", "int8", "fp8", "bnb", "qlora", "distilled", "coder", "math",
     }
 )  # fmt: skip
 # Flavour words: a label may leave them out, but never carry another one ("Large" for a "Mini" repo).
-FLAVOUR_WORDS = frozenset({"mini", "small", "medium", "large", "xl", "xxl", "tiny", "nano", "micro", "pro", "plus"})
+FLAVOUR_WORDS = frozenset(
+    {"base", "mini", "small", "medium", "large", "xl", "xxl", "tiny", "nano", "micro", "pro", "plus"}
+)
 # Variant words a card may leave off its own name when nothing else in the table has them.
 _SUFFIX_WORDS = frozenset({"instruct", "chat", "it", "hf"})
 # Words that carry no identity (dropped before comparing).
@@ -79,6 +82,25 @@ class ModelName:
         size_match = _SIZE.search(_strip_org(name).casefold())
         size = (_norm_number(size_match[1]), size_match[2]) if size_match else None
         return cls(name, tokens, numbers, frozenset(tokens) & VARIANT_WORDS, size)
+
+    def with_variants_named_in(self, names: Iterable[str]) -> ModelName:
+        """This name with the variant a card gives it in an aside ("DeepSeek-V2-Chat (RL)" in a download table).
+
+        Only when the names agree on one variant: a comparison of "(SFT)" and "(RL)" says nothing.
+        """
+        found: set[frozenset[str]] = set()
+        for name in names:
+            main, asides = _split_aside(name.casefold())
+            if main and asides and _same(tokenize(main), self.tokens):
+                variants = frozenset({t for a in asides for t in tokenize(a)} & VARIANT_WORDS)
+                if variants:
+                    found.add(variants)
+        if len(found) != 1:
+            return self
+        extra = set(next(iter(found))) - self.variants
+        if not extra:
+            return self
+        return replace(self, tokens=self.tokens + tuple(sorted(extra)), variants=self.variants | extra)
 
     @property
     def without_suffix(self) -> tuple[str, ...]:
@@ -202,6 +224,9 @@ def _subset(tokens: tuple[str, ...], name: tuple[str, ...]) -> bool:
 
 def adds_variant(label: str, other: str) -> bool:
     """True when `other` is `label` plus variant words ("Llama 3 8B" → "Llama 3 8B Instruct")."""
+    main, asides = _split_aside(label)
+    if main and not any(set(tokenize(a)) & VARIANT_WORDS for a in asides):
+        label = main  # "DeepSeek-V2 (MoE-236B)" is "DeepSeek-V2" here
     mine, theirs = tokenize(label), tokenize(other)
     extra = [t for t in theirs if t not in mine]
     return bool(extra) and set(mine) <= set(theirs) and all(t in VARIANT_WORDS or t in _SUFFIX_WORDS for t in extra)

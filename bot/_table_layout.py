@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from bot import benchmarks
-from bot._cells import Cell, is_missing, parse_value
+from bot._cells import Cell, is_missing, parse_pair, parse_value
 from bot._model_match import MatchLevel, ModelName, adds_variant, match_level
 from bot.errors import TableError
 
@@ -215,7 +215,10 @@ def _normalise(table: RawTable) -> tuple[list[str], list[tuple[Cell, ...]], list
             continue
         if not rows and _is_subheader(padded, header, body[number:]):
             tops = list(header)
-            grouped = any(t and tops.count(t) > 1 for t in tops[1:])  # a group row (colspan) above
+            # a group row above: a header spanning columns (HTML colspan), or one over empty cells (markdown)
+            grouped = any(t and tops.count(t) > 1 for t in tops[1:]) or any(
+                not tops[j] and padded[j].text for j in range(2, width)
+            )
             for j, cell in enumerate(padded[1:], start=1):
                 if cell.text:
                     header[j] = _fold_subheader(tops[j], cell.text, grouped)
@@ -265,7 +268,7 @@ def _scores_at_length(label: str, rows: Sequence[Sequence[Cell]], j: int) -> boo
 
 def _is_score_column(rows: Sequence[Sequence[Cell]], j: int) -> bool:
     cells = [r[j] for r in rows if not is_missing(r[j].text)]
-    scores = sum(parse_value(c.text) is not None for c in cells)
+    scores = sum(parse_value(c.text) is not None or parse_pair(c.text) is not None for c in cells)
     return scores > 0 and scores * 2 >= len(cells)
 
 
@@ -304,7 +307,7 @@ def _is_property_table(header: Sequence[str], rows: Sequence[Sequence[Cell]]) ->
     """Why the table is about model/run properties (hyperparameters, carbon, sizes), or ''."""
     labels = [h for j, h in enumerate(header) if j and h and not _scores_at_length(h, rows, j)]
     labels += [r[0].text for r in rows if r[0].text]
-    known = sum(_known(t) for t in labels)
+    known = sum(_known(t) or bool(set(words(t)) & _EVAL_WORDS) for t in labels)
     props = [t for t in labels if is_non_eval(t)]
     if known == 0 and len(props) >= 2:
         return f"property table ({', '.join(props[:3])}): not evaluation results"
@@ -462,10 +465,21 @@ def decide_layout(
     model_first = first in _MODEL_FIRST or first.startswith("model")
     size_col = _size_column(header, rows)
     row_labels = [_row_label(r, size_col) for r in rows]
-    col_labels = [header[j] if _phrase(header[j]) not in _METRIC_COLUMN else "" for j in range(len(header))]
+    # A benchmark or metric name is never a model ("MNLI" is not distilbert-base-uncased-mnli).
+    col_labels = [
+        header[j] if _phrase(header[j]) not in _METRIC_COLUMN and not _known(header[j]) else ""
+        for j in range(len(header))
+    ]
     if model is not None:
         col_cands = [(j, match_level(model, col_labels[j]), False) for j in range(1, len(header))]
-        row_cands = [(i, match_level(model, row_labels[i]), r[0].bold or r[0].marked) for i, r in enumerate(rows)]
+        row_cands = [
+            (
+                i,
+                match_level(model, row_labels[i]) if not _known(row_labels[i]) else MatchLevel.NONE,
+                r[0].bold or r[0].marked,
+            )
+            for i, r in enumerate(rows)
+        ]
         best_col = max((lvl for _, lvl, _ in col_cands), default=MatchLevel.NONE)
         best_row = max((lvl for _, lvl, _ in row_cands), default=MatchLevel.NONE)
         if best_row and (best_row > best_col or (best_row == best_col and model_first)):

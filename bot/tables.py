@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bot import benchmarks
-from bot._cells import Cell, Value, is_missing, parse_value
+from bot._cells import Cell, Value, is_missing, parse_pair, parse_value
 from bot._model_match import ModelName
 from bot._table_layout import Layout, Skip, decide_layout, is_average, is_non_eval, model_names, with_reason
 from bot._table_source import RawTable, find_tables
@@ -124,7 +124,9 @@ def inspect_tables(text: str, model_name: str | None = None) -> list[TableInfo]:
     model = ModelName.of(model_name) if model_name else None
     derivative = derivative_reason(text, model_name)
     tables = read_tables(text)
-    names = _card_names(tables) if model is not None and model.variants else []
+    names = _card_names(tables) if model is not None else []
+    if model is not None:
+        model = _own_model(model, tables)
     infos = []
     for table in tables:
         header = tuple(c.text for c in (table.header[0] if table.header else ()))
@@ -193,7 +195,9 @@ def extract_all(
         raise TableError("--model-column-index needs --table N to say which table it applies to")
     model = ModelName.of(model_name) if model_name else None
     derivative = derivative_reason(text, model_name) if model_column_index is None else ""
-    names = _card_names(all_tables) if model is not None and model.variants else []
+    names = _card_names(all_tables) if model is not None else []
+    if model is not None:
+        model = _own_model(model, all_tables)
     results: list[TableResult] = []
     for raw in tables:
         layout = decide_layout(raw, model, model_column_index, names)
@@ -208,6 +212,12 @@ def _card_names(tables: list[RawTable]) -> list[str]:
     return [name for table in tables for name in model_names(table)]
 
 
+def _own_model(model: ModelName, tables: list[RawTable]) -> ModelName:
+    """The model with the variant the card's listing tables (downloads, variants; no scores) give it."""
+    listings = [t for t in tables if not any(parse_value(c.text) for r in t.rows for c in r[1:])]
+    return model.with_variants_named_in(_card_names(listings))
+
+
 def why_nothing(text: str, model_name: str | None) -> list[str]:
     """Why no table gave a confident result, table by table, with the flags that would select one.
 
@@ -220,7 +230,9 @@ def why_nothing(text: str, model_name: str | None) -> list[str]:
         lines.append(derivative)
     held = [r for r in extract_all(text, model_name) if r.confidence < DEFAULT_MIN_CONFIDENCE]
     tables = read_tables(text)
-    names = _card_names(tables) if model is not None and model.variants else []
+    names = _card_names(tables) if model is not None else []
+    if model is not None:
+        model = _own_model(model, tables)
     for table in tables:
         layout = decide_layout(table, model, None, names)
         if isinstance(layout, Layout):
@@ -253,6 +265,7 @@ def _closest_hint(table: RawTable, skip: Skip, model: ModelName | None) -> str:
     return f"; candidates: {listed}; closest {closest!r}: {flag}"
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DERIVATIVE_RELATIONS = {"quantized": "a quantization", "merge": "a merge", "adapter": "an adapter"}
 _QUANT_NAME = re.compile(
     r"(?i)(?:^|[-_.])(gguf|gptq|awq|exl2|ggml|mlx|\d+bit|bnb|int[48]|fp8|q\d_k(?:_[ms])?)(?:$|[-_.])"
@@ -261,7 +274,7 @@ _QUANT_NAME = re.compile(
 
 def derivative_reason(text: str, model_name: str | None) -> str:
     """Why this repo does not own the scores of its tables (a quantization, merge or adapter), or ''."""
-    meta = front_matter_data(text)
+    meta = front_matter_data(text) if "base_model" in text[:20_000] else {}
     relation = str(meta.get("base_model_relation") or "").strip().casefold()
     base = meta.get("base_model")
     bases = [str(b) for b in (base if isinstance(base, list) else [base]) if b]
@@ -284,7 +297,7 @@ def front_matter_data(text: str) -> dict[str, Any]:
         return {}
     block = "\n".join(stripped.split("\n")[1 : offset - 1])
     try:
-        data = yaml.safe_load(block)
+        data = yaml.load(block, Loader=_YAML_LOADER)
     except yaml.YAMLError:
         return {}
     return data if isinstance(data, dict) else {}
@@ -431,14 +444,13 @@ def _cell_values(text: str, header: str) -> list[Value]:
     value = parse_value(text)
     if value is not None:
         return [value]
-    halves = [h.strip() for h in text.split("/")]
-    if len(halves) != 2 or any(parse_value(h) is None for h in halves):
+    pair = parse_pair(text)
+    if pair is None:
         return []
-    pair = [parse_value(h) for h in halves]
     metrics = _PAIR_HEADER.search(header)
     if metrics and all(benchmarks.lookup_metric(m.strip()) for m in metrics.groups()):
-        return [v for v in pair if v is not None]
-    if "/" in header and pair[0] is not None:
+        return list(pair)
+    if "/" in header:
         return [pair[0]]
     return []
 

@@ -72,6 +72,7 @@ class TableResult:
     context: str = ""  # heading and paragraph above the table
     confidence: float = 1.0  # how sure evalbot is that this is the card's own score (0..1)
     reasons: tuple[str, ...] = ()  # why: how the model was found, how the label was read
+    model_label: str = ""  # the row/column label taken as this model; "" for a table about this model alone
 
     @property
     def publishable(self) -> bool:
@@ -427,9 +428,18 @@ def _result(
             category=category,
             confidence=confidence,
             reasons=reasons,
+            model_label=_model_label(layout),
         )
         for value in values
     ]
+
+
+def _model_label(layout: Layout) -> str:
+    if layout.own is None:
+        return ""
+    if layout.orientation == "rows":
+        return layout.rows[layout.own][0].text
+    return layout.header[layout.own] if layout.orientation == "columns" else ""
 
 
 _PAIR_HEADER = re.compile(r"\(([^()/]+)/([^()/]+)\)")

@@ -70,7 +70,9 @@ _MODEL_LIKE = re.compile(
     r"[A-Za-z]{2,}[-_ .]?v?\d|\d+(?:\.\d+)?\s*[BbMm]\b|^[\w.-]+/[\w.-]+$|-(?:base|large|small|tiny|xl)\b"
 )
 # Words of a metric, split or setting label ("Macro F1 (%)", "…/valid", "Keystroke errors 2%"): not a model.
-_NOT_A_MODEL = re.compile(r"(?i)%|\b(?:f1|acc\w*|valid|test|dev|eval\w*|errors?|names?|score|wer|bleu|chrf|dist|rouge\w*|meteor|ter)\b")
+_NOT_A_MODEL = re.compile(
+    r"(?i)%|\b(?:f1|acc\w*|valid|test|dev|eval\w*|errors?|names?|score|wer|bleu|chrf|dist|rouge\w*|meteor|ter)\b"
+)
 
 
 def candidates(table_names: list[str]) -> list[str]:

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Literal
 
 from bot import benchmarks
 from bot._cells import Cell, is_missing, parse_pair, parse_value
-from bot._model_match import MatchLevel, ModelName, adds_variant, match_level
+from bot._model_match import MatchLevel, ModelName, adds_variant, match_level, tokenize
 from bot.errors import TableError
 
 if TYPE_CHECKING:
@@ -253,12 +253,12 @@ def _value_columns(header: Sequence[str], rows: Sequence[Sequence[Cell]], start:
     for j in range(start, len(header)):
         if not _is_score_column(rows, j) or is_average(header[j]):
             continue
-        if not is_non_eval(header[j]) or _scores_at_length(header[j], rows, j):
+        if not is_non_eval(header[j]) or scores_at_length(header[j], rows, j):
             found.append(j)
     return found
 
 
-def _scores_at_length(label: str, rows: Sequence[Sequence[Cell]], j: int) -> bool:
+def scores_at_length(label: str, rows: Sequence[Sequence[Cell]], j: int) -> bool:
     """'Input length 8313' over '100%' cells: accuracy at a context length, not the length itself."""
     if not set(words(label)) & {"length", "context", "input"}:
         return False
@@ -305,7 +305,7 @@ def _fold_category_column(
 
 def _is_property_table(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
     """Why the table is about model/run properties (hyperparameters, carbon, sizes), or ''."""
-    labels = [h for j, h in enumerate(header) if j and h and not _scores_at_length(h, rows, j)]
+    labels = [h for j, h in enumerate(header) if j and h and not scores_at_length(h, rows, j)]
     labels += [r[0].text for r in rows if r[0].text]
     known = sum(_known(t) or bool(set(words(t)) & _EVAL_WORDS) for t in labels)
     props = [t for t in labels if is_non_eval(t)]
@@ -354,8 +354,16 @@ def _harness_layout(header: Sequence[str], make: _Make) -> Layout | None:
 def _pick(
     candidates: list[tuple[int, MatchLevel, bool]], level: MatchLevel, labels: Sequence[str]
 ) -> tuple[int | None, str]:
-    """The single best candidate; several distinct ones are no result (with both names), never a guess."""
+    """The single best candidate; several distinct ones are no result (with both names), never a guess.
+
+    Among equal matches, a name that contains every other one ("Dragon-multiturn" over "Dragon")
+    is the more specific and wins.
+    """
     best = [(i, marked) for i, lvl, marked in candidates if lvl == level]
+    tokens = {i: set(tokenize(labels[i])) for i, _ in best}
+    widest = [i for i, _ in best if all(tokens[k] <= tokens[i] for k, _ in best)]
+    if len({labels[i] for i in widest}) == 1 and len({labels[i] for i, _ in best}) > 1:
+        return widest[0], "the most specific of several matching names"
     if len({labels[i] for i, _ in best}) > 1:
         marked = [i for i, m in best if m]
         if len(marked) == 1:

@@ -18,7 +18,16 @@ import yaml
 from bot import benchmarks
 from bot._cells import Cell, Value, is_missing, parse_pair, parse_value
 from bot._model_match import ModelName
-from bot._table_layout import Layout, Skip, decide_layout, is_average, is_non_eval, model_names, with_reason
+from bot._table_layout import (
+    Layout,
+    Skip,
+    decide_layout,
+    is_average,
+    is_non_eval,
+    model_names,
+    scores_at_length,
+    with_reason,
+)
 from bot._table_source import RawTable, find_tables
 from bot.errors import TableError
 
@@ -382,7 +391,9 @@ def _result(
     fallback_metric: str = "score",
 ) -> list[TableResult]:
     cell: Cell = layout.rows[i][j]
-    if not label or is_missing(cell.text) or is_average(label) or is_non_eval(label):
+    if not label or is_missing(cell.text) or is_average(label):
+        return []
+    if is_non_eval(label) and not (layout.orientation != "columns" and scores_at_length(label, layout.rows, j)):
         return []
     values = _cell_values(cell.text, layout.header[j] if layout.orientation != "columns" else label)
     if not values:

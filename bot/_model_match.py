@@ -7,8 +7,9 @@ removed, so "OpenLLaMA 13B", "open_llama_13b" and "Open-LLaMA-13B" are the same 
 
 Levels, strongest first:
 - EXACT: the same tokens (any order), the same spelling without separators, the same tokens
-  with a label word abbreviating a name word ("Ins" for "Instruct"), or a label that says
-  "ours"/"this model" (alone, or after a name that does not contradict this one).
+  with a label word abbreviating a name word ("Ins" for "Instruct"), a name the card itself
+  links to this repo ("[Jamba 1.5 Mini](https://huggingface.co/org/AI21-Jamba-1.5-Mini)"), or a
+  label that says "ours"/"this model" (alone, or after a name that does not contradict this one).
 - SUFFIX: the name without its trailing variant word ("Qwen2-VL-7B" for "Qwen2-VL-7B-Instruct").
   Only usable when no other candidate of the table differs from the label exactly there
   (`decide_layout` checks that, and that the table is not under a "base/pretrained" heading).
@@ -74,6 +75,7 @@ class ModelName:
     numbers: frozenset[str]
     variants: frozenset[str]
     size: tuple[str, str] | None
+    aliases: tuple[tuple[str, ...], ...] = ()  # other names the card gives this repo (link texts to it)
 
     @classmethod
     def of(cls, name: str) -> ModelName:
@@ -101,6 +103,13 @@ class ModelName:
         if not extra:
             return self
         return replace(self, tokens=self.tokens + tuple(sorted(extra)), variants=self.variants | extra)
+
+    def with_aliases(self, names: Iterable[str]) -> ModelName:
+        """This name, also known as `names` (e.g. the text of the card's links to this repo)."""
+        # An alias must share a name word with the repo: a link text such as "128K" or "HF" is no name.
+        words = {t for t in self.tokens if len(t) >= 3 and t.isalpha()}
+        aliases = tuple(dict.fromkeys(t for n in names if (t := tokenize(n)) and t != self.tokens and words & set(t)))
+        return replace(self, aliases=self.aliases + aliases) if aliases else self
 
     @property
     def without_suffix(self) -> tuple[str, ...]:
@@ -197,7 +206,7 @@ def _level(model: ModelName, label: str) -> MatchLevel:
     tokens = tokenize(label)
     if not tokens or not model.tokens:
         return MatchLevel.NONE
-    if _same(tokens, model.tokens):
+    if _same(tokens, model.tokens) or any(_same(tokens, alias) for alias in model.aliases):
         return MatchLevel.EXACT
     stripped = model.without_suffix
     if stripped != model.tokens and stripped and _same(tokens, stripped):

@@ -305,12 +305,13 @@ def _fold_category_column(
 
 def _is_property_table(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
     """Why the table is about model/run properties (hyperparameters, carbon, sizes), or ''."""
-    labels = [h for j, h in enumerate(header) if j and h and not scores_at_length(h, rows, j)]
-    labels += [r[0].text for r in rows if r[0].text]
-    known = sum(_known(t) or bool(set(words(t)) & _EVAL_WORDS) for t in labels)
-    props = [t for t in labels if is_non_eval(t)]
-    if known == 0 and len(props) >= 2:
-        return f"property table ({', '.join(props[:3])}): not evaluation results"
+    heads = [h for j, h in enumerate(header) if j and h and not scores_at_length(h, rows, j)]
+    names = [r[0].text for r in rows if r[0].text]
+    known = sum(_known(t) or bool(set(words(t)) & _EVAL_WORDS) for t in heads + names)
+    for labels in (heads, names):  # the labels along one side of the table are mostly properties
+        props = [t for t in labels if is_non_eval(t)]
+        if known == 0 and len(props) >= 2 and len(props) * 2 >= len(labels):
+            return f"property table ({', '.join(props[:3])}): not evaluation results"
     return ""
 
 

@@ -136,7 +136,7 @@ def inspect_tables(text: str, model_name: str | None = None) -> list[TableInfo]:
     tables = read_tables(text)
     names = _card_names(tables) if model is not None else []
     if model is not None:
-        model = _own_model(model, tables)
+        model = _own_model(model, tables, text)
     infos = []
     for table in tables:
         header = tuple(c.text for c in (table.header[0] if table.header else ()))
@@ -207,7 +207,7 @@ def extract_all(
     derivative = derivative_reason(text, model_name) if model_column_index is None else ""
     names = _card_names(all_tables) if model is not None else []
     if model is not None:
-        model = _own_model(model, all_tables)
+        model = _own_model(model, all_tables, text)
     results: list[TableResult] = []
     for raw in tables:
         layout = decide_layout(raw, model, model_column_index, names)
@@ -222,10 +222,30 @@ def _card_names(tables: list[RawTable]) -> list[str]:
     return [name for table in tables for name in model_names(table)]
 
 
-def _own_model(model: ModelName, tables: list[RawTable]) -> ModelName:
-    """The model with the variant the card's listing tables (downloads, variants; no scores) give it."""
+def _own_model(model: ModelName, tables: list[RawTable], text: str) -> ModelName:
+    """The model as the card names it: the variant its listing tables (downloads, variants; no
+    scores) give it, and the text of the card's links to this very repo."""
     listings = [t for t in tables if not any(parse_value(c.text) for r in t.rows for c in r[1:])]
-    return model.with_variants_named_in(_card_names(listings))
+    return model.with_variants_named_in(_card_names(listings)).with_aliases(_link_aliases(text, model.raw))
+
+
+_HUB_LINK = re.compile(r"\[([^\]\n]{2,80})\]\(https?://huggingface\.co/([\w.-]+)/([\w.-]+?)/?\)")
+
+
+def _link_aliases(text: str, model_name: str) -> list[str]:
+    """Texts of links to this repo's page: "[Jamba 1.5 Mini](https://huggingface.co/ai21labs/AI21-Jamba-1.5-Mini)"."""
+    if "huggingface.co/" not in text:
+        return []
+    org, _, name = model_name.rpartition("/")
+    aliases = []
+    for match in _HUB_LINK.finditer(text):
+        link_text, link_org, link_name = match.groups()
+        if link_name.casefold() != name.casefold() or (org and link_org.casefold() != org.casefold()):
+            continue
+        cleaned = re.sub(r"[*_`]", "", link_text).strip()
+        if cleaned and "http" not in cleaned and "/" not in cleaned.strip("/"):
+            aliases.append(cleaned)
+    return aliases
 
 
 def why_nothing(text: str, model_name: str | None) -> list[str]:
@@ -242,7 +262,7 @@ def why_nothing(text: str, model_name: str | None) -> list[str]:
     tables = read_tables(text)
     names = _card_names(tables) if model is not None else []
     if model is not None:
-        model = _own_model(model, tables)
+        model = _own_model(model, tables, text)
     for table in tables:
         layout = decide_layout(table, model, None, names)
         if isinstance(layout, Layout):

@@ -107,15 +107,15 @@ def test_ambiguous_model_is_nothing_found_listing_candidates(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     card = tmp_path / "README.md"
-    card.write_text("| Model | F1 |\n|---|---|\n| huBERT | 60 |\n| huBERT squad | 50 |\n| mT5 | 70 |\n")
+    card.write_text("| Model | F1 |\n|---|---|\n| huBERT hungarian | 60 |\n| huBERT squad | 50 |\n| mT5 | 70 |\n")
     code, _, err = run(
         ["extract-readme", "--readme-file", str(card), "--model-name", "acme/hubert-hungarian-squad"], capsys
     )
     assert code == 3  # never a guess: no result, and why
     assert err == (
         f"{card}: no evaluation results found in the card's tables\n"
-        "  table 1: ambiguous: 'huBERT', 'huBERT squad' could each be this model; candidates: 'huBERT', "
-        "'huBERT squad', 'mT5'; closest 'huBERT squad': --model-name 'huBERT squad'\n"
+        "  table 1: ambiguous: 'huBERT hungarian', 'huBERT squad' could each be this model; candidates: "
+        "'huBERT hungarian', 'huBERT squad', 'mT5'; closest 'huBERT hungarian': --model-name 'huBERT hungarian'\n"
     )
 
 

@@ -272,7 +272,7 @@ def test_a_comparison_without_this_model_is_never_read_as_its_own_results() -> N
     assert extract_all(card, "org/Foo-7B") == []
 
 
-# --- derivative repos ---------------------------------------------------------------------------------------------------
+# --- derivative repos -------------------------------------------------------------------------------------------
 
 BASE_TABLE = md("| Benchmark | Foo-7B |", "| MMLU | 65.4 |")
 
@@ -298,5 +298,6 @@ def test_derivative_repos_do_not_take_the_base_models_scores(front_matter: str, 
 
 
 def test_a_fine_tune_keeps_its_own_scores() -> None:
-    card = f"---\nbase_model: org/Foo-7B\nbase_model_relation: finetune\n---\n{md('| Benchmark | Bar-7B |', '| MMLU | 70.1 |')}"
+    table = md("| Benchmark | Bar-7B |", "| MMLU | 70.1 |")
+    card = f"---\nbase_model: org/Foo-7B\nbase_model_relation: finetune\n---\n{table}"
     assert values(card, "other/Bar-7B") == [("MMLU", 70.1)]

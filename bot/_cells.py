@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -135,6 +136,7 @@ def is_missing(text: str) -> bool:
     return text.strip().strip("\\").strip().casefold() in _MISSING
 
 
+@lru_cache(maxsize=65536)
 def parse_value(text: str) -> Value | None:
     """Read a score from cleaned cell text; None when the cell is not a plain score.
 

@@ -67,7 +67,7 @@ _NON_EVAL_WORDS = frozenset(
     "script train training quantization gguf gptq awq carbon co2 co2eq tco2eq emissions emitted power "
     "consumption intensity kwh watts hours gpuhours speakers duration seconds minutes ms fps tok "
     "embedding embeddings vocabsize d_model mlp activation attention layernorm biases tying positional "
-    "speedup bpw filesize ram disk utterances".split()
+    "speedup bpw filesize ram disk utterances snt wrd".split()
 )
 _NON_EVAL_PHRASES = (
     "learning rate",
@@ -214,7 +214,7 @@ def _normalise(table: RawTable) -> tuple[list[str], list[tuple[Cell, ...]], list
         if _is_separator(padded) or not any(c.text for c in padded):
             continue
         if not rows and _is_subheader(padded, header, body[number:]):
-            tops = list(header)
+            tops = _carry_groups(header, padded)
             # a group row above: a header spanning columns (HTML colspan), or one over empty cells (markdown)
             grouped = any(t and tops.count(t) > 1 for t in tops[1:]) or any(
                 not tops[j] and padded[j].text for j in range(2, width)
@@ -230,6 +230,16 @@ def _normalise(table: RawTable) -> tuple[list[str], list[tuple[Cell, ...]], list
         numbers.append(number)
         categories.append(category)
     return header, rows, numbers, categories
+
+
+def _carry_groups(header: Sequence[str], sub: Sequence[Cell]) -> list[str]:
+    """Markdown has no colspan: a group name stands over its first column and the cells to its right
+    are empty. Carry it over them where the sub-header row names a metric ("R5-R7" over "Acc", "F1")."""
+    tops = list(header)
+    for j in range(2, len(tops)):
+        if not tops[j] and tops[j - 1] and sub[j].text and benchmarks.lookup_metric(sub[j].text) is not None:
+            tops[j] = tops[j - 1]
+    return tops
 
 
 def _is_subheader(row: tuple[Cell, ...], header: Sequence[str], rest: Sequence[Sequence[Cell]]) -> bool:
@@ -251,7 +261,7 @@ def _value_columns(header: Sequence[str], rows: Sequence[Sequence[Cell]], start:
     """Columns whose cells are mostly scores and whose header is not a model property."""
     found = []
     for j in range(start, len(header)):
-        if not _is_score_column(rows, j) or is_average(header[j]):
+        if not _is_score_column(rows, j) or is_average(header[j]) or _is_count_column(header[j], rows, j):
             continue
         if not is_non_eval(header[j]) or scores_at_length(header[j], rows, j):
             found.append(j)
@@ -270,6 +280,19 @@ def _is_score_column(rows: Sequence[Sequence[Cell]], j: int) -> bool:
     cells = [r[j] for r in rows if not is_missing(r[j].text)]
     scores = sum(parse_value(c.text) is not None or parse_pair(c.text) is not None for c in cells)
     return scores > 0 and scores * 2 >= len(cells)
+
+
+def _is_count_column(header: str, rows: Sequence[Sequence[Cell]], j: int) -> bool:
+    """Whole numbers above 100 under a header the vocabulary does not know: sizes and counts, not scores."""
+    if _known(header):
+        return False
+    numbers = [v for r in rows if (v := parse_value(r[j].text)) is not None]
+    plain = [r[j].text for r in rows if parse_value(r[j].text) is not None]
+    return (
+        bool(numbers)
+        and all(not v.percent and v.value == int(v.value) for v in numbers)
+        and (max(v.value for v in numbers) > 100 and not any("." in t for t in plain))
+    )
 
 
 def _row_columns(header: Sequence[str], rows: Sequence[Sequence[Cell]], skip: int = 0) -> list[int]:
@@ -458,6 +481,12 @@ def decide_layout(
     harness = _harness_layout(header, layout)
     if harness is not None:
         return harness
+    if {"corr", "sub", "del", "ins", "err"} <= {_phrase(h) for h in header}:
+        # sclite/ESPnet scoring output (Snt Wrd Corr Sub Del Ins Err S.Err): "Err" is the error rate the
+        # heading names (WER, CER, TER); the rest are counts and its breakdown.
+        err = [_phrase(h) for h in header].index("err")
+        reasons = ("sclite scoring table: the Err column is the error rate",)
+        return layout("context", None, "sclite scoring output", (err,), confidence=OWN_RESULTS, reasons=reasons)
     head_words = set(words(" ".join(header)))
     if head_words & {"epoch", "step", "steps"} and head_words & {"loss", "training"}:
         return Skip("training log")

@@ -135,6 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return next(code for kind, code in _EXIT_CODES if isinstance(e, kind))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `evalbot ... | head`: the reader left; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _one_line(text: str) -> str:

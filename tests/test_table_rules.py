@@ -301,3 +301,41 @@ def test_a_fine_tune_keeps_its_own_scores() -> None:
     table = md("| Benchmark | Bar-7B |", "| MMLU | 70.1 |")
     card = f"---\nbase_model: org/Foo-7B\nbase_model_relation: finetune\n---\n{table}"
     assert values(card, "other/Bar-7B") == [("MMLU", 70.1)]
+
+
+def test_count_columns_are_not_scores() -> None:
+    card = "## Dataset\n\n" + md(
+        "| Set | Tokens | ENG | OTHER |", "| Training | 231,126 | 1,493 | 28 |", "| Test | 58,997 | 1,239 | 46 |"
+    )
+    assert extract_all(card, "org/tagger") == []
+
+
+def test_sclite_tables_give_the_error_rate_only() -> None:
+    card = "### WER\n\n" + md(
+        "|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|S.Err|",
+        "|decode_asr/test_pt|4334|33716|84.7|12.4|2.9|1.3|16.6|46.8|",
+    )
+    (result,) = extract_results(card, "espnet/pt_asr")
+    assert (result.label, result.metric, result.value, result.dataset, result.column) == (
+        "Err",
+        "wer",
+        16.6,
+        None,
+        7,
+    )
+
+
+def test_a_markdown_group_header_carries_over_its_metric_columns() -> None:
+    card = md(
+        "| | **Emoji Test Sets** | | **Text Test Sets** | |",
+        "| | **R5-R7** | | **R1-R4** | |",
+        "| | **Acc** | **F1** | **Acc** | **F1** |",
+        "| **P-IA** | 0.508 | 0.394 | 0.679 | 0.720 |",
+        "| **Hatemoji** | 0.744 | 0.755 | 0.827 | 0.844 |",
+    )
+    assert values(card, "HannahRoseKirk/Hatemoji") == [
+        ("Emoji Test Sets (R5-R7) (Acc)", 0.744),
+        ("Emoji Test Sets (R5-R7) (F1)", 0.755),  # "R5-R7" stands over "Acc" and "F1"
+        ("Text Test Sets (R1-R4) (Acc)", 0.827),
+        ("Text Test Sets (R1-R4) (F1)", 0.844),
+    ]

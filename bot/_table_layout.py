@@ -485,8 +485,8 @@ def decide_layout(
         # sclite/ESPnet scoring output (Snt Wrd Corr Sub Del Ins Err S.Err): "Err" is the error rate the
         # heading names (WER, CER, TER); the rest are counts and its breakdown.
         err = [_phrase(h) for h in header].index("err")
-        reasons = ("sclite scoring table: the Err column is the error rate",)
-        return layout("context", None, "sclite scoring output", (err,), confidence=OWN_RESULTS, reasons=reasons)
+        sclite = ("sclite scoring table: the Err column is the error rate",)
+        return layout("context", None, "sclite scoring output", (err,), confidence=OWN_RESULTS, reasons=sclite)
     head_words = set(words(" ".join(header)))
     if head_words & {"epoch", "step", "steps"} and head_words & {"loss", "training"}:
         return Skip("training log")

@@ -421,6 +421,18 @@ def model_names(table: RawTable) -> list[str]:
     return [h for h in header[1:] if h] + [_row_label(r, size_col) for r in rows if r[0].text]
 
 
+def series(table: RawTable) -> list[tuple[str, list[tuple[str, float]]]]:
+    """Every column and every row of a table as (its label, [(the other axis's label, value)])."""
+    header, rows, _, _ = _normalise(table)
+    found = []
+    for j in range(1, len(header)):
+        found.append((header[j], [(r[0].text, v.value) for r in rows if (v := parse_value(r[j].text)) is not None]))
+    for r in rows:
+        pairs = [(header[j], v.value) for j in range(1, len(header)) if (v := parse_value(r[j].text)) is not None]
+        found.append((r[0].text, pairs))
+    return found
+
+
 def _row_label(row: Sequence[Cell], size_col: int | None) -> str:
     """The row's name; with the size cell beside it when the name itself has no size ("Llama-2-Chat 7B")."""
     name = row[0].text

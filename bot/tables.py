@@ -1,5 +1,24 @@
 """README tables → the card's own scores (DESIGN §6). Pure: text in, data out.
 
+How a card is read, in short (the rules are spelled out in `bot._table_layout` and
+`bot._model_match`):
+
+1. Tables: markdown (markdown-it-py; code fences skipped, tables glued to a list item found) and
+   HTML (`<table>` with colspan/rowspan), numbered 1.. in document order.
+2. Classification: lm-evaluation-harness and sclite output are read natively; training logs,
+   configuration, hyperparameter, architecture, carbon, training-data and other property tables
+   are not evaluation tables; count and property columns beside scores are left out.
+3. The own model: every column header and row label is scored against the repo name (spelling
+   variants are one name; every number, size and variant word must agree; a trailing
+   -Instruct/-chat may be dropped only when no sibling in the card has it and the heading does
+   not say base/pretrained); the card's own links to this repo and its listing tables are
+   evidence; bold/emoji only break ties. A table that names no model is this model's own results.
+4. Confidence: each result carries one (0..1) and its reasons. `extract_results` returns what
+   may be published (at least `DEFAULT_MIN_CONFIDENCE`); `extract_all` returns everything, and
+   `why_nothing` says why a card gave nothing, with the flags that would select a model.
+5. Derivatives: a quantization, merge or adapter of another model (card metadata or a
+   GGUF/GPTQ/AWQ/EXL2 name) does not take its tables' scores: they are the base model's.
+
 >>> card = "| Model | MMLU |\\n|---|---|\\n| **Ours-7B** | 65.4 |\\n| Other | 60.1 |\\n"
 >>> [(r.benchmark, r.value) for r in extract_results(card, "org/Ours-7B")]
 [('MMLU', 65.4)]
@@ -17,7 +36,7 @@ import yaml
 
 from bot import benchmarks
 from bot._cells import Cell, Value, is_missing, parse_pair, parse_value
-from bot._model_match import ModelName
+from bot._model_match import ModelName, tokenize
 from bot._table_layout import (
     Layout,
     Skip,
@@ -26,6 +45,7 @@ from bot._table_layout import (
     is_non_eval,
     model_names,
     scores_at_length,
+    series,
     with_reason,
 )
 from bot._table_source import RawTable, find_tables
@@ -162,6 +182,17 @@ def inspect_tables(text: str, model_name: str | None = None) -> list[TableInfo]:
                 layout.confidence >= DEFAULT_MIN_CONFIDENCE and not derivative,
             )
         infos.append(info)
+    agreed = {r.table: r for r in extract_all(text, model_name) if any(_AGREED in why for why in r.reasons)}
+    for k, info in enumerate(infos):  # tables read once the card's other tables showed which label is the model
+        if not info.evaluation and (first := agreed.get(info.number)) is not None:
+            infos[k] = replace(
+                info,
+                evaluation=True,
+                orientation="by agreement",
+                detail=next(why for why in first.reasons if _AGREED in why),
+                confidence=first.confidence,
+                published=first.publishable,
+            )
     return infos
 
 
@@ -208,14 +239,73 @@ def extract_all(
     names = _card_names(all_tables) if model is not None else []
     if model is not None:
         model = _own_model(model, all_tables, text)
-    results: list[TableResult] = []
-    for raw in tables:
-        layout = decide_layout(raw, model, model_column_index, names)
-        if isinstance(layout, Layout):
-            if derivative:
-                layout = with_reason(layout, 0.0, derivative)
-            results.extend(_read(raw.number, layout, raw.context))
+    # Every table is read (the others are evidence), the requested ones are returned.
+    read = all_tables if model_column_index is None else tables
+    layouts = {raw.number: decide_layout(raw, model, model_column_index, names) for raw in read}
+    found = {
+        raw.number: _read(raw.number, layout, raw.context)
+        for raw in read
+        if isinstance(layout := layouts[raw.number], Layout)
+    }
+    if model is not None and model_column_index is None:
+        found |= _by_agreement(read, layouts, found, model, names)
+    results = [r for raw in tables for r in found.get(raw.number, [])]
+    if derivative:
+        results = [replace(r, confidence=0.0, reasons=(*r.reasons, derivative)) for r in results]
     return results
+
+
+_AGREED = "agree with its scores in the card's other tables"
+AGREEMENT = 0.85  # a version or column recognised because its values are this model's elsewhere in the card
+
+
+def _by_agreement(
+    tables: list[RawTable],
+    layouts: dict[int, Layout | Skip],
+    found: dict[int, list[TableResult]],
+    model: ModelName,
+    names: list[str],
+) -> dict[int, list[TableResult]]:
+    """Tables that named no model we know, read again once the card shows which label is this model.
+
+    "Original | June 2024 Update" columns: the one whose values equal this model's scores of
+    another table (two or more equal, none different) is this model; the same label in other
+    tables ("June 2024 Update" as a row of a RULER table) is then this model too.
+    """
+    own = {
+        _benchmark_key(r.label): r.value
+        for results in found.values()
+        for r in results
+        if r.model_label and r.confidence >= DEFAULT_MIN_CONFIDENCE
+    }
+    skipped = [t for t in tables if isinstance(skip := layouts[t.number], Skip) and not skip.evaluation]
+    if len(own) < 2 or not skipped:
+        return {}
+    agreeing: dict[str, int] = {}
+    for table in skipped:
+        for label, pairs in series(table):
+            same = sum(1 for name, value in pairs if own.get(_benchmark_key(name)) == value)
+            different = sum(
+                1 for name, value in pairs if _benchmark_key(name) in own and own[_benchmark_key(name)] != value
+            )
+            if label and same >= 2 and not different:
+                agreeing.setdefault(label, table.number)
+    if len(agreeing) != 1:
+        return {}
+    ((label, number),) = agreeing.items()
+    aliased = replace(model, aliases=(*model.aliases, tokenize(label)))
+    reason = f"{label!r} is this model: its values in table {number} {_AGREED}"
+    again: dict[int, list[TableResult]] = {}
+    for table in skipped:
+        layout = decide_layout(table, aliased, None, names)
+        if isinstance(layout, Layout) and layout.own is not None:
+            again[table.number] = _read(table.number, with_reason(layout, AGREEMENT, reason), table.context)
+    return again
+
+
+def _benchmark_key(label: str) -> str:
+    known = benchmarks.lookup_benchmark(label)
+    return known.name if known else benchmarks.normalize_label(benchmarks.parse_label(label).name)
 
 
 def _card_names(tables: list[RawTable]) -> list[str]:

@@ -339,3 +339,31 @@ def test_a_markdown_group_header_carries_over_its_metric_columns() -> None:
         ("Text Test Sets (R1-R4) (Acc)", 0.827),
         ("Text Test Sets (R1-R4) (F1)", 0.844),
     ]
+
+
+def test_a_version_column_is_recognised_by_its_values_elsewhere_in_the_card() -> None:
+    versions = md("| Benchmarks | Original | June 2024 Update |", "| GPQA | 25.9 | 29.7 |", "| MMLU | 68.1 | 69.7 |")
+    ruler = md("| Model | 4K | 128K |", "| Original | 86.7 | 43.3 |", "| June 2024 Update | 92.4 | 65.6 |")
+    own = md("| Benchmark | Phi-3-Mini-128K-Instruct | Gemma-7B |", "| MMLU | 69.7 | 63.6 |", "| GPQA | 29.7 | 2.9 |")
+    card = "\n".join([versions, ruler, own])
+    results = extract_results(card, "microsoft/Phi-3-mini-128k-instruct")
+    assert [(r.table, r.label, r.value, r.confidence) for r in results] == [
+        (1, "GPQA", 29.7, 0.85),
+        (1, "MMLU", 69.7, 0.85),
+        (2, "4K", 92.4, 0.85),
+        (2, "128K", 65.6, 0.85),
+        (3, "MMLU", 69.7, 1.0),
+        (3, "GPQA", 29.7, 1.0),
+    ]
+    assert [i.orientation for i in inspect_tables(card, "microsoft/Phi-3-mini-128k-instruct")] == [
+        "by agreement",
+        "by agreement",
+        "columns",
+    ]
+    # One value that differs: no agreement, nothing guessed.
+    assert [
+        r.table
+        for r in extract_results(
+            card.replace("| 69.7 | 63.6 |", "| 70.0 | 63.6 |"), "microsoft/Phi-3-mini-128k-instruct"
+        )
+    ] == [3, 3]

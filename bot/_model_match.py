@@ -38,6 +38,8 @@ _SPLIT = re.compile(r"[a-z]+|\d+")
 _OURS = re.compile(r"^\(?(?:ours|our model|our|this model|this work|proposed)\)?$")
 _OURS_TAIL = re.compile(r"\s*\((?:ours|this model|this work)\)\s*$")
 _PAREN = re.compile(r"\(([^()]*)\)")
+# How a model was run, not which model: "Arithmo-7B Zero-Shot CoT" is Arithmo-7B.
+SETTING = re.compile(r"(?i)\b(?:zero|one|few|\d+)[- ]?shots?\b|\b(?:cot|pot|pal|greedy|sampling|maj@\d+)\b")
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([bmt])\b")
 _SIZE_ONLY = re.compile(r"^(?:model\s*)?(\d+(?:\.\d+)?)\s*([bmt])(?:\s*(?:params|parameters|model))?$")
 
@@ -185,6 +187,7 @@ def match_level(model: ModelName, label: str) -> MatchLevel:
     if _OURS_TAIL.search(folded):  # "MyModel (ours)": the authors say so, unless the name is a sibling's
         named = _OURS_TAIL.sub("", folded)
         return MatchLevel.NONE if contradicts(model, named) else MatchLevel.EXACT
+    folded = SETTING.sub(" ", folded).strip() or folded
     main, asides = _split_aside(folded)
     if asides and main:
         if any(_aside_disagrees(model, a) for a in asides):

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Literal
 
 from bot import benchmarks
 from bot._cells import Cell, is_missing, parse_pair, parse_value
-from bot._model_match import MatchLevel, ModelName, adds_variant, match_level, tokenize
+from bot._model_match import SETTING, MatchLevel, ModelName, adds_variant, match_level, tokenize
 from bot.errors import TableError
 
 if TYPE_CHECKING:
@@ -397,6 +397,17 @@ def _pick(
     return best[0][0], ""
 
 
+def _same_model_rows(
+    candidates: list[tuple[int, MatchLevel, bool]], level: MatchLevel, labels: Sequence[str]
+) -> list[int]:
+    """Rows that are one model under several settings ("X Zero-Shot CoT", "X Zero-Shot PoT"), or []."""
+    best = [i for i, lvl, _ in candidates if lvl == level]
+    if len(best) < 2 or not all(SETTING.search(labels[i]) for i in best):
+        return []
+    names = {" ".join(SETTING.sub(" ", labels[i]).split()).casefold() for i in best}
+    return best if len(names) == 1 else []
+
+
 def _variant_check(
     model: ModelName, level: MatchLevel, label: str, others: Sequence[str], context: str, card_names: Sequence[str]
 ) -> str:
@@ -534,6 +545,9 @@ def decide_layout(
         best_row = max((lvl for _, lvl, _ in row_cands), default=MatchLevel.NONE)
         if best_row and (best_row > best_col or (best_row == best_col and model_first)):
             own, tie = _pick(row_cands, best_row, row_labels)
+            settings = _same_model_rows(row_cands, best_row, row_labels)
+            if own is None and settings:
+                own, tie = settings[0], "one model under several settings (zero-shot CoT / PoT ...)"
             if own is None:
                 return Skip(tie, tuple(row_labels), evaluation=True)
             label = row_labels[own]
@@ -543,7 +557,7 @@ def decide_layout(
             columns = _row_columns(header, rows, 1 if size_col else 0)
             if not columns:
                 return Skip(f"{how}, but no score columns (sizes or properties only)")
-            own_rows = [own]
+            own_rows = settings if len(settings) > 1 else [own]
             while own_rows[-1] + 1 < len(rows) and not rows[own_rows[-1] + 1][0].text:
                 own_rows.append(own_rows[-1] + 1)  # a model over several rows (CoT / PoT / Hybrid)
             reasons = [f"own row {label!r}: {best_row.name.lower()} match"] + ([tie] if tie else [])
@@ -613,7 +627,8 @@ def _own_results_layout(table: RawTable, header: list[str], rows: list[tuple[Cel
     named = [header[j] for j in values if _MODELISH.search(header[j]) and not _known(header[j])]
     if len(named) >= 2 or any(match_level_blocked(header[j]) for j in values):
         return Skip("columns name other models; none of them is this model", tuple(h for h in header[1:] if h))
-    keyed_by_context = first in _CONTEXT_FIRST or label_column_numeric or not any(row_labels)
+    settings = bool(labelled) and all(SETTING.search(t) for t in labelled)  # "Zero-Shot CoT" rows
+    keyed_by_context = first in _CONTEXT_FIRST or label_column_numeric or not any(row_labels) or settings
     scored = any(_known(header[j]) or set(words(header[j])) & _EVAL_WORDS for j in values)
     if keyed_by_context and (scored or evidence_in_context):
         return make(

@@ -367,3 +367,21 @@ def test_a_version_column_is_recognised_by_its_values_elsewhere_in_the_card() ->
             card.replace("| 69.7 | 63.6 |", "| 70.0 | 63.6 |"), "microsoft/Phi-3-mini-128k-instruct"
         )
     ] == [3, 3]
+
+
+def test_one_model_under_several_settings_gives_every_setting() -> None:
+    card = md(
+        "| Model | GSM8k Pass@1 | MATH Pass@1 |",
+        "| WizardMath-7B | 54.9 | 10.7 |",
+        "| 🔥 **Arithmo-Mistral-7B Zero-Shot PoT** | **71.2** | -- |",
+        "| 🔥 **Arithmo-Mistral-7B Zero-Shot CoT** | **74.7** | **25.3** |",
+    )
+    assert values(card, "akjindal53244/Arithmo-Mistral-7B") == [
+        ("GSM8k Pass@1", 71.2),
+        ("GSM8k Pass@1", 74.7),
+        ("MATH Pass@1", 25.3),
+    ]
+    settings = md(
+        "| Prompt Approach | GSM8k | MATH |", "| Zero-Shot CoT | 74.7 | 25.3 |", "| Zero-Shot PoT | 71.2 | - |"
+    )
+    assert values(settings, "akjindal53244/Arithmo-Mistral-7B") == [("GSM8k", 74.7), ("MATH", 25.3), ("GSM8k", 71.2)]

@@ -511,7 +511,7 @@ def decide_layout(
         sclite = ("sclite scoring table: the Err column is the error rate",)
         return layout("context", None, "sclite scoring output", (err,), confidence=OWN_RESULTS, reasons=sclite)
     head_words = set(words(" ".join(header)))
-    if head_words & {"epoch", "step", "steps"} and head_words & {"loss", "training"}:
+    if head_words & {"epoch", "epochs", "step", "steps", "iteration"} and head_words & {"loss", "training", "train"}:
         return Skip("training log")
     first = _phrase(header[0])
     if first in _NON_EVAL_FIRST or words(first)[:1] == ["hyperparameter"]:

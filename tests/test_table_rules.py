@@ -385,3 +385,13 @@ def test_one_model_under_several_settings_gives_every_setting() -> None:
         "| Prompt Approach | GSM8k | MATH |", "| Zero-Shot CoT | 74.7 | 25.3 |", "| Zero-Shot PoT | 71.2 | - |"
     )
     assert values(settings, "akjindal53244/Arithmo-Mistral-7B") == [("GSM8k", 74.7), ("MATH", 25.3), ("GSM8k", 71.2)]
+
+
+def test_a_per_epoch_training_table_is_a_training_log() -> None:
+    card = md(
+        "| Epochs | Train Loss | Train Accuracy | Validation Loss | Validation Accuracy |",
+        "| 1 | 1.231 | 0.635 | 1.913 | 0.596 |",
+        "| 2 | 0.947 | 0.699 | 2.633 | 0.599 |",
+    )
+    assert extract_all(card, "org/deeplab") == []
+    assert [i.detail for i in inspect_tables(card, "org/deeplab")] == ["training log"]

@@ -3,14 +3,14 @@
 Names are compared as token lists: casefolded, org prefix dropped, Greek letters spelled
 out, split on separators and at letter/digit boundaries ("Zephyr-7b-β" → zephyr 7 b beta).
 Spelling variants of one name are one name: tokens are also compared with the separators
-removed, so "OpenLLaMA 13B", "open_llama_13b" and "Open-LLaMA-13B" are the same model.
+removed, so "OpenFoo 13B", "open_foo_13b" and "Open-Foo-13B" are the same model.
 
 Levels, strongest first:
 - EXACT: the same tokens (any order), the same spelling without separators, the same tokens
   with a label word abbreviating a name word ("Ins" for "Instruct"), a name the card itself
-  links to this repo ("[Jamba 1.5 Mini](https://huggingface.co/org/AI21-Jamba-1.5-Mini)"), or a
+  links to this repo ("[Foo 1.5 Mini](https://huggingface.co/org/AB1-Foo-1.5-Mini)"), or a
   label that says "ours"/"this model" (alone, or after a name that does not contradict this one).
-- SUFFIX: the name without its trailing variant word ("Qwen2-VL-7B" for "Qwen2-VL-7B-Instruct").
+- SUFFIX: the name without its trailing variant word ("Foo2-VL-7B" for "Foo2-VL-7B-Instruct").
   Only usable when no other candidate of the table differs from the label exactly there
   (`decide_layout` checks that, and that the table is not under a "base/pretrained" heading).
 - LOOSE: PARTIAL against the name without its trailing variant word (same conditions as SUFFIX).
@@ -20,8 +20,8 @@ Levels, strongest first:
   "reading-comprehension-hurc-hubert-hungarian", "2B Params" for "gemma-2b".
 
 A label that shares a name word with the model but carries another number, size or variant
-("OLMo 1B (ours)" for OLMo-7B, "DeepSeek-V2 Chat (SFT)" for an RL model) never matches.
-A parenthesised aside ("Jamba 1.5 Mini (12B/52B)", "PairRM (0.4B)") is ignored unless it
+("Foo 1B (ours)" for Foo-7B, "Foo-V2 Chat (SFT)" for an RL model) never matches.
+A parenthesised aside ("Foo 1.5 Mini (12B/52B)", "Bar (0.4B)") is ignored unless it
 names a variant, or a size that disagrees with the model's.
 """
 
@@ -38,7 +38,7 @@ _SPLIT = re.compile(r"[a-z]+|\d+")
 _OURS = re.compile(r"^\(?(?:ours|our model|our|this model|this work|proposed)\)?$")
 _OURS_TAIL = re.compile(r"\s*\((?:ours|this model|this work)\)\s*$")
 _PAREN = re.compile(r"\(([^()]*)\)")
-# How a model was run, not which model: "Arithmo-7B Zero-Shot CoT" is Arithmo-7B.
+# How a model was run, not which model: "Foo-7B Zero-Shot CoT" is Foo-7B.
 SETTING = re.compile(r"(?i)\b(?:zero|one|few|\d+)[- ]?shots?\b|\b(?:cot|pot|pal|greedy|sampling|maj@\d+)\b")
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([bmt])\b")
 _SIZE_ONLY = re.compile(r"^(?:model\s*)?(\d+(?:\.\d+)?)\s*([bmt])(?:\s*(?:params|parameters|model))?$")
@@ -88,7 +88,7 @@ class ModelName:
         return cls(name, tokens, numbers, frozenset(tokens) & VARIANT_WORDS, size)
 
     def with_variants_named_in(self, names: Iterable[str]) -> ModelName:
-        """This name with the variant a card gives it in an aside ("DeepSeek-V2-Chat (RL)" in a download table).
+        """This name with the variant a card gives it in an aside ("Foo-V2-Chat (RL)" in a download table).
 
         Only when the names agree on one variant: a comparison of "(SFT)" and "(RL)" says nothing.
         """
@@ -147,7 +147,7 @@ def _same(label: tuple[str, ...], name: tuple[str, ...]) -> bool:
 
 
 def _split_aside(label: str) -> tuple[str, list[str]]:
-    """'Jamba 1.5 Mini (12B/52B)' → ('Jamba 1.5 Mini', ['12B/52B'])."""
+    """'Foo 1.5 Mini (12B/52B)' → ('Foo 1.5 Mini', ['12B/52B'])."""
     asides = _PAREN.findall(label)
     return _PAREN.sub(" ", label).strip(), asides
 
@@ -238,7 +238,7 @@ def adds_variant(label: str, other: str) -> bool:
     """True when `other` is `label` plus variant words ("Llama 3 8B" → "Llama 3 8B Instruct")."""
     main, asides = _split_aside(label)
     if main and not any(set(tokenize(a)) & VARIANT_WORDS for a in asides):
-        label = main  # "DeepSeek-V2 (MoE-236B)" is "DeepSeek-V2" here
+        label = main  # "Foo-V2 (MoE-236B)" is "Foo-V2" here
     mine, theirs = tokenize(label), tokenize(other)
     extra = [t for t in theirs if t not in mine]
     return bool(extra) and set(mine) <= set(theirs) and all(t in VARIANT_WORDS or t in _SUFFIX_WORDS for t in extra)

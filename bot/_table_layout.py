@@ -14,7 +14,7 @@ How a table is classified, in order:
    names) is folded into each row's category.
 
 How the own model is chosen: every column header and every row label (a name split over a
-name and a size column is joined: ``Cerebras-GPT | 13B``) is scored with
+name and a size column is joined: ``Foo-GPT | 13B``) is scored with
 `_model_match.match_level`; the best level wins, bold/emoji only break ties between equal
 candidates, and two different best candidates are no result with a reason naming both. A
 match that drops the name's trailing variant word (SUFFIX/LOOSE) is refused when another
@@ -339,7 +339,7 @@ def _is_property_table(header: Sequence[str], rows: Sequence[Sequence[Cell]]) ->
 
 
 def _size_column(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> int | None:
-    """Column 1 when it holds the size half of a name split over two cells ("Cerebras-GPT | 13B")."""
+    """Column 1 when it holds the size half of a name split over two cells ("Foo-GPT | 13B")."""
     if len(header) < 3 or _phrase(header[1]) not in _SIZE_HEADERS:
         return None
     cells = [r[1].text for r in rows if r[1].text]
@@ -380,7 +380,7 @@ def _pick(
 ) -> tuple[int | None, str]:
     """The single best candidate; several distinct ones are no result (with both names), never a guess.
 
-    Among equal matches, a name that contains every other one ("Dragon-multiturn" over "Dragon")
+    Among equal matches, a name that contains every other one ("Foo-multiturn" over "Foo")
     is the more specific and wins.
     """
     best = [(i, marked) for i, lvl, marked in candidates if lvl == level]
@@ -414,7 +414,7 @@ def _variant_check(
     """Why a match is unsafe (a sibling differs exactly at the dropped suffix; the heading says otherwise)."""
     kind = _context_kind(context)
     if level in (MatchLevel.SUFFIX, MatchLevel.LOOSE):
-        # A sibling in this table, or anywhere in the card: "DeepSeek-V2" beside "DeepSeek-V2 Chat (RL)".
+        # A sibling in this table, or anywhere in the card: "Foo-V2" beside "Foo-V2 Chat (RL)".
         sibling = next((o for o in (*others, *card_names) if o != label and adds_variant(label, o)), None)
         if sibling is not None:
             return f"{label!r} is the base of {sibling!r}: neither is certainly this model"
@@ -445,7 +445,7 @@ def series(table: RawTable) -> list[tuple[str, list[tuple[str, float]]]]:
 
 
 def _row_label(row: Sequence[Cell], size_col: int | None) -> str:
-    """The row's name; with the size cell beside it when the name itself has no size ("Llama-2-Chat 7B")."""
+    """The row's name; with the size cell beside it when the name itself has no size ("Foo-Chat 7B")."""
     name = row[0].text
     if size_col is None or not row[size_col].text or _NAME_SIZE.search(name):
         return name

@@ -268,9 +268,9 @@ def _by_agreement(
 ) -> dict[int, list[TableResult]]:
     """Tables that named no model we know, read again once the card shows which label is this model.
 
-    "Original | June 2024 Update" columns: the one whose values equal this model's scores of
+    "Original | 2024 Update" columns: the one whose values equal this model's scores of
     another table (two or more equal, none different) is this model; the same label in other
-    tables ("June 2024 Update" as a row of a RULER table) is then this model too.
+    tables ("2024 Update" as a row of a long-context table) is then this model too.
     """
     own = {
         _benchmark_key(r.label): r.value
@@ -323,7 +323,7 @@ _HUB_LINK = re.compile(r"\[([^\]\n]{2,80})\]\(https?://huggingface\.co/([\w.-]+)
 
 
 def _link_aliases(text: str, model_name: str) -> list[str]:
-    """Texts of links to this repo's page: "[Jamba 1.5 Mini](https://huggingface.co/ai21labs/AI21-Jamba-1.5-Mini)"."""
+    """Texts of links to this repo's page: "[Foo 1.5 Mini](https://huggingface.co/org/AB1-Foo-1.5-Mini)"."""
     if "huggingface.co/" not in text:
         return []
     org, _, name = model_name.rpartition("/")

@@ -29,6 +29,8 @@
     chatops:
       allow: [alice]                      # may run GPU-costing commands besides owners and org members
       bot_name: evalbot                   # the @mention to answer to
+      tasks: ["arc:challenge|25"]         # task names `@evalbot evaluate` may run besides eval: tasks
+      task_dirs: [tasks]                  # folders whose task files (file.py@task) may be run
     readme:
       min_confidence: 0.8                 # README results below this are shown, never published (0..1)
     deny: ["acme/private-*"]              # never touched
@@ -110,6 +112,8 @@ class ChatOps:
 
     allow: tuple[str, ...] = ()
     bot_name: str = DEFAULT_BOT_NAME
+    tasks: tuple[str, ...] = ()  # task names `evaluate` may run (besides eval: tasks and the registries)
+    task_dirs: tuple[Path, ...] = ()  # absolute folders whose task files may be run, by file name
 
 
 @dataclass(frozen=True)
@@ -457,14 +461,24 @@ def _budgets(path: Path, value: Any) -> Budgets:
 
 
 def _chatops(path: Path, value: Any) -> ChatOps:
-    section = _section(path, "chatops", value, ("allow", "bot_name"))
+    section = _section(path, "chatops", value, ("allow", "bot_name", "tasks", "task_dirs"))
     allow = _names(path, "chatops: allow", section.get("allow"), "list Hub user names")
+    tasks = section.get("tasks", [])
+    if not isinstance(tasks, list) or not all(isinstance(t, str) and t.strip() for t in tasks):
+        raise ConfigError(f"{path}: chatops: tasks: expected a list of task names such as 'gsm8k|5'")
+    dirs = section.get("task_dirs", [])
+    if not isinstance(dirs, list) or not all(isinstance(d, str) and d.strip() for d in dirs):
+        raise ConfigError(f"{path}: chatops: task_dirs: expected a list of folders (relative to {path.parent})")
+    folders = tuple((path.parent / d.strip()).resolve() for d in dirs)
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        raise ConfigError(f"{path}: chatops: task_dirs: {missing[0]} is not a folder")
     name = section.get("bot_name", DEFAULT_BOT_NAME)
     clean = name.strip().removeprefix("@") if isinstance(name, str) else ""
     if not _HUB_NAME.fullmatch(clean):
         got = _show(name)
         raise ConfigError(f"{path}: chatops: bot_name: expected the bot's Hub user name such as evalbot, got {got}")
-    return ChatOps(allow=allow, bot_name=clean)
+    return ChatOps(allow=allow, bot_name=clean, tasks=tuple(t.strip() for t in tasks), task_dirs=folders)
 
 
 def _secret_env(path: Path, value: Any) -> str | None:

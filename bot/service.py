@@ -17,7 +17,7 @@ from bot.hub import HubClient
 from bot.render import make_environment
 from bot.server import Routing, create_app
 from bot.store import Store
-from bot.worker import JobHandler, Worker, WorkerPolicy
+from bot.worker import JobHandler, Worker, WorkerPolicy, check_configured_tasks
 
 DEFAULT_SECRET_ENV = "EVALBOT_WEBHOOK_SECRET"
 
@@ -47,6 +47,7 @@ def build_service(
         raise ConfigError(f"{secret_env} is not set: evalbot serve needs the webhook secret the Hub sends")
     if settings.hf_token is None:
         raise ConfigError("HF_TOKEN is not set: evalbot serve needs the bot account's token")
+    check_configured_tasks(config)  # remote code is never trusted: tasks are names or files in task_dirs
     hub = hub or HubClient(settings)
     identity = hub.whoami()
     store = Store.open(settings.home)

@@ -16,13 +16,14 @@ from dataclasses import asdict, dataclass, replace
 from bot import chatops
 from bot.app import App, Job, Report
 from bot.config_file import ConfigFile
-from bot.errors import BotError, ConfigError
+from bot.errors import BotError, ConfigError, InputError
 from bot.store import JobRow, Store
 from evaluators.service import EvalRequest
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BACKOFF = (5.0, 30.0, 120.0, 600.0)
+COMMAND_KIND = "command"  # a run a ChatOps command asked for: its own job, never coalesced
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,10 @@ class JobHandler:
         self.config = config
         self.bot_name = config.chatops.bot_name
         self.allow = tuple(config.chatops.allow)
+        self.tasks = task_policy(config)
 
     def __call__(self, job: JobRow) -> dict[str, object]:
-        if job.kind == "run":
+        if job.kind in ("run", COMMAND_KIND):
             run = Job(
                 repo_id=job.repo_id,
                 sources=tuple(job.sources),
@@ -141,7 +143,7 @@ class JobHandler:
         base = self.app.settings.eval_request
         if not isinstance(tasks, list) or not tasks:
             return base
-        chosen = tuple(str(t) for t in tasks)
+        chosen = chatops.check_tasks([str(t) for t in tasks], self.tasks)  # again: options come from the store
         return replace(base, tasks=chosen) if base is not None else EvalRequest(tasks=chosen)
 
     def _chatops(self, job: JobRow) -> dict[str, object]:
@@ -165,10 +167,18 @@ class JobHandler:
             store.opt_out(job.repo_id, by=author)
             reply, outcome = chatops.reply_ignored(job.repo_id, key), "ignored"
         else:
-            sources = ("eval",) if command.name == "evaluate" else self.config.sources_for(job.repo_id)
-            run_options: dict[str, object] = {"tasks": list(command.args)} if command.name == "evaluate" else {}
-            run_id = store.enqueue_job(job.repo_id, sources=sources, trigger_key=f"chatops:{key}", options=run_options)
-            reply, outcome = chatops.reply_queued(command, run_id, key), "queued"
+            try:
+                tasks = chatops.check_tasks(command.args, self.tasks) if command.name == "evaluate" else ()
+            except InputError as e:
+                reply, outcome = chatops.reply_refused_tasks(str(e), key), "refused"
+            else:
+                sources = ("eval",) if command.name == "evaluate" else self.config.sources_for(job.repo_id)
+                run_options: dict[str, object] = {"tasks": list(tasks)} if tasks else {}
+                # a command's run is its own job: it never merges with another trigger (COMMAND_KIND)
+                run_id = store.enqueue_job(
+                    job.repo_id, sources=sources, trigger_key=f"chatops:{key}", options=run_options, kind=COMMAND_KIND
+                )
+                reply, outcome = chatops.reply_queued(command, run_id, key), "queued"
         if store.claim_reply(key):  # one reply per command, whatever happens on redelivery
             self.app.hub.comment(job.repo_id, num, reply)
             store.reply_sent(key)
@@ -178,6 +188,28 @@ class JobHandler:
         namespace = repo_id.split("/", 1)[0]
         members = self.app.hub.org_members(namespace) if namespace != user else []
         return chatops.is_authorized(user, repo_id, org_members=members, allow=self.allow)
+
+
+def task_policy(config: ConfigFile) -> chatops.TaskPolicy:
+    """The tasks this service may run: the engine's registry, evalbot.yaml's names and task folders."""
+    request = config.eval
+    configured = (*(request.tasks if request else ()), *config.chatops.tasks)
+    return chatops.TaskPolicy(
+        engine=request.engine if request else "lighteval",
+        configured=frozenset(configured),  # names only: a path among them is refused like any other
+        task_dirs=tuple(config.chatops.task_dirs),
+        custom_tasks=request.limits.custom_tasks if request else None,
+    )
+
+
+def check_configured_tasks(config: ConfigFile) -> None:
+    """`serve` refuses to start when evalbot.yaml names a task outside the allowed places."""
+    policy = task_policy(config)
+    named = (*(config.eval.tasks if config.eval else ()), *config.chatops.tasks)
+    try:
+        chatops.check_tasks(named, policy)
+    except InputError as e:
+        raise ConfigError(f"{config.path or 'evalbot.yaml'}: {e}") from e
 
 
 def _one_line(error: BaseException) -> str:

@@ -211,3 +211,53 @@ def test_echoed_user_text_cannot_inject_markdown() -> None:
 def test_reply_key_that_would_break_the_marker_is_refused(bad_key: str) -> None:
     with pytest.raises(ValueError, match="hidden marker"):
         reply_help(bad_key)
+
+
+# --- which tasks `evaluate` may run -------------------------------------------------------------
+
+
+def test_lighteval_task_names_pass_and_anything_else_is_refused() -> None:
+    from bot.chatops import TaskPolicy, check_tasks
+    from bot.errors import InputError
+
+    policy = TaskPolicy(engine="lighteval")
+    assert check_tasks(["gsm8k|5", " leaderboard|mmlu|5 ", "arc:challenge|25"], policy) == (
+        "gsm8k|5",
+        "leaderboard|mmlu|5",
+        "arc:challenge|25",
+    )
+    for bad in ("/etc/passwd", "x.py@t", "pkg/task", "../gsm8k|5", "gsm8k|5\x00", "gsm8k|5 x", "a" * 201, "~/t|5"):
+        with pytest.raises(InputError, match=r"^task "):
+            check_tasks([bad], policy)
+
+
+def test_inspect_tasks_come_from_the_registry_the_config_or_a_task_dir(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.chatops import TaskPolicy, check_tasks
+    from bot.errors import InputError
+
+    folder = tmp_path / "tasks"
+    folder.mkdir()
+    (folder / "mine.py").write_text("")
+    (tmp_path / "outside.py").write_text("")
+    (folder / "link.py").symlink_to(tmp_path / "outside.py")
+    policy = TaskPolicy(engine="inspect", configured=frozenset({"other_pkg/task"}), task_dirs=(folder,))
+    assert check_tasks(["inspect_evals/gsm8k", "other_pkg/task", "mine.py@t", "mine.py"], policy) == (
+        "inspect_evals/gsm8k",
+        "other_pkg/task",
+        f"{(folder / 'mine.py').resolve()}@t",
+        str((folder / "mine.py").resolve()),
+    )
+    refused = {
+        f"{tmp_path}/outside.py@t": "is a path",
+        "../outside.py@t": "is a path",
+        "tasks/mine.py@t": "is a path",
+        "outside.py@t": "no configured task directory holds outside.py",
+        "link.py@t": "not a regular file inside the task directory",
+        "os/path": "'os' is not a task registry evalbot allows",
+        "bare_name": "is not configured",
+    }
+    for name, reason in refused.items():
+        with pytest.raises(InputError, match=reason):
+            check_tasks([name], policy)
+    with_custom = TaskPolicy(engine="inspect", custom_tasks=folder / "mine.py")
+    assert check_tasks(["bare_name", "mine.py@t"], with_custom) == ("bare_name", f"{(folder / 'mine.py').resolve()}@t")

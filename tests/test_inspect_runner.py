@@ -228,3 +228,34 @@ def test_registry_and_provider_endpoint() -> None:
     assert isinstance(evaluator, InspectEvaluator) and evaluator.name == "inspect"
     endpoint = InspectEvaluator(provider="vllm/", base_url="http://gpu-box:8000/v1")
     assert (endpoint.provider, endpoint.base_url) == ("vllm", "http://gpu-box:8000/v1")
+
+
+def test_chatops_tasks_reach_the_real_inspect_only_from_the_task_dir(
+    tiny: tuple[ModelRef, TinyTasks], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Names a ChatOps user may type: only the task dir's file runs; nothing else is ever imported."""
+    import sys
+
+    from bot.chatops import TaskPolicy, check_tasks
+
+    model, tasks = tiny
+    sentinel = tmp_path / "imported.txt"
+    evil = f"import pathlib\npathlib.Path({str(sentinel)!r}).write_text('imported')\n"
+    (tmp_path / "evil_here.py").write_text(evil + _FAILING_TASKS)  # in the current directory
+    task_dir = tmp_path / "task-dir"
+    task_dir.mkdir()
+    (task_dir / tasks.inspect_file.name).write_text(tasks.inspect_file.read_text())  # it names its data absolutely
+    (task_dir / "evil_link.py").symlink_to(tmp_path / "evil_here.py")
+    monkeypatch.chdir(tmp_path)
+    policy = TaskPolicy(engine="inspect", task_dirs=(task_dir,))
+    for name in ("evil_here.py@explodes", f"{tmp_path}/evil_here.py@explodes", "../evil_here.py@explodes",
+                 "evil_link.py@explodes", "evil_here/explodes", "tiny_mc"):  # fmt: skip
+        with pytest.raises(InputError):
+            check_tasks([name], policy)
+    allowed = check_tasks([f"{tasks.inspect_file.name}@tiny_mc"], policy)
+    assert allowed == (f"{(task_dir / tasks.inspect_file.name).resolve()}@tiny_mc",)
+    spec = TaskSpec.parse(allowed[0], "inspect", limit=1)
+    run = InspectEvaluator(log_dir=tmp_path / "logs").run(model, [spec], "transformers", Limits())
+    assert run.samples == {allowed[0]: 1}
+    assert not sentinel.exists()
+    assert not [m for m in sys.modules if "evil" in m]

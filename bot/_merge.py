@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from huggingface_hub import EvalResultEntry, eval_result_entries_to_yaml, parse_eval_result_entries
 
+from bot.render import plain_text
 from bot.scores import Score
 
 Outcome = Literal["unchanged", "added", "replaced", "conflict"]
@@ -104,8 +105,8 @@ def model_index_result(score: Score) -> dict[str, Any]:
     """A model-index result holding one score: one result per benchmark dataset."""
     task: dict[str, Any] = {"type": score.task.type}
     if score.task.name is not None:
-        task["name"] = score.task.name
-    dataset: dict[str, Any] = {"name": score.dataset.name, "type": score.dataset.id or score.dataset.type}
+        task["name"] = plain_text(score.task.name)
+    dataset: dict[str, Any] = {"name": plain_text(score.dataset.name), "type": score.dataset.id or score.dataset.type}
     for key in ("config", "split", "revision"):
         value = getattr(score.dataset, key)
         if value is not None:
@@ -121,7 +122,7 @@ def model_index_result(score: Score) -> dict[str, Any]:
 def model_index_metric(score: Score) -> dict[str, Any]:
     metric: dict[str, Any] = {"type": score.metric.type, "value": score.metric.value}
     if score.metric.name is not None:
-        metric["name"] = score.metric.name
+        metric["name"] = plain_text(score.metric.name)  # names are shown on the Hub: text, never markup
     if score.metric.stderr is not None:
         metric["stderr"] = score.metric.stderr
     return metric

@@ -2,7 +2,13 @@
 
 Built-in templates live in `templates/` beside `bot/`. A user template directory overrides
 them by name; user templates are untrusted, so an environment that includes them is sandboxed
-as a whole. Filters are deterministic: the same context always renders the same bytes.
+as a whole, and bounded: a template is loaded only from a regular file whose resolved path is
+inside its folder (no `..`, no symlink out: `{% include "env.txt" %}` with `env.txt ->
+/proc/self/environ` is refused) and at most `MAX_TEMPLATE_BYTES` long; a render stops after
+`RENDER_SECONDS` or `MAX_OUTPUT_CHARS` characters, and big `*`/`**` results are refused.
+Filters are deterministic: the same context always renders the same bytes. Text copied from a
+card (labels, names) goes through `plain_text` in every filter that prints it: no HTML, no
+working `@` mentions, links kept as text.
 
 Example:
     >>> env = make_environment()
@@ -14,7 +20,12 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +40,11 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 # Wide enough that PyYAML never folds a long string over two lines.
 _YAML_WIDTH = 2**31 - 1
 _INTEGRAL = re.compile(r"-?\d+")
+MAX_TEMPLATE_BYTES = 256 * 1024
+MAX_OUTPUT_CHARS = 8 * 1024 * 1024
+RENDER_SECONDS = 10.0
+_MAX_RANGE = 100_000  # as jinja2.sandbox.MAX_RANGE
+_MAX_POWER_BITS = 100_000  # `a ** b` is refused when the result would have more bits than this
 _OPTIONS: dict[str, Any] = {
     "undefined": jinja2.StrictUndefined,
     "keep_trailing_newline": True,
@@ -45,7 +61,7 @@ def make_environment(user_dir: Path | None = None) -> jinja2.Environment:
         >>> make_environment(None).get_template("pr_title.txt.j2").name
         'pr_title.txt.j2'
     """
-    builtin = jinja2.FileSystemLoader(TEMPLATE_DIR)
+    builtin = FolderLoader(TEMPLATE_DIR)
     env: jinja2.Environment
     if user_dir is None:
         env = jinja2.Environment(loader=builtin, **_OPTIONS)
@@ -53,15 +69,119 @@ def make_environment(user_dir: Path | None = None) -> jinja2.Environment:
         user_dir = Path(user_dir)  # callers may hand over a str from argv or config
         if not user_dir.is_dir():
             raise ConfigError(f"template directory {str(user_dir)!r} does not exist; create it or drop the option")
-        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user_dir), builtin])
-        env = SandboxedEnvironment(loader=loader, **_OPTIONS)
+        env = BoundedSandbox(loader=jinja2.ChoiceLoader([FolderLoader(user_dir), builtin]), **_OPTIONS)
     env.filters.update(
         to_yaml=to_yaml,
         yaml_scalar=yaml_scalar,
         format_value=format_value,
         md_cell=md_cell,
+        md_text=md_text,
+        md_code=md_code,
+        plain=plain_text,
     )
     return env
+
+
+class FolderLoader(jinja2.BaseLoader):
+    """Templates from one folder: regular files inside it (after resolving symlinks), size-limited.
+
+    A name with `..`, an absolute name, a backslash, or a file whose resolved path leaves the
+    folder is "not found" for this loader (a `ChoiceLoader` then asks the built-in templates).
+    """
+
+    def __init__(self, folder: Path, *, max_bytes: int = MAX_TEMPLATE_BYTES) -> None:
+        self.root = Path(folder).resolve()
+        self.max_bytes = max_bytes
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        parts = template.split("/")
+        if (
+            "\\" in template
+            or "\x00" in template
+            or template.startswith("/")
+            or any(p in ("", ".", "..") for p in parts)
+        ):
+            raise jinja2.TemplateNotFound(template)
+        try:
+            path = self.root.joinpath(*parts).resolve(strict=True)
+        except (OSError, RuntimeError) as e:  # missing, or a symlink loop
+            raise jinja2.TemplateNotFound(template) from e
+        if not path.is_relative_to(self.root):
+            raise jinja2.TemplateNotFound(template)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):  # a FIFO, a device, /proc: never read
+                raise jinja2.TemplateNotFound(template)
+            data = handle.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise TemplateError(f"template {template!r} is larger than {self.max_bytes} bytes")
+        mtime = info.st_mtime_ns
+        return data.decode("utf-8"), str(path), lambda: _mtime(path) == mtime
+
+    def list_templates(self) -> list[str]:
+        return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*") if p.is_file())
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _too_big_power(base: Any, exponent: Any) -> bool:
+    if not isinstance(base, int) or not isinstance(exponent, int) or abs(base) <= 1:
+        return False
+    return exponent > _MAX_POWER_BITS or exponent * base.bit_length() > _MAX_POWER_BITS
+
+
+def _too_big_repeat(seq: Any, times: Any) -> bool:
+    return isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_OUTPUT_CHARS
+
+
+class RenderLimitError(TemplateError):
+    """A template ran too long, printed too much or built a value too big."""
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """The sandbox with CPU and memory bounds: a deadline checked on every call, loop step of
+    `range`, and operator; `*` and `**` refused when the result would be huge."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals["range"] = self._range
+        self._deadline = threading.local()
+
+    def start_clock(self, seconds: float) -> None:
+        self._deadline.at = time.monotonic() + seconds
+
+    def check_clock(self) -> None:
+        at = getattr(self._deadline, "at", None)
+        if at is not None and time.monotonic() > at:
+            raise RenderLimitError("rendering took too long (a loop that never ends?)")
+
+    def _range(self, *args: int) -> Iterator[int]:
+        numbers = range(*args)
+        if len(numbers) > _MAX_RANGE:
+            raise RenderLimitError(f"range() of {len(numbers)} numbers; at most {_MAX_RANGE}")
+        for number in numbers:
+            self.check_clock()
+            yield number
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        __self.check_clock()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        self.check_clock()
+        if operator == "**" and _too_big_power(left, right):
+            raise RenderLimitError("'**' would build too big a number")
+        if operator == "*" and (_too_big_repeat(left, right) or _too_big_repeat(right, left)):
+            raise RenderLimitError("a repeated value would be too big")
+        return super().call_binop(context, operator, left, right)
 
 
 @functools.cache
@@ -71,9 +191,25 @@ def default_environment() -> jinja2.Environment:
 
 
 def render_template(env: jinja2.Environment, name: str, **context: Any) -> str:
-    """Render template `name`; any failure becomes a one-line `TemplateError`."""
+    """Render template `name`; any failure becomes a one-line `TemplateError`.
+
+    In a `BoundedSandbox` the render is bounded: `RENDER_SECONDS` and `MAX_OUTPUT_CHARS`.
+    """
     try:
-        return env.get_template(name).render(**context)
+        template = env.get_template(name)
+        if not isinstance(env, BoundedSandbox):
+            return template.render(**context)
+        env.start_clock(RENDER_SECONDS)
+        chunks, size = [], 0
+        for chunk in template.generate(**context):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise RenderLimitError(f"the output is longer than {MAX_OUTPUT_CHARS} characters")
+            env.check_clock()
+            chunks.append(chunk)
+        return "".join(chunks)
+    except RenderLimitError as e:
+        raise TemplateError(f"template {name!r}: {e}") from e
     except jinja2.TemplateNotFound as e:
         raise TemplateError(f"template {name!r}: not found (looked for {e.name!r})") from e
     except jinja2.TemplateSyntaxError as e:
@@ -117,10 +253,43 @@ def format_value(value: Any) -> str:
 
 
 def md_cell(value: Any) -> str:
-    """`value` made safe for one markdown table cell (pipes escaped, line breaks flattened)."""
-    text = format_value(value)
-    text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    return text.replace("|", "\\|")
+    """`value` made safe for one markdown table cell: `md_text`, with pipes escaped."""
+    return md_text(format_value(value)).replace("|", "\\|")
+
+
+def md_code(value: Any) -> str:
+    """`value` as inline code in a table cell: `plain_text`, backticks as quotes, pipes escaped."""
+    return "`" + plain_text(format_value(value)).replace("`", "'").replace("|", "\\|") + "`"
+
+
+def md_text(value: Any) -> str:
+    """`plain_text` for markdown: backticks, emphasis, brackets and angle brackets escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", plain_text(value))
+
+
+_WORD_JOINER = "\u2060"  # invisible: "@\u2060everyone" reads as @everyone and notifies nobody
+_TAG = re.compile(r"</?[A-Za-z!?][^<>]*>")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\(\s*<?([^()<>\s]*)>?(?:\s+[^()]*)?\)")
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>])")
+
+
+def plain_text(value: Any) -> str:
+    """Text copied from a card, made inert for a PR body or a model-index name (one helper for all).
+
+    One line; HTML tags dropped (a lone `<` that could start one gets a space); a markdown link
+    or image `[label](url)` becomes `label (url)`, so the target stays visible as text; `@`
+    mentions are broken with an invisible word joiner, so nobody is notified.
+
+    >>> plain_text('<img src=x onerror=alert(1)>@everyone [see](https://x.io) <b>MMLU</b> < 5')
+    '@\u2060everyone see (https://x.io) MMLU < 5'
+    """
+    text = "" if value is None else str(value)
+    text = " ".join(text.replace("\x00", " ").split())
+    text = _MD_LINK.sub(lambda m: f"{m[1]} ({m[2]})" if m[1].strip() else m[2], text)
+    text = " ".join(_TAG.sub("", text).split())
+    text = _TAG_START.sub("< ", text)
+    return text.replace("@", "@" + _WORD_JOINER)
 
 
 def _dump_flow(value: Any, style: str | None) -> str:

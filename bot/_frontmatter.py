@@ -84,6 +84,39 @@ def load_yaml(yaml_text: str, first_line: int) -> Any:
         raise _yaml_error(f"{type(e).__name__}: {e}", None) from e
 
 
+def load_model_index(text: str) -> Any:
+    """The `model-index` of a README evalbot just wrote, read back fast (libyaml when present).
+
+    Only for checking evalbot's own output: a card's text is read with `load_yaml`, whose errors
+    name the line. Any problem here falls back to that reader, so the error is the same.
+    """
+    layout = locate_front_matter(text)
+    yaml_text = text[layout.yaml_start : layout.yaml_end]
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None:
+        try:
+            data = yaml.load(yaml_text, Loader=loader)
+        except yaml.YAMLError:
+            data = None
+        else:
+            return data.get("model-index") if isinstance(data, dict) else None
+    data = load_yaml(yaml_text, first_line=text.count("\n", 0, layout.yaml_start) + 1)
+    return data.get("model-index") if isinstance(data, dict) else None
+
+
+def same_data(left: Any, right: Any) -> bool:
+    """Equal as YAML data, types included (`1`, `1.0` and `True` differ; so do NaN and 0)."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict):
+        return list(left) == list(right) and all(same_data(left[k], right[k]) for k in left)
+    if isinstance(left, list):
+        return len(left) == len(right) and all(same_data(a, b) for a, b in zip(left, right, strict=True))
+    if isinstance(left, float) and left != left:
+        return bool(right != right)  # NaN reads back as NaN
+    return bool(left == right)
+
+
 def find_block(yaml_text: str, key: str) -> Block | None:
     """The lines of top-level `key` (key line to last value line), or None if it is absent.
 

@@ -39,7 +39,7 @@ def merge_model_index(
 ) -> tuple[list[dict[str, Any]], list[Event]]:
     """Merge into the first model of a (validated) model-index; returns a new list."""
     merged = copy.deepcopy(model_index) or [{"name": model_name, "results": []}]
-    results: list[dict[str, Any]] = merged[0]["results"]
+    results = _Results(merged[0]["results"])
     events: list[Event] = []
     first: dict[Identity, Score] = {}
     for index, score in enumerate(scores):
@@ -47,9 +47,9 @@ def merge_model_index(
             events.append(_duplicate(index, score, first[score.identity]))
             continue
         first[score.identity] = score
-        found = _find_metric(results, score.identity)
+        found = results.find(score.identity)
         if found is None:
-            _add_metric(results, score)
+            results.add(score)
             events.append(Event(index, "added"))
             continue
         result, position = found
@@ -73,7 +73,9 @@ def merge_eval_results(
     value per (dataset, task, notes), so later scores of the same benchmark task are skipped.
     """
     merged = copy.deepcopy(items)
-    identities = [_entry_identity(parse_eval_result_entries([item])[0]) for item in merged]
+    positions: dict[Identity, int] = {}
+    for position, item in enumerate(merged):
+        positions.setdefault(_entry_identity(parse_eval_result_entries([item])[0]), position)
     events: list[Event] = []
     seen: set[Identity] = set()
     for index, score in enumerate(scores):
@@ -84,12 +86,12 @@ def merge_eval_results(
         if identity in seen:
             continue
         seen.add(identity)
-        if identity not in identities:
+        if identity not in positions:
             merged.append(eval_result_entries_to_yaml([entry])[0])
-            identities.append(identity)
+            positions[identity] = len(merged) - 1
             events.append(Event(index, "added"))
             continue
-        position = identities.index(identity)
+        position = positions[identity]
         existing = parse_eval_result_entries([merged[position]])[0]
         if same_value(existing.value, score.metric.value):
             events.append(Event(index, "unchanged"))
@@ -170,39 +172,70 @@ def _duplicate(index: int, score: Score, first: Score) -> Event:
     return Event(index, "conflict", first.metric.value, first.source.name)
 
 
-def _find_metric(results: list[dict[str, Any]], identity: Identity) -> tuple[dict[str, Any], int] | None:
-    for result in results:
-        for position, metric in enumerate(result["metrics"]):
-            if _metric_identity(result, metric) == identity:
-                return result, position
-    return None
+class _Results:
+    """A model's results with two indexes, so that merging n scores takes O(n), not O(n²).
 
+    `find` gives the first metric of an identity in document order (as a scan would) and `add`
+    joins the first result of the same group, else appends a new result; both keep the indexes.
+    """
 
-def _add_metric(results: list[dict[str, Any]], score: Score) -> None:
-    new = model_index_result(score)
-    for result in results:
-        if _group(result) == _group(new):
-            result["metrics"].append(new["metrics"][0])
+    def __init__(self, results: list[dict[str, Any]]) -> None:
+        self.results = results
+        self.metrics: dict[Identity, tuple[dict[str, Any], int]] = {}
+        self.groups: dict[Identity, dict[str, Any]] = {}
+        for result in results:
+            self._index(result)
+
+    def _index(self, result: dict[str, Any], start: int = 0) -> None:
+        self.groups.setdefault(_group(result), result)
+        for position, metric in enumerate(result["metrics"][start:], start):
+            self.metrics.setdefault(_metric_identity(result, metric), (result, position))
+
+    def find(self, identity: Identity) -> tuple[dict[str, Any], int] | None:
+        return self.metrics.get(identity)
+
+    def add(self, score: Score) -> None:
+        new = model_index_result(score)
+        result = self.groups.get(_group(new))
+        if result is None:
+            self.results.append(new)
+            self._index(new)
             return
-    results.append(new)
+        result["metrics"].append(new["metrics"][0])
+        self._index(result, len(result["metrics"]) - 1)
 
 
 def _metric_identity(result: dict[str, Any], metric: dict[str, Any]) -> Identity:
     task, dataset = result["task"], result["dataset"]
-    return (task["type"], dataset["type"], dataset.get("config"), dataset.get("split"), metric["type"])
+    return _hashable((task["type"], dataset["type"], dataset.get("config"), dataset.get("split"), metric["type"]))
 
 
 def _group(result: dict[str, Any]) -> Identity:
     """Results with the same group share one result entry: same task, dataset, setup and source."""
     task, dataset = result["task"], result["dataset"]
-    return (
-        task["type"],
-        dataset["type"],
-        dataset.get("config"),
-        dataset.get("split"),
-        dataset.get("args"),
-        _source_name(result),
+    return _hashable(
+        (
+            task["type"],
+            dataset["type"],
+            dataset.get("config"),
+            dataset.get("split"),
+            dataset.get("args"),
+            _source_name(result),
+        )
     )
+
+
+def _hashable(values: tuple[Any, ...]) -> Identity:
+    """`values` as an index key: mappings and lists become tuples; equal values give equal keys."""
+    return tuple(_key(v) for v in values)
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ("__mapping__", frozenset((_key(k), _key(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_key(v) for v in value)
+    return value
 
 
 def _source_name(result: dict[str, Any]) -> str | None:

@@ -18,7 +18,7 @@ from typing import Literal
 
 import jinja2
 
-from bot import artificial_analysis, readme_source
+from bot import _deadline, artificial_analysis, readme_source
 from bot.artificial_analysis import AAClient, AASettings, find_model, scores_from_model
 from bot.card import DEFAULT_FORMATS, apply_scores, parse_card
 from bot.config import Settings
@@ -31,8 +31,10 @@ from bot.errors import (
     GatedRepoError,
     HubError,
     InputError,
+    JobDeadlineError,
     NotAvailableError,
     NoWriteAccessError,
+    RepoNotFoundError,
     StaleParentError,
 )
 from bot.hub import CommitResult, HubClient, Snapshot
@@ -102,6 +104,7 @@ class Report:
     fingerprint: str = ""
     diff: str = ""  # with --dry-run: the full unified diff of the proposed change
     plan: str = ""  # the plan's action (none/skip/open/update/push)
+    permanent: bool = False  # a failure that retrying cannot fix (missing repo, no access)
 
 
 class App:
@@ -180,9 +183,11 @@ class App:
                 report = Report(job.repo_id, source, "skipped", _one_line(e))
             except ConfigError:
                 raise  # a bad setting (e.g. AA_API_KEY) fails every repo alike: stop, say it once
+            except _PERMANENT as e:
+                report = Report(job.repo_id, source, "failed", _one_line(e), permanent=True)
             except BotError as e:
                 report = Report(job.repo_id, source, "failed", _one_line(e))
-            logger.info("%s [%s]: %s (%s)", job.repo_id, source, report.outcome, report.reason)
+            logger.info("%r [%s]: %s (%r)", job.repo_id, source, report.outcome, report.reason[:500])
             reports.append(report)
         return reports
 
@@ -329,12 +334,14 @@ class App:
 
     def _publish(self, repo_id: str, snapshot: Snapshot, plan: Plan, bot_user: str | None) -> CommitResult:
         """Write once; after an ambiguous failure, look before writing again (DESIGN §5)."""
+        _deadline.check(f"the job for {repo_id}")  # an overdue job (see worker.py) never writes
         action = _INTENT_ACTIONS[plan.action]
         intent = self.store.record_intent(repo_id, plan.source, plan.fingerprint, action) if self.store else None
         try:
             parent = snapshot.sha if plan.action != "update" else self.hub.pr_head(repo_id, plan.pr_num or 0)
             for _attempt in range(_WRITE_ATTEMPTS):
                 try:
+                    _deadline.check(f"the job for {repo_id}")
                     result = self.hub.publish(repo_id, plan, parent=parent)
                     break
                 except AmbiguousWriteError as e:
@@ -466,6 +473,8 @@ class App:
         return self.hub.whoami().name if self.settings.hf_token else None
 
 
+# Failures that the same run cannot fix by retrying: the service fails such jobs at once.
+_PERMANENT = (RepoNotFoundError, GatedRepoError, AuthError, NoWriteAccessError, JobDeadlineError)
 _INTENT_ACTIONS: Mapping[str, IntentAction] = {"open": "open", "update": "update", "push": "push"}
 _WRITE_OUTCOMES: Mapping[str, Outcome] = {"open": "created", "update": "updated", "push": "pushed"}
 # Skips that may clear up by themselves: not recorded as processed, so the next trigger retries.

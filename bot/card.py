@@ -226,11 +226,11 @@ def _block_lines(block: str, indent: int) -> str:
 def _check_model_index(readme: str, expected: list[dict[str, Any]]) -> None:
     """A broken template must never produce a broken card: read the result back."""
     try:
-        written = parse_card(readme).data.get("model-index")
+        written = _frontmatter.load_model_index(readme)
     except CardError as e:
         raise TemplateError(f"template 'model_index.yaml.j2' produced front matter that is not YAML: {e}") from e
     problems = validate_model_index(written)
-    if problems or to_yaml(written) != to_yaml(expected):
+    if problems or not _frontmatter.same_data(written, expected):
         detail = problems[0] if problems else "it does not read back as the merged model-index"
         raise TemplateError(f"template 'model_index.yaml.j2' rendered an invalid model-index: {detail}")
 

@@ -69,6 +69,7 @@ class Settings:
     max_prs_per_hour: int | None = None
     lease_seconds: float = 600.0
     lease_wait_seconds: float = 60.0
+    job_deadline_seconds: float = 3600.0  # serve: a job running longer fails (evaluations add their runner's timeout)
     aa_api_key: Secret | None = None
     aa_api_base: str = "https://artificialanalysis.ai/api/v2"
     aa_endpoint: str = "/data/llms/models"
@@ -105,6 +106,7 @@ class Settings:
             aa_endpoint=env.get("AA_API_ENDPOINT") or "/data/llms/models",
             aa_cache_hours=float(_int(env, "EVALBOT_AA_CACHE_HOURS", 12, minimum=0)),
             lease_seconds=float(_int(env, "EVALBOT_LEASE_SECONDS", 600, minimum=1)),
+            job_deadline_seconds=float(_int(env, "EVALBOT_JOB_DEADLINE_SECONDS", 3600, minimum=1)),
             results_repo=env.get("EVALBOT_RESULTS_REPO") or None,
             jobs_namespace=env.get("EVALBOT_JOBS_NAMESPACE") or None,
             gpu_image=env.get("EVALBOT_GPU_IMAGE") or None,

@@ -8,6 +8,7 @@ BotError
       - PayloadError       a webhook body evalbot cannot read; `status` 413 (too large) or 400
   + TemplateError          a template failed to render or rendered invalid YAML
   + NotAvailableError      a feature this build cannot do yet (never a silent no-op)
+  + JobDeadlineError       a service job ran past its deadline (never retried)
   + HubError               a Hub failure we could not recover from
       - RepoNotFoundError    missing, or private to someone else
       - GatedRepoError       gated: accept its terms first
@@ -58,6 +59,10 @@ class TemplateError(BotError):
 
 class NotAvailableError(BotError):
     """A feature that is not available in this build; says which issue/option provides it."""
+
+
+class JobDeadlineError(BotError):
+    """A job of `evalbot serve` ran past its deadline (EVALBOT_JOB_DEADLINE_SECONDS); it is not retried."""
 
 
 class HubError(BotError):

@@ -17,7 +17,7 @@ from bot.hub import HubClient
 from bot.render import make_environment
 from bot.server import Routing, create_app
 from bot.store import Store
-from bot.worker import JobHandler, Worker, WorkerPolicy, check_configured_tasks
+from bot.worker import EVAL_RUNNER_TIMEOUT, JobHandler, Worker, WorkerPolicy, check_configured_tasks
 
 DEFAULT_SECRET_ENV = "EVALBOT_WEBHOOK_SECRET"
 
@@ -55,7 +55,11 @@ def build_service(
     handler = JobHandler(pipeline, config)
     count = workers if workers is not None else (config.workers or 2)  # 0: accept and queue only
     host = f"{socket.gethostname()}:{os.getpid()}"
-    policy = policy or WorkerPolicy(lease_seconds=settings.lease_seconds)
+    policy = policy or WorkerPolicy(
+        lease_seconds=settings.lease_seconds,
+        deadline_seconds=settings.job_deadline_seconds,
+        eval_deadline_seconds=settings.job_deadline_seconds + EVAL_RUNNER_TIMEOUT,  # a Job may run that long
+    )
     stop_all = [Worker(store, handler, name=f"{host}:w{i}", policy=policy) for i in range(count)]
     routing = Routing(
         is_watched=config.is_watched,

@@ -3,6 +3,10 @@
 A job is leased, not popped: a worker that dies mid-job leaves a lease that expires, and another
 worker takes the job again (the pipeline's dedupe gate makes the second run safe). Transient
 failures are retried with backoff; after `max_attempts` a job ends `failed` with its error.
+Permanent ones (bad input or settings, a repo that is not there, no access) fail at once.
+Every job has a deadline (`deadline_seconds`; an evaluation's is its runner's timeout plus that):
+past it the job fails with the reason, its lease is released and the worker takes the next job,
+while the overdue thread stops itself before any Hub write (`bot._deadline`).
 SIGTERM (via `stop`) lets the job in hand finish, or releases it if it does not finish in time.
 """
 
@@ -13,17 +17,32 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
-from bot import chatops
+from bot import _deadline, chatops
 from bot.app import App, Job, Report
 from bot.config_file import ConfigFile
-from bot.errors import BotError, ConfigError, InputError
+from bot.errors import (
+    AuthError,
+    BotError,
+    ConfigError,
+    GatedRepoError,
+    InputError,
+    JobDeadlineError,
+    NoWriteAccessError,
+    RepoNotFoundError,
+)
 from bot.store import JobRow, Store
 from evaluators.service import EvalRequest
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BACKOFF = (5.0, 30.0, 120.0, 600.0)
+PERMANENT_ERRORS = (ConfigError, InputError, RepoNotFoundError, GatedRepoError, AuthError, NoWriteAccessError,
+                    JobDeadlineError)  # fmt: skip
 COMMAND_KIND = "command"  # a run a ChatOps command asked for: its own job, never coalesced
+
+
+DEFAULT_DEADLINE = 3600.0  # a normal run takes seconds; an hour means something is wrong
+EVAL_RUNNER_TIMEOUT = 3 * 3600.0  # the hf-jobs runner's job timeout (evaluators.jobs.JobsSettings)
 
 
 @dataclass(frozen=True)
@@ -32,6 +51,11 @@ class WorkerPolicy:
     max_attempts: int = 5
     backoff: Sequence[float] = DEFAULT_BACKOFF
     poll_seconds: float = 0.2
+    deadline_seconds: float = DEFAULT_DEADLINE  # EVALBOT_JOB_DEADLINE_SECONDS
+    eval_deadline_seconds: float = EVAL_RUNNER_TIMEOUT + DEFAULT_DEADLINE  # jobs whose sources include eval
+
+    def deadline_for(self, job: JobRow) -> float:
+        return self.eval_deadline_seconds if "eval" in job.sources else self.deadline_seconds
 
 
 class Worker:
@@ -62,27 +86,62 @@ class Worker:
         beat = threading.Event()
         keeper = threading.Thread(target=self._heartbeat, args=(job.id, beat), daemon=True)
         keeper.start()
+        deadline = self.policy.deadline_for(job)
+        box: list[tuple[dict[str, object] | None, BaseException | None]] = []
+        runner = threading.Thread(target=self._handle, args=(job, deadline, box), name=f"{self.name}:job{job.id}")
+        runner.daemon = True
         try:
-            result = self.handle(job)
-        except ConfigError as e:  # a bad setting will not fix itself
-            self.store.fail_job(job.id, self.name, _one_line(e), retry_in=None)
-        except Exception as e:
-            self._retry_or_fail(job, _one_line(e) if isinstance(e, BotError) else f"{type(e).__name__}: {e}")
-        else:
-            listed = result.get("reports", [])
-            reports = [r for r in listed if isinstance(r, dict)] if isinstance(listed, list) else []
-            failed = [r for r in reports if r.get("outcome") == "failed"]
-            # a repo still leased by a crashed worker is "busy": try again once that lease expires
-            failed += [r for r in reports if r.get("outcome") == "skipped" and str(r.get("reason")).startswith("busy")]
-            if failed:
-                self._retry_or_fail(job, "; ".join(str(r.get("reason")) for r in failed), result)
+            runner.start()
+            runner.join(timeout=deadline)
+            if not box:  # still running: fail it now; the thread stops itself before any write
+                reason = (
+                    f"deadline: the job ran longer than {deadline:g} s and was stopped "
+                    "(EVALBOT_JOB_DEADLINE_SECONDS; an evaluation's deadline adds its runner's timeout)"
+                )
+                logger.error("%s: job %d %s", _log_value(job.repo_id), job.id, reason)
+                self.store.fail_job(job.id, self.name, reason, retry_in=None)
+                return True
+            result, error = box[0]
+            if error is not None:
+                self._failed(job, error)
             else:
-                self.store.complete_job(job.id, self.name, result)
+                assert result is not None
+                self._finished(job, result)
         finally:
             beat.set()
             keeper.join(timeout=5)
             self.current = None
         return True
+
+    def _handle(
+        self, job: JobRow, deadline: float, box: list[tuple[dict[str, object] | None, BaseException | None]]
+    ) -> None:
+        _deadline.start(deadline)
+        try:
+            box.append((self.handle(job), None))
+        except BaseException as e:  # handed to the worker's thread, which decides
+            box.append((None, e))
+
+    def _failed(self, job: JobRow, e: BaseException) -> None:
+        if isinstance(e, PERMANENT_ERRORS):  # a bad setting, a bad id, a missing repo: retrying cannot help
+            self.store.fail_job(job.id, self.name, _one_line(e), retry_in=None)
+        elif isinstance(e, BotError):
+            self._retry_or_fail(job, _one_line(e))
+        else:
+            self._retry_or_fail(job, f"{type(e).__name__}: {_one_line(e)}")
+
+    def _finished(self, job: JobRow, result: dict[str, object]) -> None:
+        listed = result.get("reports", [])
+        reports = [r for r in listed if isinstance(r, dict)] if isinstance(listed, list) else []
+        failed = [r for r in reports if r.get("outcome") == "failed"]
+        # a repo still leased by a crashed worker is "busy": try again once that lease expires
+        failed += [r for r in reports if r.get("outcome") == "skipped" and str(r.get("reason")).startswith("busy")]
+        if failed and all(r.get("permanent") for r in failed):
+            self.store.fail_job(job.id, self.name, "; ".join(str(r.get("reason")) for r in failed), retry_in=None)
+        elif failed:
+            self._retry_or_fail(job, "; ".join(str(r.get("reason")) for r in failed), result)
+        else:
+            self.store.complete_job(job.id, self.name, result)
 
     def run_forever(self) -> None:
         while not self.stop.is_set():
@@ -91,14 +150,18 @@ class Worker:
 
     def _retry_or_fail(self, job: JobRow, error: str, result: dict[str, object] | None = None) -> None:
         if job.attempts >= self.policy.max_attempts:
-            logger.error("%s: job %d failed for good after %d attempts: %s", job.repo_id, job.id, job.attempts, error)
+            logger.error(
+                "%s: job %d failed for good after %d attempts: %s", _log_value(job.repo_id), job.id, job.attempts,
+                _log_value(error, limit=500),
+            )  # fmt: skip
             self.store.fail_job(job.id, self.name, error, retry_in=None)
             return
         delays = self.policy.backoff
         delay = delays[min(job.attempts - 1, len(delays) - 1)] if delays else 0.0
         logger.warning(
-            "%s: job %d attempt %d failed (%s); retrying in %.0f s", job.repo_id, job.id, job.attempts, error, delay
-        )
+            "%s: job %d attempt %d failed (%s); retrying in %.0f s", _log_value(job.repo_id), job.id, job.attempts,
+            _log_value(error, limit=500), delay,
+        )  # fmt: skip
         self.store.fail_job(job.id, self.name, error, retry_in=delay)
 
     def _heartbeat(self, job_id: int, done: threading.Event) -> None:
@@ -213,4 +276,12 @@ def check_configured_tasks(config: ConfigFile) -> None:
 
 
 def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())
+    return _log_value(str(error), limit=500)
+
+
+def _log_value(text: str, *, limit: int = 200) -> str:
+    """Text from outside (a repo id, an error) safe for one log line: control characters
+    escaped, whitespace runs as one space, at most `limit` characters."""
+    clean = " ".join(text.split())
+    clean = "".join(c if c.isprintable() else repr(c)[1:-1] for c in clean)
+    return clean if len(clean) <= limit else clean[: limit - 3] + "..."

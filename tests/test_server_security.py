@@ -3,18 +3,13 @@ separate ChatOps jobs, bounded and validated webhook bodies, the status surface'
 
 from __future__ import annotations
 
-import json
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
-import requests
 
 from bot.config import Secret, Settings
 from bot.hub import HubClient
 from bot.worker import COMMAND_KIND, JobHandler, Worker, WorkerPolicy
-from tests.test_server import REPO, SECRET, Running, bot, comment_event, push_event
+from tests.test_server import REPO, Running, bot, comment_event, push_event
 
 __all__ = ["bot"]  # the fixture, re-used
 

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 import jinja2
 
+from bot._markers import mask_code
 from bot.card import CardChange
 from bot.render import default_environment, render_template
 
@@ -112,9 +113,10 @@ def make_marker(source: str, fingerprint: str, base: str) -> str:
 
 
 def parse_markers(text: str) -> list[dict[str, Any]]:
-    """Every evalbot marker in `text`, in order; malformed ones are ignored."""
+    """Every evalbot marker in `text`, in order; malformed ones, and any shown as code (a fence,
+    a code span) or inside another HTML comment, are ignored."""
     found = []
-    for match in _MARKER.finditer(text):
+    for match in _MARKER.finditer(mask_code(text)):
         try:
             payload = json.loads(match[1])
         except ValueError:

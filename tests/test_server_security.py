@@ -3,13 +3,19 @@ separate ChatOps jobs, bounded and validated webhook bodies, the status surface'
 
 from __future__ import annotations
 
+import json
+import select
+import socket
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
+import requests
 
 from bot.config import Secret, Settings
 from bot.hub import HubClient
 from bot.worker import COMMAND_KIND, JobHandler, Worker, WorkerPolicy
-from tests.test_server import REPO, Running, bot, comment_event, push_event
+from tests.test_server import REPO, SECRET, Running, bot, comment_event, push_event
 
 __all__ = ["bot"]  # the fixture, re-used
 
@@ -106,3 +112,129 @@ def test_two_chatops_evaluations_stay_two_jobs_with_their_own_tasks_and_ids(
     assert "`arc:challenge|25`" in replies[0] and "`hellaswag|10`" in replies[1]
     webhook_runs = [j for j in store.list_jobs() if j.kind == "run"]
     assert len(webhook_runs) == 1 and webhook_runs[0].sources == ("readme",)
+
+
+# --- bounded, validated webhook bodies -----------------------------------------------------------
+
+
+def _chunked_post(url: str, *, chunk: bytes, most: int) -> tuple[bytes, int]:
+    """POST a chunked body of up to `most` bytes; stop sending once the server answers."""
+    host, port = url.removeprefix("http://").split(":")
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        head = (f"POST /webhooks/hub HTTP/1.1\r\nHost: {host}\r\nX-Webhook-Secret: {SECRET}\r\n"
+                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")  # fmt: skip
+        sock.sendall(head.encode())
+        answer = b""
+        while sent < most:
+            try:
+                sock.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            except OSError:  # the server closed the connection after answering
+                break
+            sent += len(chunk)
+            if select.select([sock], [], [], 0)[0]:
+                break
+        while b"\r\n\r\n" not in answer:
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    return answer, sent
+
+
+def test_a_chunked_body_is_cut_off_at_the_limit(bot: Callable[..., Running]) -> None:
+    running = bot(workers=0)
+    answer, sent = _chunked_post(running.url, chunk=b"x" * 65536, most=200 * 1024 * 1024)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert sent < 20 * 1024 * 1024  # answered long before the 200 MB were sent, let alone read
+    assert running.service.store.event_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        pytest.param("acme/../etc", "is not a valid Hub repo id", id="dotdot"),
+        pytest.param("acme/m\x00", "is not a valid Hub repo id", id="nul"),
+        pytest.param("acme/m\nERROR forged log line", "is not a valid Hub repo id", id="newline"),
+        pytest.param("acme/<script>alert(1)</script>", "is not a valid Hub repo id", id="script"),
+        pytest.param("acme/a/b", "is not a valid Hub repo id", id="three_segments"),
+        pytest.param("acme/" + "m" * 900_000, "is not a valid Hub repo id", id="900KB"),
+        pytest.param("acme/m\ud800", "lone surrogate", id="lone_surrogate"),
+    ],
+)
+def test_invalid_repo_ids_are_refused_at_the_door(bot: Callable[..., Running], name: str, reason: str) -> None:
+    running = bot(workers=0)
+    payload = push_event("acme/m", "a" * 40)
+    payload["repo"]["name"] = name
+    answer = running.post(None, raw=json.dumps(payload).encode())  # json.dumps writes \ud800 as an escape
+    assert answer.status_code == 400, answer.text[:200]
+    error = answer.json()["error"]
+    assert reason in error and "\n" not in error and len(error) < 300
+    assert running.service.store.list_jobs() == [] and running.service.store.event_count() == 0
+
+
+def test_invalid_utf8_is_refused(bot: Callable[..., Running]) -> None:
+    running = bot(workers=0)
+    answer = running.post(None, raw=json.dumps(push_event(REPO, "a" * 40)).encode().replace(b"acme", b"\xffacme"))
+    assert answer.status_code == 400 and "not UTF-8" in answer.json()["error"]
+
+
+def test_a_repo_the_hub_does_not_have_fails_once_without_retries(bot: Callable[..., Running]) -> None:
+    running = bot()
+    assert running.post(push_event("acme/gone", "a" * 40)).status_code == 202
+    running.wait_idle()
+    [job] = running.service.store.list_jobs()
+    assert (job.state, job.attempts) == ("failed", 1)
+    assert job.error is not None and "not found" in job.error
+
+
+# --- the status surface --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=abc", "limit=-1", "limit=0", "limit=1001", "limit=" + "9" * 5000, "state=x", "stat=done"]
+)
+def test_status_api_parameters_are_validated(bot: Callable[..., Running], query: str) -> None:
+    running = bot(workers=0)
+    answer = requests.get(f"{running.url}/api/jobs?{query}", timeout=10)
+    assert answer.status_code == 400 and "error" in answer.json()
+
+
+def test_status_api_limit_is_honoured(bot: Callable[..., Running]) -> None:
+    running = bot(workers=0)
+    for i in range(3):
+        running.post(push_event(REPO, f"{i}" * 40, webhook_id=f"w{i}"))
+    jobs = requests.get(f"{running.url}/api/jobs?limit=1&state=queued", timeout=10).json()
+    assert len(jobs["jobs"]) == 1 and jobs["counts"]["queued"] == 1  # the three pushes coalesced into one job
+
+
+def _get(running: Running, path: str, token: str | None = None) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return requests.get(f"{running.url}{path}", headers=headers, timeout=10)
+
+
+def test_the_status_token_protects_the_status_pages_but_not_healthz(bot: Callable[..., Running]) -> None:
+    running = bot(workers=0, env={"EVALBOT_STATUS_TOKEN": "status-token-for-tests"})
+    for path in ("/", "/api/jobs", "/metrics"):
+        assert _get(running, path).status_code == 401
+        assert _get(running, path, "wrong").status_code == 401
+        answer = _get(running, path, "status-token-for-tests")
+        assert answer.status_code == 200, path
+        assert "status-token-for-tests" not in answer.text
+    assert _get(running, "/healthz").text == "ok"
+    assert running.post(push_event(REPO, "a" * 40)).status_code == 202  # webhooks use their own secret
+
+
+def test_on_a_public_interface_the_status_pages_need_a_token(bot: Callable[..., Running]) -> None:
+    running = bot(workers=0, host="0.0.0.0")
+    for path in ("/", "/api/jobs", "/metrics"):
+        answer = _get(running, path)
+        assert answer.status_code == 403 and "EVALBOT_STATUS_TOKEN" in answer.json()["error"]
+    assert _get(running, "/healthz").status_code == 200
+
+
+def test_serve_listens_on_loopback_unless_told_otherwise() -> None:
+    from bot.cli import build_parser
+
+    assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
+    assert build_parser().parse_args(["serve", "--host", "0.0.0.0"]).host == "0.0.0.0"

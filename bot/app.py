@@ -38,10 +38,10 @@ from bot.errors import (
     StaleParentError,
 )
 from bot.hub import CommitResult, HubClient, Snapshot
-from bot.plan import Budget, Plan, Policy, decide
+from bot.plan import Budget, Plan, Policy, PrInfo, decide
 from bot.render import default_environment
 from bot.scores import Score
-from bot.store import IntentAction, Store
+from bot.store import IntentAction, PrStatus, Store
 from bot.tables import DEFAULT_MIN_CONFIDENCE, extract_results, why_nothing
 from evaluators.cache import EvalCache
 from evaluators.service import EvalRequest, EvalService, jobs_remote
@@ -225,12 +225,17 @@ class App:
             env=self.env,
         )
         if not change.changed:
+            if self.store is not None and self.store.pending_intents(job.repo_id) and not job.dry_run:
+                bot_user = self._bot_user()  # a crash left a write unrecorded: settle it from the Hub
+                self._reconcile(job.repo_id, source, self.hub.list_prs(job.repo_id, bot_user=bot_user, known={}))
             reason = "the card already contains everything proposed" if scores else "no results found"
             if not scores and source == "readme" and details:
                 reason = f"{reason}: {'; '.join(details[:3])}"  # why, and the flags that would select the model
             return self._finish(job, source, snapshot, Plan("none", reason, source))
         bot_user = self._bot_user()
         prs = self.hub.list_prs(job.repo_id, bot_user=bot_user, known=self._known_prs(job.repo_id))
+        if not job.dry_run:
+            self._reconcile(job.repo_id, source, prs)
         plan = decide(
             repo_id=job.repo_id,
             sha=snapshot.sha,
@@ -455,6 +460,36 @@ class App:
             open_in_namespace=self.store.open_prs_in_namespace(repo_id.split("/", 1)[0]),
             opened_last_hour=self.store.prs_opened_since(time.time() - 3600),
         )
+
+    def _reconcile(self, repo_id: str, source: str, prs: Sequence[PrInfo]) -> None:
+        """Make the ledger agree with the Hub for `source` after a crash between a write and its record.
+
+        Every bot PR of the source that the listing shows (by evalbot's marker) and the ledger lacks,
+        or holds with another fingerprint or status, is recorded. Every pending intent of the source
+        is then settled: done when a PR carries its fingerprint, else abandoned (the write did not
+        happen, or a later one replaced it; the plan made next looks at the Hub afresh).
+        """
+        if self.store is None:
+            return
+        mine = [pr for pr in prs if pr.is_bot and pr.source == source]
+        for pr in mine:
+            row = self.store.get_pr(repo_id, pr.num)
+            status: PrStatus = "open" if pr.is_open else ("merged" if pr.status == "merged" else "closed")
+            if row is None or row.fingerprint != (pr.fingerprint or ""):
+                url = f"{self.settings.hf_endpoint}/{repo_id}/discussions/{pr.num}"
+                self.store.record_pr(repo_id, pr.num, source=source, fingerprint=pr.fingerprint or "", url=url,
+                                     status=status)  # fmt: skip
+                logger.info("%r: PR #%d recorded from the Hub (the ledger had missed it)", repo_id, pr.num)
+            elif row.status != status:
+                self.store.set_pr_status(repo_id, pr.num, status)
+        for intent in self.store.pending_intents(repo_id):
+            if intent.source != source:
+                continue
+            found = next((pr for pr in mine if intent.action != "push" and pr.fingerprint == intent.fingerprint), None)
+            if found is not None:
+                self.store.complete_intent(intent.id, pr_num=found.num)
+            else:
+                self.store.abandon_intent(intent.id, "reconciled: no PR on the Hub carries this change")
 
     def _known_prs(self, repo_id: str) -> Mapping[int, tuple[str, str]]:
         """Bot PRs the ledger already knows (no details request needed), unless a write is pending."""

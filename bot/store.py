@@ -527,6 +527,11 @@ class Store:
             if cursor.rowcount == 0:
                 raise KeyError(f"no PR {repo_id}#{pr_num} in the store")
 
+    def get_pr(self, repo_id: str, pr_num: int) -> PrRow | None:
+        """The ledger's row for PR ``pr_num`` of ``repo_id``, or None if it was never recorded."""
+        row = self._fetchone(f"SELECT {_PR_COLUMNS} FROM prs WHERE repo_id = ? AND pr_num = ?", (repo_id, pr_num))
+        return None if row is None else _pr(row)
+
     def pr_for(self, repo_id: str, source: str) -> PrRow | None:
         """The bot's most recently opened PR on ``repo_id`` for ``source``, whatever its status.
 

@@ -69,10 +69,29 @@ def locate_front_matter(text: str) -> Layout:
     )
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping: YAML would silently keep the last,
+    the Hub's reader may keep another, so evalbot never rewrites such a card."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    shown = key_node.value if len(key_node.value) <= 60 else key_node.value[:57] + "..."
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {shown!r} appears twice; keep one of them", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(yaml_text: str, first_line: int) -> Any:
-    """`yaml.safe_load`, with errors naming the README line (`first_line` is the YAML's 1st line)."""
+    """`yaml.safe_load` (refusing duplicate keys), with errors naming the README line (`first_line`
+    is the YAML's first line)."""
     try:
-        return yaml.safe_load(yaml_text)
+        return yaml.load(yaml_text, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = ": ".join(part for part in (e.context, e.problem) if part)

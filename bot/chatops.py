@@ -126,7 +126,8 @@ def _check_task(task: str, policy: TaskPolicy) -> str:
     if not task or len(task) > _MAX_TASK or not task.isprintable() or any(c.isspace() for c in task):
         raise InputError(f"task {shown!r} is not a task name")
     head = task.split("@", 1)[0]
-    if task.startswith(("/", "~", ".")) or "\\" in task or ".." in task or ("/" in head and head.endswith(".py")):
+    folders = task.count("/") > 1 or ("/" in head and head.endswith(".py"))
+    if task.startswith(("/", "~", ".")) or "\\" in task or ".." in task or folders:
         raise InputError(f"task {shown!r} is a path; evalbot runs tasks by name: {_task_hint(policy)}")
     if policy.engine != "inspect":
         if "/" in task or "@" in task or not _LIGHTEVAL_TASK.fullmatch(task):

@@ -238,3 +238,38 @@ def test_serve_listens_on_loopback_unless_told_otherwise() -> None:
 
     assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
     assert build_parser().parse_args(["serve", "--host", "0.0.0.0"]).host == "0.0.0.0"
+
+
+@pytest.mark.parametrize("task", ["/opt/tasks/x.py@t", "../x.py@t", "x.py@t", "some_pkg/task"])
+def test_serve_refuses_configured_tasks_outside_the_allowed_places(tmp_path: Path, task: str) -> None:
+    from bot.config import Secret, Settings
+    from bot.errors import ConfigError
+    from bot.service import build_service
+    from bot.sim.hub import HubSim
+
+    config = tmp_path / "evalbot.yaml"
+    config.write_text(f"eval:\n  tasks: [{json.dumps(task)}]\n  engine: inspect\n")
+    if task == "some_pkg/task":  # a package task is allowed when evalbot.yaml names it: check one that is not
+        config.write_text("eval:\n  tasks: [inspect_evals/gsm8k]\n  engine: inspect\nchatops:\n  tasks: [a/b/c]\n")
+    with HubSim() as sim:
+        settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url, home=tmp_path / "home")
+        with pytest.raises(ConfigError, match=r"evalbot\.yaml: task "):
+            build_service(settings.with_config_file(config), workers=0, env={"EVALBOT_WEBHOOK_SECRET": "s"})
+
+
+def test_serve_accepts_configured_registry_names_and_task_dir_files(tmp_path: Path) -> None:
+    from bot.config import Secret, Settings
+    from bot.service import build_service
+    from bot.sim.hub import HubSim
+
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "mine.py").write_text("")
+    config = tmp_path / "evalbot.yaml"
+    config.write_text(
+        "eval:\n  tasks: [inspect_evals/gsm8k, mine.py@t, other_pkg/task]\n  engine: inspect\n"
+        "chatops:\n  task_dirs: [tasks]\n"
+    )
+    with HubSim() as sim:
+        settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url, home=tmp_path / "home")
+        service = build_service(settings.with_config_file(config), workers=0, env={"EVALBOT_WEBHOOK_SECRET": "s"})
+        service.store.close()

@@ -1,4 +1,4 @@
-"""A card whose YAML has a key twice is refused with a one-line error naming the key; nothing is proposed."""
+"""Hostile cards: a key twice in the YAML is refused; labels with mentions or HTML reach the PR as plain text."""
 
 from __future__ import annotations
 
@@ -48,3 +48,28 @@ def test_a_card_with_a_duplicate_key_is_never_proposed(tmp_path: Path) -> None:
             [report] = App(settings, HubClient(settings), store).run(Job(repo, sources=("readme",)))
         assert report.outcome == "skipped" and "the key 'license' appears twice" in report.reason
         assert not [d for d in sim.discussions(repo) if d.is_pr]
+
+
+def test_labels_with_mentions_and_html_reach_the_pr_as_plain_text(tmp_path: Path) -> None:
+    from huggingface_hub import HfApi
+
+    repo = "acme/Ours-7B"
+    card = (
+        "---\nlicense: mit\n---\n# Ours-7B\n\n| Benchmark | Ours-7B |\n|---|---|\n"
+        "| MMLU <img src=x onerror=alert(1)> @everyone | 65.4 |\n| [GSM8K](https://evil.example) `x` | 48.2 |\n"
+    )
+    with HubSim() as sim:
+        sim.add_repo(repo, {"README.md": card})
+        settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url, home=tmp_path)
+        with Store.open(tmp_path) as store:
+            [report] = App(settings, HubClient(settings), store).run(Job(repo, sources=("readme",)))
+        assert report.outcome == "created", report.reason
+        details = HfApi(endpoint=sim.url).get_discussion_details(repo, report.pr_num or 0)
+        body = str(details.events[0].content)
+        for bad in ("@everyone", "<img", "onerror", "[GSM8K]("):
+            assert bad not in body, bad
+        assert "| MMLU @\u2060everyone |" in body
+        readme = HfApi(endpoint=sim.url).hf_hub_download(repo, "README.md", revision=f"refs/pr/{report.pr_num}")
+        front = parse_card(Path(readme).read_text()).data
+        names = [r["dataset"]["name"] for r in front["model-index"][0]["results"]]
+        assert "MMLU @\u2060everyone" in names and not any("@everyone" in n or "<" in n for n in names)

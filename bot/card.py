@@ -26,6 +26,7 @@ import jinja2
 import yaml
 from huggingface_hub import parse_eval_result_entries
 from huggingface_hub.repocard_data import model_index_to_eval_results
+from jinja2.sandbox import SandboxedEnvironment
 
 from bot import _frontmatter, _merge
 from bot._section import SECTION_END, SECTION_START, place_section
@@ -196,7 +197,10 @@ def _apply_model_index(
         return card.text, events
     block = render_template(env, "model_index.yaml.j2", model_index=merged)
     readme = _splice_model_index(card, block)
-    _check_model_index(readme, merged)
+    if isinstance(env, SandboxedEnvironment):  # a user template: read what it wrote back, all of it
+        _check_model_index(readme, merged)
+    else:
+        _check_built_in_splice(card, merged)
     return readme, events
 
 
@@ -221,6 +225,24 @@ def _block_lines(block: str, indent: int) -> str:
     """Template output as whole lines ending in "\\n", shifted right by `indent` columns."""
     lines = block.replace("\r\n", "\n").rstrip("\n").split("\n")
     return "".join((" " * indent + line if line else line) + "\n" for line in lines)
+
+
+def _check_built_in_splice(card: Card, merged: list[dict[str, Any]]) -> None:
+    """The built-in template writes `to_yaml(merged)`, PyYAML's own output, which reads back exactly
+    (tests/test_render.py proves it for any such data). What is left to check is the splice: the
+    same splice of a one-line `model-index: []` must leave every other key as it was, and the Hub's
+    parser must accept the model-index. Linear and cheap, even for a 20,000-result model-index,
+    where reading the whole block back would cost more than the extraction itself."""
+    problems = validate_model_index(merged)
+    try:
+        data = parse_card(_splice_model_index(card, "model-index: []\n")).data
+    except CardError as e:
+        raise TemplateError(f"model-index could not be spliced into the front matter: {e}") from e
+    others = {k: v for k, v in data.items() if k != "model-index"}
+    before = {k: v for k, v in card.data.items() if k != "model-index"}
+    if problems or data.get("model-index") != [] or not _frontmatter.same_data(others, before):
+        detail = problems[0] if problems else "the other front matter keys would change"
+        raise TemplateError(f"template 'model_index.yaml.j2' rendered an invalid model-index: {detail}")
 
 
 def _check_model_index(readme: str, expected: list[dict[str, Any]]) -> None:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from bot import _merge
+from bot.card import apply_scores, parse_card
 from bot.scores import Dataset, Metric, Score, Source, Task
 
 _SPEC = importlib.util.spec_from_file_location(
@@ -18,6 +19,7 @@ _SPEC.loader.exec_module(bench)  # the benchmark's own card and steps, so the te
 
 
 def test_merging_5000_scores_takes_less_than_3x_their_extraction() -> None:
+    """The merge alone, and the whole apply_scores (render, splice, checks), each within 3x."""
     card = bench.huge_card(5_000)
     started = time.perf_counter()
     scores = bench.card_scores(card)
@@ -26,6 +28,11 @@ def test_merging_5000_scores_takes_less_than_3x_their_extraction() -> None:
     assert bench.merge(scores) == 5_000
     merging = time.perf_counter() - started
     assert merging <= 3 * extraction, f"merge {merging:.2f} s vs extraction {extraction:.2f} s"
+    started = time.perf_counter()
+    change = apply_scores(parse_card(card), scores, source_key="readme", model_name="Ours-7B")
+    applying = time.perf_counter() - started
+    assert len(change.added) == 5_000
+    assert applying <= 3 * extraction, f"apply_scores {applying:.2f} s vs extraction {extraction:.2f} s"
 
 
 def test_the_indexes_keep_the_scan_order_rules() -> None:

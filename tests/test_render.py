@@ -380,3 +380,39 @@ def test_model_index_names_are_plain_text() -> None:
     assert result["dataset"]["name"] == "MMLU @\u2060team"
     assert result["task"]["name"] == "gen (http://x)"
     assert result["metrics"][0]["name"] == "acc"
+
+
+def _pyyaml(value: Any) -> str:
+    from bot.render import _YAML_WIDTH, _Dumper
+
+    text = yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
+                     width=_YAML_WIDTH)  # fmt: skip
+    return text.removesuffix("\n...\n").removesuffix("\n")
+
+
+_WORDS = st.sampled_from(
+    ["null", "true", "No", "on", "1e3", "0x1f", "2001-01-01", "~", "", "-", "a: b", "a #b", ".5", "1_000", "...",
+     "---", ":a", "(a)", "/x", "a,b", "MMLU (5-shot)", "x\ny", "é中"]
+)  # fmt: skip
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), _WORDS, st.text(max_size=12),
+    st.text("ab :#-'\"\n", max_size=8),
+)  # fmt: skip
+_KEYS = st.one_of(_WORDS, st.text(max_size=6))
+_DATA = st.recursive(
+    _SCALARS,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_KEYS, children, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_DATA, min_size=1, max_size=3) | st.dictionaries(st.text(max_size=6), _DATA, min_size=1, max_size=3))
+def test_to_yaml_writes_exactly_what_pyyaml_writes(value: Any) -> None:
+    assert to_yaml(value) == _pyyaml(value)
+
+
+def test_to_yaml_falls_back_to_pyyaml_for_shared_objects_and_long_keys() -> None:
+    shared = {"x": 1}
+    for value in ([shared, shared], {"k" * 130: 1}, {1: "a"}, ["line\nbreak"]):
+        assert to_yaml(value) == _pyyaml(value)

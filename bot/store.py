@@ -12,8 +12,9 @@ Pure persistence on SQLite in WAL mode; no Hub calls. The tables:
   counted in ``pending`` and handed to the holder when it releases (coalescing into one follow-up).
 - ``events``: webhook deliveries, deduplicated by their key (a redelivery does nothing).
 - ``jobs`` (with ``job_keys``, every trigger key a job answers for): the work queue. Triggers for a
-  repo coalesce into its one queued job; workers claim jobs with leases (a crashed worker's job is
-  retried when its lease expires) and at most one job per repo runs at a time.
+  repo coalesce into its one queued ``run`` job (jobs of other kinds, such as a ChatOps command's,
+  never coalesce); workers claim jobs with leases (a crashed worker's job is retried when its lease
+  expires) and at most one job per repo runs at a time.
 - ``replies``: ChatOps replies claimed and sent, so that a command is answered once, even on redelivery.
 - ``own_commits``: commits the bot made itself, so that their webhooks do not trigger it again.
 - ``opt_outs``: repos whose owners asked the bot (``@evalbot ignore``) to leave them alone.

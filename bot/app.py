@@ -464,17 +464,22 @@ class App:
     def _reconcile(self, repo_id: str, source: str, prs: Sequence[PrInfo]) -> None:
         """Make the ledger agree with the Hub for `source` after a crash between a write and its record.
 
-        Every bot PR of the source that the listing shows (by evalbot's marker) and the ledger lacks,
-        or holds with another fingerprint or status, is recorded. Every pending intent of the source
+        Every open bot PR of the source that the listing shows (by evalbot's marker) and the ledger
+        lacks (or any such PR a pending intent names), or holds with another fingerprint or status, is
+        recorded. Every pending intent of the source
         is then settled: done when a PR carries its fingerprint, else abandoned (the write did not
         happen, or a later one replaced it; the plan made next looks at the Hub afresh).
         """
         if self.store is None:
             return
         mine = [pr for pr in prs if pr.is_bot and pr.source == source]
+        pending = [i for i in self.store.pending_intents(repo_id) if i.source == source]
         for pr in mine:
             row = self.store.get_pr(repo_id, pr.num)
             status: PrStatus = "open" if pr.is_open else ("merged" if pr.status == "merged" else "closed")
+            wanted = pr.is_open or any(i.fingerprint == pr.fingerprint for i in pending)
+            if row is None and not wanted:
+                continue  # an old closed PR the ledger never had: recording it now would skew the hourly budget
             if row is None or row.fingerprint != (pr.fingerprint or ""):
                 url = f"{self.settings.hf_endpoint}/{repo_id}/discussions/{pr.num}"
                 self.store.record_pr(repo_id, pr.num, source=source, fingerprint=pr.fingerprint or "", url=url,
@@ -482,9 +487,7 @@ class App:
                 logger.info("%r: PR #%d recorded from the Hub (the ledger had missed it)", repo_id, pr.num)
             elif row.status != status:
                 self.store.set_pr_status(repo_id, pr.num, status)
-        for intent in self.store.pending_intents(repo_id):
-            if intent.source != source:
-                continue
+        for intent in pending:
             found = next((pr for pr in mine if intent.action != "push" and pr.fingerprint == intent.fingerprint), None)
             if found is not None:
                 self.store.complete_intent(intent.id, pr_num=found.num)

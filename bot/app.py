@@ -466,9 +466,9 @@ class App:
 
         Every open bot PR of the source that the listing shows (by evalbot's marker) and the ledger
         lacks (or any such PR a pending intent names), or holds with another fingerprint or status, is
-        recorded. Every pending intent of the source
-        is then settled: done when a PR carries its fingerprint, else abandoned (the write did not
-        happen, or a later one replaced it; the plan made next looks at the Hub afresh).
+        recorded. Every pending intent of the source is then settled: done when a PR carries its
+        fingerprint, else abandoned (the write did not happen, or a later one replaced it; the plan
+        made next looks at the Hub afresh).
         """
         if self.store is None:
             return

@@ -80,6 +80,9 @@ def make_environment(user_dir: Path | None = None) -> jinja2.Environment:
         md_code=md_code,
         plain=plain_text,
     )
+    if isinstance(env, BoundedSandbox):
+        env.filters = {name: env.bound(f) for name, f in env.filters.items()}
+        env.tests = {name: env.bound(t) for name, t in env.tests.items()}  # type: ignore[arg-type]
     return env
 
 
@@ -137,6 +140,12 @@ def _too_big_power(base: Any, exponent: Any) -> bool:
     return exponent > _MAX_POWER_BITS or exponent * base.bit_length() > _MAX_POWER_BITS
 
 
+def _check_sizes(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > MAX_OUTPUT_CHARS:
+            raise RenderLimitError(f"an argument of {value:g} is too big (at most {MAX_OUTPUT_CHARS})")
+
+
 def _too_big_repeat(seq: Any, times: Any) -> bool:
     return isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_OUTPUT_CHARS
 
@@ -174,7 +183,19 @@ class BoundedSandbox(SandboxedEnvironment):
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         __self.check_clock()
+        _check_sizes(args, kwargs)  # "x".ljust(10 ** 9), lipsum(10 ** 9)
         return super().call(__context, __obj, *args, **kwargs)
+
+    def bound(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """`function` (a filter or test) checked like a call: the deadline, and no huge sizes."""
+
+        @functools.wraps(function)  # keeps jinja's pass_context/pass_eval_context marks
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            self.check_clock()
+            _check_sizes(args, kwargs)  # "x" | center(10 ** 9), "x" | indent(10 ** 9)
+            return function(*args, **kwargs)
+
+        return bounded
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         self.check_clock()

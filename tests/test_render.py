@@ -336,7 +336,11 @@ def test_a_symlink_inside_the_folder_is_served_and_a_fifo_or_huge_file_is_not(tm
         ("{{ 'x' * 100000000 }}", "too big"),
         ("{{ 2 ** 100000000 }}", "too big a number"),
         ("{{ ((10 ** 1000) ** 1000) ** 1000 }}", "too big a number"),
-        ("{{ range(10 ** 9) | list }}", "at most 100000"),
+        ("{{ range(10 ** 9) | list }}", "too big"),
+        ("{{ range(200000) | list }}", "at most 100000"),
+        ("{{ 'x' | center(1000000000) }}", "is too big"),
+        ("{{ 'x'.ljust(1000000000) }}", "is too big"),
+        ("{{ 'x' | indent(width=1000000000, first=true) }}", "is too big"),
     ],
 )
 def test_user_template_renders_are_bounded_in_time_and_size(

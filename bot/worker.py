@@ -201,12 +201,17 @@ class JobHandler:
         raise ConfigError(f"unknown job kind {job.kind!r}")
 
     def _eval_request(self, job: JobRow) -> EvalRequest | None:
-        """`@evalbot evaluate <tasks>` overrides the configured tasks; the rest comes from evalbot.yaml."""
+        """`@evalbot evaluate <tasks>` overrides the configured tasks; the rest comes from evalbot.yaml.
+
+        Either way the tasks pass `chatops.check_tasks` here, when the run starts (a job's options
+        come from the store), and task files become the absolute paths inside their task folder.
+        """
         tasks = job.options.get("tasks")
         base = self.app.settings.eval_request
-        if not isinstance(tasks, list) or not tasks:
+        names = [str(t) for t in tasks] if isinstance(tasks, list) and tasks else list(base.tasks if base else ())
+        if not names:
             return base
-        chosen = chatops.check_tasks([str(t) for t in tasks], self.tasks)  # again: options come from the store
+        chosen = chatops.check_tasks(names, self.tasks)
         return replace(base, tasks=chosen) if base is not None else EvalRequest(tasks=chosen)
 
     def _chatops(self, job: JobRow) -> dict[str, object]:
@@ -236,7 +241,8 @@ class JobHandler:
                 reply, outcome = chatops.reply_refused_tasks(str(e), key), "refused"
             else:
                 sources = ("eval",) if command.name == "evaluate" else self.config.sources_for(job.repo_id)
-                run_options: dict[str, object] = {"tasks": list(tasks)} if tasks else {}
+                # the names as typed (checked again, and task files resolved, when the run starts)
+                run_options: dict[str, object] = {"tasks": [t.strip() for t in command.args]} if tasks else {}
                 # a command's run is its own job: it never merges with another trigger (COMMAND_KIND)
                 run_id = store.enqueue_job(
                     job.repo_id, sources=sources, trigger_key=f"chatops:{key}", options=run_options, kind=COMMAND_KIND

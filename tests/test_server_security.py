@@ -3,6 +3,7 @@ separate ChatOps jobs, bounded and validated webhook bodies, the status surface'
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import select
 import socket
@@ -273,3 +274,29 @@ def test_serve_accepts_configured_registry_names_and_task_dir_files(tmp_path: Pa
         settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url, home=tmp_path / "home")
         service = build_service(settings.with_config_file(config), workers=0, env={"EVALBOT_WEBHOOK_SECRET": "s"})
         service.store.close()
+
+
+def test_a_task_dir_file_is_queued_by_name_and_run_from_its_folder(bot: Callable[..., Running], tmp_path: Path) -> None:
+    from bot.config_file import load_config_file
+
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "mine.py").write_text("")
+    config = (
+        "watch:\n  authors: [acme]\n"
+        "eval:\n  tasks: [mine.py@configured]\n  engine: inspect\n"
+        "chatops:\n  task_dirs: [tasks]\n"
+    )
+    running = bot(config, workers=0)
+    num, [comment_id] = _discussion(running, "@evalbot evaluate mine.py@asked")
+    running.post(comment_event(REPO, num, comment_id, "@evalbot evaluate mine.py@asked", "alice-id"))
+    _drain(running, tmp_path / "evalbot.yaml", 1)
+    assert _replies(running)[0].startswith("Queued an evaluation")
+    [command] = [j for j in running.service.store.list_jobs() if j.kind == COMMAND_KIND]
+    assert command.options == {"tasks": ["mine.py@asked"]}  # the name, as asked
+    handler = JobHandler(running.service.pipeline, load_config_file(tmp_path / "evalbot.yaml"))
+    resolved = (tmp_path / "tasks" / "mine.py").resolve()
+    request = handler._eval_request(command)
+    assert request is not None and request.tasks == (f"{resolved}@asked",)
+    webhook_run = dataclasses.replace(command, kind="run", options={})
+    request = handler._eval_request(webhook_run)  # evalbot.yaml's own tasks: resolved the same way
+    assert request is not None and request.tasks == (f"{resolved}@configured",)

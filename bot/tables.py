@@ -523,6 +523,8 @@ def _result(
         metric = hint_metric.type
     elif known is not None:
         metric = known.metric
+    elif (suffix := _METRIC_SUFFIX.search(label)) is not None:
+        metric = _SUFFIX_METRICS[suffix[1].casefold()]  # spaCy's ENTS_F, TOKEN_P, DEP_UAS
     else:
         metric = fallback_metric
     category = layout.categories[i]
@@ -537,10 +539,10 @@ def _result(
             table=number,
             label=label,
             benchmark=benchmark,
-            metric=metric,
+            metric=half or metric,
             value=value.value,
             stderr=value.stderr,
-            unit=_unit(value.value, value.percent or "%" in label, metric, known),
+            unit=_unit(value.value, value.percent or "%" in label, half or metric, known),
             row=layout.row_numbers[i],
             column=j + layout.offset,
             cell=cell.raw,
@@ -551,7 +553,7 @@ def _result(
             reasons=reasons,
             model_label=_model_label(layout),
         )
-        for value in values
+        for value, half in values
     ]
 
 
@@ -563,26 +565,40 @@ def _model_label(layout: Layout) -> str:
     return layout.header[layout.own] if layout.orientation == "columns" else ""
 
 
+# Score names written as NAME_METRIC (spaCy's accuracy tables): the suffix is the metric.
+_METRIC_SUFFIX = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(P|R|F|ACC|UAS|LAS|AUC|SCORE)$")
+_SUFFIX_METRICS = {
+    "p": "precision",
+    "r": "recall",
+    "f": "f1",
+    "acc": "acc",
+    "uas": "uas",
+    "las": "las",
+    "auc": "auc",
+    "score": "score",
+}
 _PAIR_HEADER = re.compile(r"\(([^()/]+)/([^()/]+)\)")
 
 
-def _cell_values(text: str, header: str) -> list[Value]:
-    """The score(s) of one cell: "65.4" → one; "78.1/85.8" under "SQuAD (EM/F1)" → two.
+def _cell_values(text: str, header: str) -> list[tuple[Value, str | None]]:
+    """The score(s) of one cell, each with the metric it is when the header says so.
 
-    A pair under a header that names two metrics gives both; under a header written as a pair
-    ("Video-MME wo/w subs") the first; any other pair is not read (which half is it?).
+    "65.4" → one; "78.1/85.8" under "SQuAD (EM/F1)" → two, the first exact_match and the second
+    f1. A pair under a header written as a pair ("Video-MME wo/w subs") gives the first; any
+    other pair is not read (which half is it?).
     """
     value = parse_value(text)
     if value is not None:
-        return [value]
+        return [(value, None)]
     pair = parse_pair(text)
     if pair is None:
         return []
-    metrics = _PAIR_HEADER.search(header)
-    if metrics and all(benchmarks.lookup_metric(m.strip()) for m in metrics.groups()):
-        return list(pair)
+    named = _PAIR_HEADER.search(header)
+    metrics = [benchmarks.lookup_metric(m.strip()) for m in named.groups()] if named else []
+    if metrics and all(metrics):
+        return [(v, m.type if m else None) for v, m in zip(pair, metrics, strict=True)]
     if "/" in header:
-        return [pair[0]]
+        return [(pair[0], None)]
     return []
 
 

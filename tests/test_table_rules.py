@@ -230,10 +230,11 @@ def test_two_metric_header_gives_two_results_from_one_cell() -> None:
         "| Other | 80.1/87.4 | 81.0 |",
         "| **Foo-7B** | 78.10/85.82 | 80.7 |",
     )
-    assert values(card, "org/Foo-7B") == [
-        ("SQuADv1.1 (EM/F1)", 78.1),
-        ("SQuADv1.1 (EM/F1)", 85.82),
-        ("MNLI-m (Acc)", 80.7),
+    results = extract_results(card, "org/Foo-7B")
+    assert [(r.label, r.metric, r.value) for r in results] == [
+        ("SQuADv1.1 (EM/F1)", "exact_match", 78.1),
+        ("SQuADv1.1 (EM/F1)", "f1", 85.82),
+        ("MNLI-m (Acc)", "acc", 80.7),
     ]
 
 
@@ -395,3 +396,19 @@ def test_a_per_epoch_training_table_is_a_training_log() -> None:
     )
     assert extract_all(card, "org/deeplab") == []
     assert [i.detail for i in inspect_tables(card, "org/deeplab")] == ["training log"]
+
+
+def test_metric_suffixed_score_names_carry_their_metric() -> None:
+    card = "### Accuracy\n\n" + md(
+        "| Type | Score |",
+        "| `ENTS_F` | 87.70 |",
+        "| `ENTS_P` | 86.50 |",
+        "| `TOKEN_ACC` | 99.9 |",
+        "| `DEP_UAS` | 92.1 |",
+    )
+    assert [(r.label, r.metric) for r in extract_results(card, "org/ner")] == [
+        ("ENTS_F", "f1"),
+        ("ENTS_P", "precision"),
+        ("TOKEN_ACC", "acc"),
+        ("DEP_UAS", "uas"),
+    ]

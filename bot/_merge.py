@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from huggingface_hub import EvalResultEntry, eval_result_entries_to_yaml, parse_eval_result_entries
 
+from bot.placement import Placement
 from bot.render import plain_text
 from bot.scores import Score
 
-Outcome = Literal["unchanged", "added", "replaced", "conflict"]
+Outcome = Literal["unchanged", "added", "replaced", "conflict", "duplicate"]
 Identity = tuple[Any, ...]
 
 
@@ -32,6 +33,7 @@ class Event:
     outcome: Outcome
     existing_value: Any = None
     existing_source: str | None = None
+    location: str | None = None  # another `.eval_results` file that holds the entry
 
 
 def merge_model_index(
@@ -58,48 +60,67 @@ def merge_model_index(
             events.append(Event(index, "unchanged"))
         elif _source_name(result) == score.source.name:
             result["metrics"][position] = model_index_metric(score)
-            events.append(Event(index, "replaced"))
+            events.append(Event(index, "replaced", existing, _source_name(result)))
         else:
             events.append(Event(index, "conflict", existing, _source_name(result)))
     return merged, events
 
 
 def merge_eval_results(
-    items: list[dict[str, Any]], scores: Sequence[Score]
+    items: list[dict[str, Any]],
+    scores: Sequence[Score],
+    placements: Sequence[Placement],
+    others: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Event]]:
-    """Merge into `.eval_results` entries (already checked by `parse_eval_results`).
+    """Merge placed scores into evalbot's own `.eval_results` entries (already checked).
 
-    Only scores with a Hub benchmark `dataset.id` and `task_id` take part. The format holds one
-    value per (dataset, task, notes), so later scores of the same benchmark task are skipped.
+    An entry's identity is (dataset id, task id, notes) across every `.eval_results` file of the
+    repo: `others` holds the entries of the files that are not evalbot's. A score whose identity
+    is in another file changes nothing there: the same value is `unchanged`, another value a
+    `conflict` located in that file. The format holds one value per identity, so a later score
+    of the same benchmark task in the batch is left out (`duplicate`).
     """
     merged = copy.deepcopy(items)
     positions: dict[Identity, int] = {}
     for position, item in enumerate(merged):
         positions.setdefault(_entry_identity(parse_eval_result_entries([item])[0]), position)
+    theirs = {
+        _entry_identity(entry): (path, entry)
+        for path, entries in sorted((others or {}).items())
+        for entry in parse_eval_result_entries(entries)
+    }
     events: list[Event] = []
-    seen: set[Identity] = set()
-    for index, score in enumerate(scores):
-        if score.dataset.id is None or score.dataset.task_id is None:
+    seen: dict[Identity, int] = {}
+    for index, (score, placement) in enumerate(zip(scores, placements, strict=True)):
+        if not placement.placed or placement.dataset_id is None or placement.task_id is None:
             continue
-        entry = eval_result_entry(score, score.dataset.id, score.dataset.task_id)
+        entry = eval_result_entry(score, placement)
         identity = _entry_identity(entry)
         if identity in seen:
+            events.append(Event(index, "duplicate", existing_source=scores[seen[identity]].benchmark))
             continue
-        seen.add(identity)
+        seen[identity] = index
+        if identity in theirs:
+            path, existing = theirs[identity]
+            if same_value(existing.value, entry.value):
+                events.append(Event(index, "unchanged", location=path))
+            else:
+                events.append(Event(index, "conflict", existing.value, existing.source_name, location=path))
+            continue
         if identity not in positions:
             merged.append(eval_result_entries_to_yaml([entry])[0])
             positions[identity] = len(merged) - 1
             events.append(Event(index, "added"))
             continue
         position = positions[identity]
-        existing = parse_eval_result_entries([merged[position]])[0]
-        if same_value(existing.value, score.metric.value):
+        current = parse_eval_result_entries([merged[position]])[0]
+        if same_value(current.value, entry.value):
             events.append(Event(index, "unchanged"))
-        elif existing.source_name == score.source.name:
+        elif current.source_name == score.source.name:
             merged[position] = eval_result_entries_to_yaml([entry])[0]
-            events.append(Event(index, "replaced"))
+            events.append(Event(index, "replaced", current.value, current.source_name))
         else:
-            events.append(Event(index, "conflict", existing.value, existing.source_name))
+            events.append(Event(index, "conflict", current.value, current.source_name))
     return merged, events
 
 
@@ -130,12 +151,15 @@ def model_index_metric(score: Score) -> dict[str, Any]:
     return metric
 
 
-def eval_result_entry(score: Score, dataset_id: str, task_id: str) -> EvalResultEntry:
+def eval_result_entry(score: Score, placement: Placement) -> EvalResultEntry:
+    """The entry for a placed score: the placement's value, the source pinned by its url."""
+    assert placement.dataset_id is not None and placement.task_id is not None and placement.value is not None
     url = score.source.url
     return EvalResultEntry(
-        dataset_id=dataset_id,
-        task_id=task_id,
-        value=score.metric.value,
+        dataset_id=placement.dataset_id,
+        task_id=placement.task_id,
+        value=placement.value,
+        date=score.date,
         dataset_revision=score.dataset.revision,
         source_url=url,
         source_name=score.source.name if url is not None else None,

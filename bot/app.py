@@ -20,7 +20,8 @@ import jinja2
 
 from bot import _deadline, artificial_analysis, readme_source
 from bot.artificial_analysis import AAClient, AASettings, find_model, scores_from_model
-from bot.card import DEFAULT_FORMATS, apply_scores, parse_card
+from bot.benchmarks import task_type_for
+from bot.card import DEFAULT_FORMATS, CardChange, apply_scores, parse_card
 from bot.config import Settings
 from bot.diffs import files_diff
 from bot.errors import (
@@ -39,6 +40,7 @@ from bot.errors import (
 )
 from bot.hub import CommitResult, HubClient, Snapshot
 from bot.plan import Budget, Plan, Policy, PrInfo, decide
+from bot.registry import BenchmarkRegistry
 from bot.render import default_environment
 from bot.scores import Score
 from bot.store import IntentAction, PrStatus, Store
@@ -119,6 +121,7 @@ class App:
         env: jinja2.Environment | None = None,
         aa: AAClient | None = None,
         evals: EvalService | None = None,
+        registry: BenchmarkRegistry | None = None,
     ) -> None:
         self.settings = settings
         self.hub = hub
@@ -134,6 +137,9 @@ class App:
         )
         self.evals = evals or EvalService(
             hub, EvalCache(settings.home / "eval-cache"), remote=jobs_remote(hub, settings)
+        )
+        self.registry = registry or BenchmarkRegistry(
+            hub, settings.home / "registry", ttl=settings.registry_ttl_hours * 3600
         )
         self.env = env or default_environment()
         self._owner = f"{socket.gethostname()}:{os.getpid()}"
@@ -215,6 +221,14 @@ class App:
             return self._finish(job, source, snapshot, Plan("skip", "the repo has no README.md", source))
         card = parse_card(snapshot.readme)
         scores, details = self._collect(job, source, snapshot)
+        if not (source == "readme" and job.readme.task_type):  # --task-type wins over the card
+            pipeline_tag = card.data.get("pipeline_tag")
+            scores = [
+                replace(s, task=replace(s.task, type=task_type_for(s.benchmark, pipeline_tag, s.task.type)))
+                for s in scores
+            ]
+        # What the Hub says about these benchmarks: registered? which eval.yaml task? which scale?
+        view = self.registry.view(s.dataset.id for s in scores) if "eval-results" in job.formats else None
         change = apply_scores(
             card,
             scores,
@@ -223,6 +237,7 @@ class App:
             formats=job.formats,
             existing_files=snapshot.eval_results,
             env=self.env,
+            registry=view,
         )
         if not change.changed:
             if self.store is not None and self.store.pending_intents(job.repo_id) and not job.dry_run:
@@ -236,23 +251,42 @@ class App:
         prs = self.hub.list_prs(job.repo_id, bot_user=bot_user, known=self._known_prs(job.repo_id))
         if not job.dry_run:
             self._reconcile(job.repo_id, source, prs)
-        plan = decide(
-            repo_id=job.repo_id,
-            sha=snapshot.sha,
-            card_text=snapshot.readme,
-            card_data=card.data,
-            change=change,
-            source=source,
-            source_name=_SOURCE_NAMES[source],
-            formats=job.formats,
-            prs=prs,
-            policy=policy,
-            budget=self._budget(job.repo_id),
-            # whoami cannot tell a collaborator's rights: try the push; a 403 falls back to a PR.
-            can_write=job.mode == "push" and self.settings.hf_token is not None,
-            env=self.env,
-            details=details,
-        )
+
+        def plan_with(previous: CardChange | None = None) -> Plan:
+            return decide(
+                repo_id=job.repo_id,
+                sha=snapshot.sha,
+                card_text=snapshot.readme or "",
+                card_data=card.data,
+                change=change,
+                source=source,
+                source_name=_SOURCE_NAMES[source],
+                formats=job.formats,
+                prs=prs,
+                policy=policy,
+                budget=self._budget(job.repo_id),
+                # whoami cannot tell a collaborator's rights: try the push; a 403 falls back to a PR.
+                can_write=job.mode == "push" and self.settings.hf_token is not None,
+                env=self.env,
+                details=details,
+                previous=previous,
+            )
+
+        plan = plan_with()
+        if plan.action == "update" and plan.pr_num is not None:
+            # what the PR proposed until now, so its comment and description can say old → new
+            head = self.hub.snapshot(job.repo_id, revision=f"refs/pr/{plan.pr_num}")
+            previous = apply_scores(
+                parse_card(head.readme or ""),
+                scores,
+                source_key=self._source_file(job, source),
+                model_name=job.repo_id.rsplit("/", 1)[-1],
+                formats=job.formats,
+                existing_files=head.eval_results,
+                env=self.env,
+                registry=view,
+            )
+            plan = plan_with(previous)
         if job.dry_run:
             diff = _diff(snapshot, plan.files) if plan.writes else ""
             return self._report(job, source, snapshot, plan, dry_run=True, diff=diff)
@@ -313,7 +347,8 @@ class App:
         )
         scores = readme_source.scores_from_results(
             results,
-            source_url=self.settings.repo_url(job.repo_id),
+            # the exact card the values were read from, pinned to its commit
+            source_url=f"{self.settings.repo_url(job.repo_id)}/blob/{snapshot.sha}/README.md",
             card_data=parse_card(snapshot.readme).data,
             task_type=options.task_type,
             dataset_name=options.dataset_name,
@@ -321,7 +356,7 @@ class App:
         )
         if not scores:
             return [], why_nothing(snapshot.readme, options.model_name or job.repo_id)
-        return scores, []
+        return [replace(score, date=snapshot.date) for score in scores], []
 
     def _eval_request(self, job: Job) -> EvalRequest:
         request = job.eval or self.settings.eval_request
@@ -359,6 +394,8 @@ class App:
                 raise HubError(f"{repo_id}: could not {plan.action} after {_WRITE_ATTEMPTS} attempts; try again later")
             if plan.action == "update" and plan.comment:
                 self._comment_once(repo_id, plan.pr_num or 0, plan.comment)
+            if plan.action == "update" and plan.body:
+                self._describe(repo_id, plan.pr_num or 0, plan.body)
         except BotError as e:
             if self.store and intent is not None:
                 self.store.fail_intent(intent, _one_line(e))
@@ -381,6 +418,14 @@ class App:
         if now.sha != parent and (readme is None or now.readme == readme):
             return CommitResult(None, None, now.sha)
         return None
+
+    def _describe(self, repo_id: str, num: int, body: str) -> None:
+        """The updated PR's description says what it proposes now; the commit already landed, so a
+        failure here is logged, not raised (the comment says the same)."""
+        try:
+            self.hub.edit_description(repo_id, num, body)
+        except BotError as e:
+            logger.warning("%s: PR #%d was updated but its description was not: %s", repo_id, num, _one_line(e))
 
     def _comment_once(self, repo_id: str, num: int, text: str) -> None:
         marker = text.strip().splitlines()[-1]

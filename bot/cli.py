@@ -29,8 +29,10 @@ from bot.card import (
 from bot.config import Settings
 from bot.diffs import files_diff
 from bot.errors import BotError, CardError, ConfigError, InputError
+from bot.placement import RegistryView
 from bot.readme_source import SOURCE_KEY, scores_from_results
 from bot.render import default_environment, make_environment, render_template
+from bot.scores import Score
 from bot.tables import TableInfo, TableResult, extract_all, inspect_tables, why_nothing
 
 logger = logging.getLogger("evalbot")
@@ -261,6 +263,7 @@ def _cmd_extract_readme(args: argparse.Namespace, settings: Settings) -> int:
         formats=formats,
         existing_files=source.eval_results,
         env=env,
+        registry=_registry_view(source, scores, formats, settings),
     )
     if args.dry_run:
         print(_diff(source, change) or "no change: the card already has these results")
@@ -275,6 +278,25 @@ def _cmd_extract_readme(args: argparse.Namespace, settings: Settings) -> int:
             conflict.score.metric.value,
         )
     return EXIT_OK
+
+
+def _registry_view(source: _Input, scores: list[Score], formats: list[str], settings: Settings) -> RegistryView:
+    """What the Hub says about the scores' benchmarks; a local file has no Hub to ask."""
+    if "eval-results" not in formats:
+        return RegistryView()
+    if source.repo_id is None:
+        logger.warning(
+            "%s: .eval_results entries need the Hub's benchmark registry; name the repo with --repo-id "
+            "to include them (model-index only)",
+            source.label,
+        )
+        return RegistryView()
+    from bot.hub import HubClient
+    from bot.registry import BenchmarkRegistry
+
+    ttl = settings.registry_ttl_hours * 3600
+    registry = BenchmarkRegistry(HubClient(settings), settings.home / "registry", ttl=ttl)
+    return registry.view(score.dataset.id for score in scores)
 
 
 def _card_model_name(data: Any) -> str | None:

@@ -74,6 +74,7 @@ class Settings:
     aa_api_base: str = "https://artificialanalysis.ai/api/v2"
     aa_endpoint: str = "/data/llms/models"
     aa_cache_hours: float = 12.0
+    registry_ttl_hours: float = 24.0  # how long the Hub's benchmark registry and leaderboards are reused
     aa_mapping: Mapping[str, str] = field(default_factory=dict)  # repo → AA model, from evalbot.yaml
     eval_request: EvalRequest | None = None  # the eval: section of evalbot.yaml
     readme_min_confidence: float | None = None  # readme: min_confidence (None: the strict default)
@@ -105,6 +106,7 @@ class Settings:
             aa_api_base=(env.get("AA_API_BASE") or "https://artificialanalysis.ai/api/v2").rstrip("/"),
             aa_endpoint=env.get("AA_API_ENDPOINT") or "/data/llms/models",
             aa_cache_hours=float(_int(env, "EVALBOT_AA_CACHE_HOURS", 12, minimum=0)),
+            registry_ttl_hours=float(_int(env, "EVALBOT_REGISTRY_TTL_HOURS", 24, minimum=0)),
             lease_seconds=float(_int(env, "EVALBOT_LEASE_SECONDS", 600, minimum=1)),
             job_deadline_seconds=float(_int(env, "EVALBOT_JOB_DEADLINE_SECONDS", 3600, minimum=1)),
             results_repo=env.get("EVALBOT_RESULTS_REPO") or None,

@@ -72,7 +72,7 @@ def test_dry_run_prints_a_diff_and_writes_nothing(capsys: pytest.CaptureFixture[
     assert code == 0
     assert out.startswith("--- a/README.md\n+++ b/README.md\n")
     assert "+model-index:\n" in out
-    assert "+++ b/.eval_results/readme.yaml" in out
+    assert ".eval_results" not in out  # a local file has no Hub registry to place entries with
     assert card.read_bytes() == EXAMPLE.read_bytes()
     assert not (tmp_path / ".eval_results").exists()
 
@@ -197,6 +197,15 @@ def test_repo_id_dry_run_keeps_crlf_and_uses_the_repo_url(hub: HubSim, capsys: p
     code, out, _ = run(["extract-readme", "--repo-id", MODEL, "--dry-run"], capsys)
     assert code == 0
     assert f"+      url: {hub.url}/{MODEL}\r\n" in out
+
+
+def test_repo_id_places_eval_results_with_the_hubs_registry(hub: HubSim, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["extract-readme", "--repo-id", MODEL], capsys)
+    assert code == 0
+    entries = yaml.safe_load(out.split("# .eval_results/readme.yaml\n", 1)[1])
+    assert [e["dataset"] | {"value": e["value"]} for e in entries] == [
+        {"id": "openai/gsm8k", "task_id": "main", "value": 48.2}  # the stand-in's eval.yaml id; MMLU is not registered
+    ]
 
 
 def test_repo_id_show_lists_eval_results_files(hub: HubSim, capsys: pytest.CaptureFixture[str]) -> None:

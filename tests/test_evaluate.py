@@ -152,7 +152,7 @@ def test_hf_jobs_runner_dispatches_polls_and_collects_without_leaking_the_token(
 ) -> None:
     files, tasks = built
     token = "maintainer-token"  # the job must upload to the results dataset, so a writer's token
-    with HubSim() as sim:
+    with HubSim(benchmarks={}) as sim:  # no benchmark datasets: only the results dataset is a dataset here
         sim.add_repo(REPO, {"README.md": CARD, **files})
         sim.add_repo("acme/eval-results", {"README.md": "# results\n"}, repo_type="dataset")
         monkeypatch.setenv("HF_ENDPOINT", sim.url)

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot import _merge, readme_source
 from bot.card import apply_scores, parse_card
+from bot.placement import place_as_given
 from bot.scores import Score
 from bot.tables import extract_results
 
@@ -46,7 +47,7 @@ def card_scores(card: str) -> list[Score]:
 
 def merge(scores: list[Score]) -> int:
     merged, _ = _merge.merge_model_index([], scores, MODEL.split("/")[1])
-    _merge.merge_eval_results([], scores)
+    _merge.merge_eval_results([], scores, [place_as_given(s) for s in scores])
     return sum(len(r["metrics"]) for r in merged[0]["results"])
 
 

@@ -67,7 +67,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8080'), timeout=4)"]
 ENTRYPOINT ["evalbot"]
-CMD ["serve"]
+# the container's own interface: publish the port, and set EVALBOT_STATUS_TOKEN for the status pages
+CMD ["serve", "--host", "0.0.0.0"]
 
 # The GitHub Action (action.yml: `image: Dockerfile` builds this last stage). GitHub runs Docker
 # actions as root: the runner's GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and workspace belong to it.

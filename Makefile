@@ -37,6 +37,7 @@ demo: install
 
 bench: install
 	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/bot.py
 	$(BIN)/python bench/webhooks.py
 

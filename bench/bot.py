@@ -12,10 +12,11 @@ the `evalbot` user (token `evalbot-token`, which can only open PRs), with a ledg
 * duplicate trigger: `Job(repo, revision=<sha just processed>)` run twice, the second counted;
 * card already up to date: the card's model-index already holds the scores → none.
 
-The token's user (`whoami`) is looked up once per process and cached, so it is warmed before
-counting, as in a long-running bot. `HubClient.requests` (one per client call, retries included)
-is printed beside the HTTP count: one `create_commit` is three requests (validate-yaml,
-preupload, commit). Limits from the issue: first PR ≤ 6, no-op ≤ 3, duplicate trigger = 0.
+The token's user (`whoami`) is looked up once per process and cached, and the benchmark
+registry once per TTL (part 3), so both are warmed before counting, as in a long-running bot.
+`HubClient.requests` (one per client call, retries included) is printed beside the HTTP count:
+one `create_commit` is three requests (validate-yaml, preupload, commit). Limits from the issue:
+first PR ≤ 6, no-op ≤ 3, duplicate trigger = 0.
 
 Part 2 times `run_many` (first PR on each of N repos `bench/org-<i>`, copies of the sample card)
 with 1 worker, then with 4 on a fresh stand-in and ledger holding the same repos, and prints the
@@ -24,7 +25,14 @@ one process, so threads mostly contend for the GIL) and once with `--delay` seco
 every route to model network latency, which is where threads pay off. The repos' names do not
 name the model, so the jobs say which column to read (`ReadmeOptions(model_name=...)`).
 
-    python bench/bot.py [--repos 200] [--delay 0.005]
+Part 3 counts what the benchmark registry (`bot.registry`) costs: a stand-in with
+`--benchmarks` registered benchmarks (listing pages of 1,000, as the Hub's), and scores naming
+`--used` of them. It counts the listing pages, `eval.yaml` reads and leaderboard reads of a
+first view, of a second view in the same process, of a new process (same `EVALBOT_HOME`
+cache), and of a view after the TTL has passed. Limit from the issue: at most one listing page
+per 1,000 benchmarks plus one `eval.yaml` read per benchmark per TTL.
+
+    python bench/bot.py [--repos 200] [--delay 0.005] [--benchmarks 2500] [--used 40]
 
 Exits 1 when a request limit is broken or a run did not end as expected.
 """
@@ -47,6 +55,8 @@ sys.path.insert(0, str(ROOT))
 from bot.app import App, Job, ReadmeOptions, Report, run_many  # noqa: E402
 from bot.config import Secret, Settings  # noqa: E402
 from bot.hub import HubClient, RetryPolicy  # noqa: E402
+from bot.registry import BenchmarkRegistry  # noqa: E402
+from bot.sim.benchmarks import DEFAULT_BENCHMARKS  # noqa: E402
 from bot.sim.hub import HubSim  # noqa: E402
 from bot.store import Store  # noqa: E402
 
@@ -81,6 +91,7 @@ def bot_on(sim: HubSim) -> Iterator[App]:
         settings = Settings(hf_token=Secret(BOT_TOKEN), hf_endpoint=sim.url, home=Path(tmp), lease_wait_seconds=5)
         app = App(settings, HubClient(settings, retry=FAST), store)
         app.hub.whoami()  # once per process, not per repo
+        app.registry.view(DEFAULT_BENCHMARKS)  # once per TTL, not per repo (part 3 counts it)
         yield app
 
 
@@ -161,22 +172,67 @@ def scan(repos: int, workers: int, delay: float) -> Scan:
         return Scan(workers, delay, seconds, sim.request_count(), Counter(r.outcome for r in reports))
 
 
+@dataclass(frozen=True)
+class RegistryCost:
+    step: str
+    listing: int
+    eval_yaml: int
+    leaderboard: int
+
+
+def registry_costs(benchmarks: int, used: int) -> list[RegistryCost]:
+    """Requests of `BenchmarkRegistry.view` over `used` of `benchmarks` registered benchmarks."""
+    now = [1_000_000.0]
+    ids = [f"bench-benchmarks/b-{i:05d}" for i in range(benchmarks)]
+    wanted = ids[:: max(1, benchmarks // used)][:used]
+    with HubSim(benchmarks={}) as sim, tempfile.TemporaryDirectory(prefix="evalbot-registry-") as tmp:
+        for dataset_id in ids:
+            sim.add_benchmark(dataset_id, {"name": dataset_id, "tasks": [{"id": "default"}]})
+        settings = Settings(hf_token=Secret(BOT_TOKEN), hf_endpoint=sim.url, home=Path(tmp))
+
+        def registry() -> BenchmarkRegistry:
+            return BenchmarkRegistry(HubClient(settings, retry=FAST), Path(tmp) / "registry", clock=lambda: now[0])
+
+        def count(step: str, view: Callable[[], object]) -> RegistryCost:
+            sim.reset_requests()
+            view()
+            paths = [p for m, p in sim.requests if m == "GET"]
+            return RegistryCost(
+                step,
+                sum(1 for p in paths if p.startswith("/api/datasets?")),
+                sum(1 for p in paths if p.endswith("/eval.yaml")),
+                sum(1 for p in paths if "/leaderboard" in p),
+            )
+
+        first = registry()
+        rows = [count("first view", lambda: first.view(wanted))]
+        rows.append(count("same process again", lambda: first.view(wanted)))
+        rows.append(count("new process, cache on disk", lambda: registry().view(wanted)))
+        now[0] += 24 * 3600 + 1
+        rows.append(count("after the TTL (1 day)", lambda: registry().view(wanted)))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repos", type=int, default=200, help="repos in the throughput scan (default 200)")
     parser.add_argument(
         "--delay", type=float, default=0.005, help="seconds added to every Hub request in the second scan pair"
     )
+    parser.add_argument("--benchmarks", type=int, default=2500, help="registered benchmarks in part 3")
+    parser.add_argument("--used", type=int, default=40, help="benchmarks the scores name in part 3")
     args = parser.parse_args()
     if args.repos < 1 or args.delay < 0:
         parser.error("--repos must be at least 1 and --delay at least 0")
+    if not 1 <= args.used <= args.benchmarks:
+        parser.error("--used must be between 1 and --benchmarks")
     if SCORE not in CARD:
         sys.exit(f"{CARD_PATH} no longer contains {SCORE}; update SCORE in {__file__}")
     failed = False
 
     rows = request_budgets()
     print(f"Part 1: Hub requests per repo (HTTP requests the stand-in received; card {CARD_PATH.relative_to(ROOT)})")
-    print("whoami warmed first (cached per process); 'client' = HubClient.requests (one per call)\n")
+    print("whoami and the benchmark registry warmed first (cached); 'client' = HubClient.requests (one per call)\n")
     print(f"{'scenario':<25} {'outcome':<10} {'plan':<6} {'requests':>8} {'client':>6} {'limit':>6} {'ok':>3}")
     for r in rows:
         limit = "-" if r.limit is None else (f"= {r.limit}" if r.limit == 0 else f"<= {r.limit}")
@@ -204,6 +260,20 @@ def main() -> int:
         per_repo = s.requests / args.repos
         print(f"{s.delay:>7.3f} {s.workers:>7} {s.seconds:>8.2f} {rate:>8.1f} {per_repo:>8.2f} {ratio:>7}  {outcomes}")
         failed |= s.outcomes != Counter(created=args.repos)
+    costs = registry_costs(args.benchmarks, args.used)
+    pages = -(-args.benchmarks // 1000)
+    print(
+        f"\nPart 3: benchmark registry, {args.benchmarks} registered benchmarks (listing pages of 1,000), "
+        f"scores naming {args.used} of them;\nlimit per TTL: {pages} listing pages + {args.used} eval.yaml reads "
+        f"(+ {args.used} leaderboard reads)\n"
+    )
+    print(f"{'step':<28} {'listing':>7} {'eval.yaml':>9} {'leaderboard':>11}")
+    for c in costs:
+        print(f"{c.step:<28} {c.listing:>7} {c.eval_yaml:>9} {c.leaderboard:>11}")
+    first, *cached, expired = costs
+    failed |= (first.listing, first.eval_yaml, first.leaderboard) != (pages, args.used, args.used)
+    failed |= any((c.listing, c.eval_yaml, c.leaderboard) != (0, 0, 0) for c in cached)
+    failed |= (expired.listing, expired.eval_yaml) != (pages, args.used)
     if failed:
         print("\nFAILED: a request limit was broken or a run did not end as expected", file=sys.stderr)
     return 1 if failed else 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -53,18 +54,21 @@ _VALUE = re.compile(
     rf"^(?P<num>{_NUMBER})\s*(?P<pct>%)?"
     rf"(?:\s*\(?\s*(?:±|\+/-|\+-)\s*(?P<err>{_NUMBER})\s*%?\s*\)?)?$"
 )
+_ASIDE = re.compile(r"^(?P<num>[-+]?\d[\d.,]*\s*%?)\s*\((?!\s*(?:±|\+/-|\+-))[^()]*\)$")
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:[,' ]\d{3})+(?:\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
 
 
 def is_emoji(char: str) -> bool:
-    """True for pictographs, arrows and dingbats that decorate labels (🪁, ⬆️, ✅...)."""
+    """True for pictographs and dingbats that decorate labels (🪁, ⬆️, ✅...).
+
+    Plain arrows such as ↑/↓ (the "higher/lower is better" marks) are text and stay in labels.
+    """
     if char in "\ufe0f\u200d\u20e3":
         return True
-    category = unicodedata.category(char)
-    if category == "So":  # symbols, other: emoji, arrows, dingbats
-        return True
-    return "\u2190" <= char <= "\u21ff"  # arrows are "Sm" for a few code points
+    if "\u2190" <= char <= "\u21ff":
+        return False
+    return unicodedata.category(char) == "So"  # symbols, other: emoji, dingbats
 
 
 def clean_text(text: str) -> tuple[str, bool]:
@@ -97,8 +101,8 @@ def cell_from_inline(token: Token) -> Cell:
                 in_sup = max(0, in_sup - 1)
             elif tag.startswith(("<b>", "<strong")):
                 bold = True
-            elif tag.startswith("<br"):
-                parts.append(" ")
+            elif tag.startswith(("<br", "<sub")):
+                parts.append(" ")  # "MMMU<sub>val</sub>" reads "MMMU val"
             elif tag.startswith("<img"):
                 image = True
             continue
@@ -132,6 +136,7 @@ def is_missing(text: str) -> bool:
     return text.strip().strip("\\").strip().casefold() in _MISSING
 
 
+@lru_cache(maxsize=65536)
 def parse_value(text: str) -> Value | None:
     """Read a score from cleaned cell text; None when the cell is not a plain score.
 
@@ -143,10 +148,14 @@ def parse_value(text: str) -> Value | None:
         >>> parse_value("65,4").value
         65.4
     """
-    text = text.strip().replace("\u2212", "-")  # Unicode minus sign
+    text = text.strip().replace("\u2212", "-").rstrip("↑↓⬆⬇ ")  # Unicode minus sign; "65.4 ↑" marks
     if not text or not (text[0].isdigit() or text[0] in "+-.") or len(text) > 40:
         return None
     match = _VALUE.match(text)
+    if match is None:
+        # "8.5 (8shot CoT)", "24.0 (23.4 / 24.6)": a number followed by an aside about it
+        aside = _ASIDE.match(text)
+        match = _VALUE.match(aside["num"]) if aside else None
     if match is None:
         return None
     number = _to_float(match["num"])
@@ -154,6 +163,15 @@ def parse_value(text: str) -> Value | None:
         return None
     err = _to_float(match["err"]) if match["err"] else None
     return Value(number, err, percent=bool(match["pct"]))
+
+
+def parse_pair(text: str) -> tuple[Value, Value] | None:
+    """A compound cell of two scores, "78.10/85.82" or "83.27 / 92.08"; None otherwise."""
+    halves = text.split("/")
+    if len(halves) != 2:
+        return None
+    first, second = parse_value(halves[0]), parse_value(halves[1])
+    return (first, second) if first is not None and second is not None else None
 
 
 def _to_float(raw: str) -> float | None:

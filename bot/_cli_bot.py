@@ -130,7 +130,11 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     demo.set_defaults(func=cmd_demo)
 
     serve = commands.add_parser("serve", help="the webhook bot: Hub webhooks in, queue, workers, status page")
-    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1; a public one needs EVALBOT_STATUS_TOKEN for the status pages)",
+    )
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")), help="default: $PORT or 8080")
     serve.add_argument(
         "--workers", type=int, help="worker threads (default: evalbot.yaml workers, else 2; 0: only accept and queue)"
@@ -422,10 +426,18 @@ def cmd_sim(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from bot.service import build_service
+    from bot.server import is_loopback
+    from bot.service import STATUS_TOKEN_ENV, build_service
 
-    service = build_service(settings, workers=args.workers)
+    service = build_service(settings, workers=args.workers, host=args.host)
     print(f"evalbot serve on http://{args.host}:{args.port} ({len(service.workers)} workers)", flush=True)
+    if not is_loopback(args.host) and not os.environ.get(STATUS_TOKEN_ENV):
+        print(
+            f"evalbot serve: {args.host} is not a loopback interface and {STATUS_TOKEN_ENV} is not set: "
+            "the status pages (/, /api/jobs, /metrics) answer 403; webhooks and /healthz work",
+            file=sys.stderr,
+            flush=True,
+        )
     uvicorn.run(service.app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=30)
     return EXIT_OK
 

@@ -69,10 +69,29 @@ def locate_front_matter(text: str) -> Layout:
     )
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping: YAML would silently keep the last,
+    the Hub's reader may keep another, so evalbot never rewrites such a card."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    shown = key_node.value if len(key_node.value) <= 60 else key_node.value[:57] + "..."
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {shown!r} appears twice; keep one of them", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(yaml_text: str, first_line: int) -> Any:
-    """`yaml.safe_load`, with errors naming the README line (`first_line` is the YAML's 1st line)."""
+    """`yaml.safe_load` (refusing duplicate keys), with errors naming the README line (`first_line`
+    is the YAML's first line)."""
     try:
-        return yaml.safe_load(yaml_text)
+        return yaml.load(yaml_text, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = ": ".join(part for part in (e.context, e.problem) if part)
@@ -82,6 +101,39 @@ def load_yaml(yaml_text: str, first_line: int) -> Any:
         raise _yaml_error(f"unacceptable character #x{e.character:04x} ({e.reason})", line) from e
     except Exception as e:  # safe_load also raises plain errors, e.g. ValueError for 2001-02-30
         raise _yaml_error(f"{type(e).__name__}: {e}", None) from e
+
+
+def load_model_index(text: str) -> Any:
+    """The `model-index` of a README evalbot just wrote, read back fast (libyaml when present).
+
+    Only for checking evalbot's own output: a card's text is read with `load_yaml`, whose errors
+    name the line. Any problem here falls back to that reader, so the error is the same.
+    """
+    layout = locate_front_matter(text)
+    yaml_text = text[layout.yaml_start : layout.yaml_end]
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None:
+        try:
+            data = yaml.load(yaml_text, Loader=loader)
+        except yaml.YAMLError:
+            data = None
+        else:
+            return data.get("model-index") if isinstance(data, dict) else None
+    data = load_yaml(yaml_text, first_line=text.count("\n", 0, layout.yaml_start) + 1)
+    return data.get("model-index") if isinstance(data, dict) else None
+
+
+def same_data(left: Any, right: Any) -> bool:
+    """Equal as YAML data, types included (`1`, `1.0` and `True` differ; so do NaN and 0)."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict):
+        return list(left) == list(right) and all(same_data(left[k], right[k]) for k in left)
+    if isinstance(left, list):
+        return len(left) == len(right) and all(same_data(a, b) for a, b in zip(left, right, strict=True))
+    if isinstance(left, float) and left != left:
+        return bool(right != right)  # NaN reads back as NaN
+    return bool(left == right)
 
 
 def find_block(yaml_text: str, key: str) -> Block | None:

@@ -2,11 +2,13 @@
 
 The section is replaced in place when both markers are there (nothing outside them changes),
 and appended after one blank line when neither is. Anything else is the user's edit that
-evalbot must not guess about, so it is a `CardError`.
+evalbot must not guess about, so it is a `CardError`. Markers count only outside code: one shown
+in a code fence, a code span or inside another HTML comment is text (`_markers.mask_code`).
 """
 
 from __future__ import annotations
 
+from bot._markers import mask_code
 from bot.errors import CardError
 
 SECTION_START = "<!-- evalbot:start -->"
@@ -18,7 +20,8 @@ def place_section(text: str, body_start: int, content: str, newline: str) -> str
     inner = content.replace("\r\n", "\n").strip("\n")
     block = f"{SECTION_START}\n{inner}\n{SECTION_END}" if inner else f"{SECTION_START}\n{SECTION_END}"
     block = block.replace("\n", newline)
-    body = text[body_start:]
+    original = text[body_start:]
+    body = mask_code(original)  # same offsets; examples of the markers blanked out
     starts, ends = body.count(SECTION_START), body.count(SECTION_END)
     if starts == ends == 0:
         return _append(text, block, newline)
@@ -37,7 +40,7 @@ def place_section(text: str, body_start: int, content: str, newline: str) -> str
             "put the start marker first, or remove both",
             line=line,
         )
-    return text[:body_start] + body[:begin] + block + body[end + len(SECTION_END) :]
+    return text[:body_start] + original[:begin] + block + original[end + len(SECTION_END) :]
 
 
 def _append(text: str, block: str, newline: str) -> str:

@@ -77,6 +77,10 @@ def _collect(
                 heading, paragraph = token.content, ""
             elif opener == "paragraph_open":
                 paragraph = token.content
+                if "|" in token.content and _PIPE_SEPARATOR.search(token.content):
+                    # A table glued to the paragraph or list item above it ("4. Question Answering\n|a|b|"):
+                    # markdown-it reads it as continuation text; GitHub shows a table.
+                    _collect_glued(token, line_offset, f"{heading}\n{paragraph}", found)
         elif token.type == "html_block":
             start = line_offset + (token.map[0] if token.map else 0)
             context = f"{heading}\n{paragraph}"
@@ -92,6 +96,19 @@ def _collect(
                 if inner != token.content:
                     _collect(markdown_parser().parse(inner), start, found)
         i += 1
+
+
+def _collect_glued(
+    token: Token, line_offset: int, context: str, found: list[tuple[int, str, list[list[Cell]], list[list[Cell]], str]]
+) -> None:
+    lines = token.content.split("\n")
+    for k in range(len(lines) - 1):
+        if "|" in lines[k] and _PIPE_SEPARATOR.fullmatch(lines[k + 1]) and k > 0:
+            start = line_offset + (token.map[0] if token.map else 0) + k
+            tables: list[tuple[int, str, list[list[Cell]], list[list[Cell]], str]] = []
+            _collect(markdown_parser().parse("\n".join(lines[k:])), start, tables)
+            found.extend((line, kind, head, body, context) for line, kind, head, body, _ in tables)
+            return
 
 
 def _read_markdown_table(tokens: list[Token], i: int) -> tuple[list[list[Cell]], list[list[Cell]], int]:

@@ -18,9 +18,10 @@ from typing import Literal
 
 import jinja2
 
-from bot import artificial_analysis, readme_source
+from bot import _deadline, artificial_analysis, readme_source
 from bot.artificial_analysis import AAClient, AASettings, find_model, scores_from_model
-from bot.card import DEFAULT_FORMATS, apply_scores, parse_card
+from bot.benchmarks import task_type_for
+from bot.card import DEFAULT_FORMATS, CardChange, apply_scores, parse_card
 from bot.config import Settings
 from bot.diffs import files_diff
 from bot.errors import (
@@ -31,16 +32,19 @@ from bot.errors import (
     GatedRepoError,
     HubError,
     InputError,
+    JobDeadlineError,
     NotAvailableError,
     NoWriteAccessError,
+    RepoNotFoundError,
     StaleParentError,
 )
 from bot.hub import CommitResult, HubClient, Snapshot
-from bot.plan import Budget, Plan, Policy, decide
+from bot.plan import Budget, Plan, Policy, PrInfo, decide
+from bot.registry import BenchmarkRegistry
 from bot.render import default_environment
 from bot.scores import Score
-from bot.store import IntentAction, Store
-from bot.tables import extract_results
+from bot.store import IntentAction, PrStatus, Store
+from bot.tables import DEFAULT_MIN_CONFIDENCE, extract_results, why_nothing
 from evaluators import Run
 from evaluators.cache import EvalCache
 from evaluators.service import EvalRequest, EvalService, check_publishable, jobs_remote
@@ -104,6 +108,7 @@ class Report:
     fingerprint: str = ""
     diff: str = ""  # with --dry-run: the full unified diff of the proposed change
     plan: str = ""  # the plan's action (none/skip/open/update/push)
+    permanent: bool = False  # a failure that retrying cannot fix (missing repo, no access)
 
 
 class App:
@@ -118,6 +123,7 @@ class App:
         env: jinja2.Environment | None = None,
         aa: AAClient | None = None,
         evals: EvalService | None = None,
+        registry: BenchmarkRegistry | None = None,
     ) -> None:
         self.settings = settings
         self.hub = hub
@@ -133,6 +139,9 @@ class App:
         )
         self.evals = evals or EvalService(
             hub, EvalCache(settings.home / "eval-cache"), remote=jobs_remote(hub, settings)
+        )
+        self.registry = registry or BenchmarkRegistry(
+            hub, settings.home / "registry", ttl=settings.registry_ttl_hours * 3600
         )
         self.env = env or default_environment()
         self._owner = f"{socket.gethostname()}:{os.getpid()}"
@@ -182,9 +191,11 @@ class App:
                 report = Report(job.repo_id, source, "skipped", _one_line(e))
             except ConfigError:
                 raise  # a bad setting (e.g. AA_API_KEY) fails every repo alike: stop, say it once
+            except _PERMANENT as e:
+                report = Report(job.repo_id, source, "failed", _one_line(e), permanent=True)
             except BotError as e:
                 report = Report(job.repo_id, source, "failed", _one_line(e))
-            logger.info("%s [%s]: %s (%s)", job.repo_id, source, report.outcome, report.reason)
+            logger.info("%r [%s]: %s (%r)", job.repo_id, source, report.outcome, report.reason[:500])
             reports.append(report)
         return reports
 
@@ -213,6 +224,14 @@ class App:
         card = parse_card(snapshot.readme)
         scores, details = self._collect(job, source, snapshot)
         pr_source = self._pr_source(job, source)
+        if not (source == "readme" and job.readme.task_type):  # --task-type wins over the card
+            pipeline_tag = card.data.get("pipeline_tag")
+            scores = [
+                replace(s, task=replace(s.task, type=task_type_for(s.benchmark, pipeline_tag, s.task.type)))
+                for s in scores
+            ]
+        # What the Hub says about these benchmarks: registered? which eval.yaml task? which scale?
+        view = self.registry.view(s.dataset.id for s in scores) if "eval-results" in job.formats else None
         change = apply_scores(
             card,
             scores,
@@ -221,29 +240,56 @@ class App:
             formats=job.formats,
             existing_files=snapshot.eval_results,
             env=self.env,
+            registry=view,
         )
         if not change.changed:
+            if self.store is not None and self.store.pending_intents(job.repo_id) and not job.dry_run:
+                bot_user = self._bot_user()  # a crash left a write unrecorded: settle it from the Hub
+                self._reconcile(job.repo_id, pr_source, self.hub.list_prs(job.repo_id, bot_user=bot_user, known={}))
             reason = "the card already contains everything proposed" if scores else "no results found"
+            if not scores and source == "readme" and details:
+                reason = f"{reason}: {'; '.join(details[:3])}"  # why, and the flags that would select the model
             return self._finish(job, source, snapshot, Plan("none", reason, source))
         bot_user = self._bot_user()
         prs = self.hub.list_prs(job.repo_id, bot_user=bot_user, known=self._known_prs(job.repo_id))
-        plan = decide(
-            repo_id=job.repo_id,
-            sha=snapshot.sha,
-            card_text=snapshot.readme,
-            card_data=card.data,
-            change=change,
-            source=pr_source,
-            source_name=_SOURCE_NAMES[source],
-            formats=job.formats,
-            prs=prs,
-            policy=policy,
-            budget=self._budget(job.repo_id),
-            # whoami cannot tell a collaborator's rights: try the push; a 403 falls back to a PR.
-            can_write=job.mode == "push" and self.settings.hf_token is not None,
-            env=self.env,
-            details=details,
-        )
+        if not job.dry_run:
+            self._reconcile(job.repo_id, pr_source, prs)
+
+        def plan_with(previous: CardChange | None = None) -> Plan:
+            return decide(
+                repo_id=job.repo_id,
+                sha=snapshot.sha,
+                card_text=snapshot.readme or "",
+                card_data=card.data,
+                change=change,
+                source=pr_source,
+                source_name=_SOURCE_NAMES[source],
+                formats=job.formats,
+                prs=prs,
+                policy=policy,
+                budget=self._budget(job.repo_id),
+                # whoami cannot tell a collaborator's rights: try the push; a 403 falls back to a PR.
+                can_write=job.mode == "push" and self.settings.hf_token is not None,
+                env=self.env,
+                details=details,
+                previous=previous,
+            )
+
+        plan = plan_with()
+        if plan.action == "update" and plan.pr_num is not None:
+            # what the PR proposed until now, so its comment and description can say old → new
+            head = self.hub.snapshot(job.repo_id, revision=f"refs/pr/{plan.pr_num}")
+            previous = apply_scores(
+                parse_card(head.readme or ""),
+                scores,
+                source_key=self._source_file(job, source),
+                model_name=job.repo_id.rsplit("/", 1)[-1],
+                formats=job.formats,
+                existing_files=head.eval_results,
+                env=self.env,
+                registry=view,
+            )
+            plan = plan_with(previous)
         if job.dry_run:
             diff = _diff(snapshot, plan.files) if plan.writes else ""
             return self._report(job, source, snapshot, plan, dry_run=True, diff=diff)
@@ -286,21 +332,27 @@ class App:
             raise NotAvailableError(f"source {source!r} is not available; use readme, aa or eval")
         options = job.readme
         assert snapshot.readme is not None
+        # Only results at or above the confidence threshold are ever published (DESIGN §6).
+        threshold = self.settings.readme_min_confidence
         results = extract_results(
             snapshot.readme,
             options.model_name or job.repo_id,
             table=options.table,
             model_column_index=options.model_column_index,
+            min_confidence=DEFAULT_MIN_CONFIDENCE if threshold is None else threshold,
         )
         scores = readme_source.scores_from_results(
             results,
-            source_url=self.settings.repo_url(job.repo_id),
+            # the exact card the values were read from, pinned to its commit
+            source_url=f"{self.settings.repo_url(job.repo_id)}/blob/{snapshot.sha}/README.md",
             card_data=parse_card(snapshot.readme).data,
             task_type=options.task_type,
             dataset_name=options.dataset_name,
             dataset_type=options.dataset_type,
         )
-        return scores, []
+        if not scores:
+            return [], why_nothing(snapshot.readme, options.model_name or job.repo_id)
+        return [replace(score, date=snapshot.date) for score in scores], []
 
     def _eval_request(self, job: Job) -> EvalRequest:
         request = job.eval or self.settings.eval_request
@@ -328,12 +380,14 @@ class App:
 
     def _publish(self, repo_id: str, snapshot: Snapshot, plan: Plan, bot_user: str | None) -> CommitResult:
         """Write once; after an ambiguous failure, look before writing again (DESIGN §5)."""
+        _deadline.check(f"the job for {repo_id}")  # an overdue job (see worker.py) never writes
         action = _INTENT_ACTIONS[plan.action]
         intent = self.store.record_intent(repo_id, plan.source, plan.fingerprint, action) if self.store else None
         try:
             parent = snapshot.sha if plan.action != "update" else self.hub.pr_head(repo_id, plan.pr_num or 0)
             for _attempt in range(_WRITE_ATTEMPTS):
                 try:
+                    _deadline.check(f"the job for {repo_id}")
                     result = self.hub.publish(repo_id, plan, parent=parent)
                     break
                 except AmbiguousWriteError as e:
@@ -346,6 +400,8 @@ class App:
                 raise HubError(f"{repo_id}: could not {plan.action} after {_WRITE_ATTEMPTS} attempts; try again later")
             if plan.action == "update" and plan.comment:
                 self._comment_once(repo_id, plan.pr_num or 0, plan.comment)
+            if plan.action == "update" and plan.body:
+                self._describe(repo_id, plan.pr_num or 0, plan.body)
         except BotError as e:
             if self.store and intent is not None:
                 self.store.fail_intent(intent, _one_line(e))
@@ -368,6 +424,14 @@ class App:
         if now.sha != parent and (readme is None or now.readme == readme):
             return CommitResult(None, None, now.sha)
         return None
+
+    def _describe(self, repo_id: str, num: int, body: str) -> None:
+        """The updated PR's description says what it proposes now; the commit already landed, so a
+        failure here is logged, not raised (the comment says the same)."""
+        try:
+            self.hub.edit_description(repo_id, num, body)
+        except BotError as e:
+            logger.warning("%s: PR #%d was updated but its description was not: %s", repo_id, num, _one_line(e))
 
     def _comment_once(self, repo_id: str, num: int, text: str) -> None:
         marker = text.strip().splitlines()[-1]
@@ -448,6 +512,39 @@ class App:
             opened_last_hour=self.store.prs_opened_since(time.time() - 3600),
         )
 
+    def _reconcile(self, repo_id: str, source: str, prs: Sequence[PrInfo]) -> None:
+        """Make the ledger agree with the Hub for `source` after a crash between a write and its record.
+
+        Every open bot PR of the source that the listing shows (by evalbot's marker) and the ledger
+        lacks (or any such PR a pending intent names), or holds with another fingerprint or status, is
+        recorded. Every pending intent of the source is then settled: done when a PR carries its
+        fingerprint, else abandoned (the write did not happen, or a later one replaced it; the plan
+        made next looks at the Hub afresh).
+        """
+        if self.store is None:
+            return
+        mine = [pr for pr in prs if pr.is_bot and pr.source == source]
+        pending = [i for i in self.store.pending_intents(repo_id) if i.source == source]
+        for pr in mine:
+            row = self.store.get_pr(repo_id, pr.num)
+            status: PrStatus = "open" if pr.is_open else ("merged" if pr.status == "merged" else "closed")
+            wanted = pr.is_open or any(i.fingerprint == pr.fingerprint for i in pending)
+            if row is None and not wanted:
+                continue  # an old closed PR the ledger never had: recording it now would skew the hourly budget
+            if row is None or row.fingerprint != (pr.fingerprint or ""):
+                url = f"{self.settings.hf_endpoint}/{repo_id}/discussions/{pr.num}"
+                self.store.record_pr(repo_id, pr.num, source=source, fingerprint=pr.fingerprint or "", url=url,
+                                     status=status)  # fmt: skip
+                logger.info("%r: PR #%d recorded from the Hub (the ledger had missed it)", repo_id, pr.num)
+            elif row.status != status:
+                self.store.set_pr_status(repo_id, pr.num, status)
+        for intent in pending:
+            found = next((pr for pr in mine if intent.action != "push" and pr.fingerprint == intent.fingerprint), None)
+            if found is not None:
+                self.store.complete_intent(intent.id, pr_num=found.num)
+            else:
+                self.store.abandon_intent(intent.id, "reconciled: no PR on the Hub carries this change")
+
     def _known_prs(self, repo_id: str) -> Mapping[int, tuple[str, str]]:
         """Bot PRs the ledger already knows (no details request needed), unless a write is pending."""
         if self.store is None or self.store.pending_intents(repo_id):
@@ -465,6 +562,8 @@ class App:
         return self.hub.whoami().name if self.settings.hf_token else None
 
 
+# Failures that the same run cannot fix by retrying: the service fails such jobs at once.
+_PERMANENT = (RepoNotFoundError, GatedRepoError, AuthError, NoWriteAccessError, JobDeadlineError)
 _INTENT_ACTIONS: Mapping[str, IntentAction] = {"open": "open", "update": "update", "push": "push"}
 _WRITE_OUTCOMES: Mapping[str, Outcome] = {"open": "created", "update": "updated", "push": "pushed"}
 # Skips that may clear up by themselves: not recorded as processed, so the next trigger retries.

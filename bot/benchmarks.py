@@ -2,8 +2,9 @@
 
 The data lives in ``benchmarks.yaml`` beside this module and is loaded and validated once.
 README table extraction uses it to recognise evaluation tables and to canonicalise a row or
-column label; card rendering uses it for model-index dataset fields and for the `.eval_results`
-dataset id and task id.
+column label; card rendering uses it for model-index dataset fields and for the dataset id,
+config and split that `bot.placement` matches against a registered benchmark's `eval.yaml` tasks
+(task ids are never written here: they come from the Hub).
 
 Matching is exact on a normalised key, never on substrings: ``"MMLU-Pro"`` is MMLU-Pro and
 ``"MMLU"`` is MMLU. The key is the casefolded label with every character that is not a letter,
@@ -65,10 +66,9 @@ _LIGHTEVAL_PASS_AT = re.compile(r"pass@k:k=(\d+)", re.IGNORECASE)
 # Words that name a split or an aggregate around a metric: "Test WER", "Dev WER", "WER (eval)".
 _SPLIT_WORDS = frozenset({"test", "dev", "val", "valid", "validation", "eval", "evaluation"})
 
-_BENCHMARK_KEYS = frozenset({"name", "aliases", "metric", "unit", "task", "dataset", "eval_results", "lower_is_better"})
+_BENCHMARK_KEYS = frozenset({"name", "aliases", "metric", "unit", "task", "dataset", "lower_is_better"})
 _METRIC_KEYS = frozenset({"name", "aliases", "type", "lower_is_better"})
 _DATASET_KEYS = frozenset({"id", "config", "split"})
-_EVAL_RESULTS_KEYS = frozenset({"id", "task_id"})
 _TOP_KEYS = frozenset({"benchmarks", "metrics", "ordinary_words"})
 
 
@@ -77,8 +77,8 @@ class Benchmark:
     """One benchmark: its canonical name, the spellings that mean it, and how to write it down.
 
     `dataset_id` is the Hub dataset written as model-index ``dataset.type``/``id``; it is None
-    where no single dataset is the benchmark (e.g. "AIME" without a year). `eval_results_id`
-    and `eval_results_task_id` are set only for registered Hub Benchmarks.
+    where no single dataset is the benchmark (e.g. "AIME" without a year). Whether it is a
+    registered Hub benchmark, and under which task id, is the Hub's to say (`bot.registry`).
     """
 
     name: str
@@ -89,8 +89,6 @@ class Benchmark:
     dataset_id: str | None
     dataset_config: str | None
     dataset_split: str | None
-    eval_results_id: str | None
-    eval_results_task_id: str | None
     lower_is_better: bool
 
 
@@ -395,11 +393,6 @@ def _parse_benchmark(raw: object, number: int, source: str, metric_types: Mappin
     if entry.get("dataset") is not None:
         dataset = _mapping(entry["dataset"], source, f"{where} dataset", _DATASET_KEYS)
         _string(dataset.get("id"), source, f"{where} dataset", "id")
-    results: dict[str, Any] = {}
-    if entry.get("eval_results") is not None:
-        results = _mapping(entry["eval_results"], source, f"{where} eval_results", _EVAL_RESULTS_KEYS)
-        _string(results.get("id"), source, f"{where} eval_results", "id")
-        _string(results.get("task_id"), source, f"{where} eval_results", "task_id")
     return Benchmark(
         name=name,
         aliases=_strings(entry.get("aliases"), source, where, "aliases"),
@@ -409,8 +402,6 @@ def _parse_benchmark(raw: object, number: int, source: str, metric_types: Mappin
         dataset_id=_string(dataset.get("id"), source, where, "dataset id", required=False),
         dataset_config=_string(dataset.get("config"), source, where, "dataset config", required=False),
         dataset_split=_string(dataset.get("split"), source, where, "dataset split", required=False),
-        eval_results_id=_string(results.get("id"), source, where, "eval_results id", required=False),
-        eval_results_task_id=_string(results.get("task_id"), source, where, "eval_results task_id", required=False),
         lower_is_better=_flag(entry.get("lower_is_better"), source, where, metric_types[metric].lower_is_better),
     )
 
@@ -585,13 +576,30 @@ def slug(text: str) -> str:
     return _SLUG.sub("-", text.casefold()).strip("-") or "unknown"
 
 
+def task_type_for(benchmark: str, pipeline_tag: object, fallback: str) -> str:
+    """The model-index `task.type` of a score: the card's `pipeline_tag` (translation,
+    automatic-speech-recognition, ...), then the benchmark's own type, then `fallback`.
+
+    Example:
+        >>> task_type_for("WMT14", None, "text-generation"), task_type_for("MMLU", "text-classification", "x")
+        ('translation', 'text-classification')
+    """
+    if isinstance(pipeline_tag, str) and pipeline_tag.strip():
+        return pipeline_tag.strip()
+    known = lookup_benchmark(benchmark)
+    return known.task_type if known is not None else fallback
+
+
 def dataset_of(benchmark: Benchmark) -> Dataset:
-    """The model-index/`.eval_results` dataset of a known benchmark (Hub ids where registered)."""
+    """The model-index dataset of a known benchmark; `id` is its Hub dataset, where it has one.
+
+    The `.eval_results` task id is not known here: it comes from the benchmark's `eval.yaml`
+    on the Hub (`bot.placement.match_task`).
+    """
     return Dataset(
         name=benchmark.name,
         type=benchmark.dataset_id or slug(benchmark.name),
-        id=benchmark.eval_results_id,
+        id=benchmark.dataset_id,
         config=benchmark.dataset_config,
         split=benchmark.dataset_split,
-        task_id=benchmark.eval_results_task_id,
     )

@@ -26,11 +26,13 @@ import jinja2
 import yaml
 from huggingface_hub import parse_eval_result_entries
 from huggingface_hub.repocard_data import model_index_to_eval_results
+from jinja2.sandbox import SandboxedEnvironment
 
 from bot import _frontmatter, _merge
 from bot._section import SECTION_END, SECTION_START, place_section
 from bot.errors import CardError, ConfigError, InputError, TemplateError
-from bot.render import default_environment, render_template, to_yaml
+from bot.placement import Placement, RegistryView, place, place_as_given
+from bot.render import default_environment, format_value, render_template, to_yaml
 from bot.scores import Score
 
 Format = Literal["model-index", "eval-results", "section"]
@@ -40,7 +42,7 @@ EVAL_RESULTS_DIR = ".eval_results"
 
 _NO_FILES: Mapping[str, str] = MappingProxyType({})
 _SOURCE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-_RANK = {"unchanged": 0, "added": 1, "replaced": 2, "conflict": 3}
+_RANK = {"unchanged": 0, "duplicate": 0, "added": 1, "replaced": 2, "conflict": 3}
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,18 @@ class Conflict:
     existing_value: Any
     existing_source: str | None
     location: str = "model-index"  # "model-index" or the .eval_results path
+    # the value evalbot would have written there (scaled, in .eval_results); not part of equality
+    proposed: Any = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """evalbot's own earlier value that a score replaces (old → new in the PR)."""
+
+    score: Score
+    old_value: Any
+    new_value: Any
+    location: str = "model-index"
 
 
 @dataclass(frozen=True)
@@ -68,7 +82,8 @@ class CardChange:
     """What `apply_scores` proposes. Each score is in exactly one of the four tuples.
 
     A score is a conflict if it conflicts anywhere, else replaced, else added, else unchanged;
-    `conflicts` has one entry per place (model-index, .eval_results file) where it conflicts.
+    `conflicts` has one entry per place (model-index, .eval_results file) where it conflicts, and
+    `partly` repeats the conflicting scores that are still added or replaced in another place.
     """
 
     readme: str  # new README text; == card.text when nothing changed
@@ -78,11 +93,19 @@ class CardChange:
     replaced: tuple[Score, ...]  # evalbot's own earlier value from the same source, updated
     conflicts: tuple[Conflict, ...]  # other sources' values kept (a score may conflict in two places)
     original_readme: str | None = field(default=None, repr=False)
+    # With the eval-results format: each score's `.eval_results` placement (aligned with the
+    # scores given), the scores left out with their reason, and what replaced evalbot's values.
+    placements: tuple[tuple[Score, Placement], ...] = ()
+    left_out: tuple[tuple[Score, str], ...] = ()
+    replacements: tuple[Replacement, ...] = ()
+    # conflicts that are still written elsewhere (e.g. added to model-index while another
+    # .eval_results file keeps its value): the PR lists them with the rest of what it proposes
+    partly: tuple[Score, ...] = ()
 
     @property
     def changed(self) -> bool:
         readme_changed = self.original_readme is not None and self.readme != self.original_readme
-        return readme_changed or bool(self.files or self.added or self.replaced)
+        return readme_changed or bool(self.files or self.added or self.replaced or self.partly)
 
 
 def parse_card(text: str) -> Card:
@@ -157,11 +180,16 @@ def apply_scores(
     formats: Sequence[str] = DEFAULT_FORMATS,
     existing_files: Mapping[str, str] = _NO_FILES,
     env: jinja2.Environment | None = None,
+    registry: RegistryView | None = None,
 ) -> CardChange:
     """Merge `scores` into the card and evalbot's files; deterministic and idempotent.
 
     `source_key` names the `.eval_results/<source_key>.yaml` file; `model_name` is used only
-    when the card has no model-index yet; `existing_files` holds the repo's current files.
+    when the card has no model-index yet; `existing_files` holds the repo's current files
+    (every `.eval_results/*.yaml`: an entry's identity spans them all). `registry` is what the
+    Hub says about the scores' benchmarks (`bot.placement`): the task ids and the scale of
+    `.eval_results` come from it. Without one, only scores that already name their Hub task
+    (`dataset.id` and `task_id`) get entries, with their values as written.
 
     Example:
         >>> change = apply_scores(parse_card("# m\\n"), [], source_key="readme", model_name="m")
@@ -173,19 +201,21 @@ def apply_scores(
     env = env or default_environment()
     located: list[tuple[str, _merge.Event]] = []
     readme, files = card.text, {}
+    placements: list[Placement] = []
     if "model-index" in chosen:
         readme, events = _apply_model_index(card, scores, model_name, env)
         located += [("model-index", event) for event in events]
     if "eval-results" in chosen:
         path = f"{EVAL_RESULTS_DIR}/{source_key}.yaml"
-        content, events = _apply_eval_results(path, existing_files.get(path), scores, env)
-        located += [(path, event) for event in events]
+        placements = [place(s, registry) if registry is not None else place_as_given(s) for s in scores]
+        content, events = _apply_eval_results(path, existing_files, scores, placements, env)
+        located += [(event.location or path, event) for event in events]
         if content is not None:
             files[path] = content
     if "section" in chosen and scores:
         body_start = card._layout.body_start + len(readme) - len(card.text)
         readme = _apply_section(readme, body_start, card._layout.newline, scores, env)
-    return _change(card.text, readme, files, scores, located)
+    return _change(card.text, readme, files, scores, located, placements)
 
 
 def _apply_model_index(
@@ -196,7 +226,10 @@ def _apply_model_index(
         return card.text, events
     block = render_template(env, "model_index.yaml.j2", model_index=merged)
     readme = _splice_model_index(card, block)
-    _check_model_index(readme, merged)
+    if isinstance(env, SandboxedEnvironment):  # a user template: read what it wrote back, all of it
+        _check_model_index(readme, merged)
+    else:
+        _check_built_in_splice(card, merged)
     return readme, events
 
 
@@ -223,23 +256,51 @@ def _block_lines(block: str, indent: int) -> str:
     return "".join((" " * indent + line if line else line) + "\n" for line in lines)
 
 
+def _check_built_in_splice(card: Card, merged: list[dict[str, Any]]) -> None:
+    """The built-in template writes `to_yaml(merged)`, PyYAML's own output, which reads back exactly
+    (tests/test_render.py proves it for any such data). What is left to check is the splice: the
+    same splice of a one-line `model-index: []` must leave every other key as it was, and the Hub's
+    parser must accept the model-index. Linear and cheap, even for a 20,000-result model-index,
+    where reading the whole block back would cost more than the extraction itself."""
+    problems = validate_model_index(merged)
+    try:
+        data = parse_card(_splice_model_index(card, "model-index: []\n")).data
+    except CardError as e:
+        raise TemplateError(f"model-index could not be spliced into the front matter: {e}") from e
+    others = {k: v for k, v in data.items() if k != "model-index"}
+    before = {k: v for k, v in card.data.items() if k != "model-index"}
+    if problems or data.get("model-index") != [] or not _frontmatter.same_data(others, before):
+        detail = problems[0] if problems else "the other front matter keys would change"
+        raise TemplateError(f"template 'model_index.yaml.j2' rendered an invalid model-index: {detail}")
+
+
 def _check_model_index(readme: str, expected: list[dict[str, Any]]) -> None:
     """A broken template must never produce a broken card: read the result back."""
     try:
-        written = parse_card(readme).data.get("model-index")
+        written = _frontmatter.load_model_index(readme)
     except CardError as e:
         raise TemplateError(f"template 'model_index.yaml.j2' produced front matter that is not YAML: {e}") from e
     problems = validate_model_index(written)
-    if problems or to_yaml(written) != to_yaml(expected):
+    if problems or not _frontmatter.same_data(written, expected):
         detail = problems[0] if problems else "it does not read back as the merged model-index"
         raise TemplateError(f"template 'model_index.yaml.j2' rendered an invalid model-index: {detail}")
 
 
 def _apply_eval_results(
-    path: str, existing: str | None, scores: Sequence[Score], env: jinja2.Environment
+    path: str,
+    existing_files: Mapping[str, str],
+    scores: Sequence[Score],
+    placements: Sequence[Placement],
+    env: jinja2.Environment,
 ) -> tuple[str | None, list[_merge.Event]]:
+    existing = existing_files.get(path)
     items = [] if existing is None else read_eval_results(path, existing)
-    merged, events = _merge.merge_eval_results(items, scores)
+    others = {
+        other: read_eval_results(other, text)
+        for other, text in sorted(existing_files.items())
+        if other != path and other.startswith(f"{EVAL_RESULTS_DIR}/") and other.endswith((".yaml", ".yml"))
+    }
+    merged, events = _merge.merge_eval_results(items, scores, placements, others)
     if not any(event.outcome in ("added", "replaced") for event in events):
         return None, events
     content = render_template(env, "eval_results.yaml.j2", entries=merged).rstrip("\n") + "\n"
@@ -293,18 +354,42 @@ def _change(
     files: dict[str, str],
     scores: Sequence[Score],
     located: list[tuple[str, _merge.Event]],
+    placements: Sequence[Placement],
 ) -> CardChange:
     outcome = ["unchanged"] * len(scores)
     conflicts: list[Conflict] = []
+    replacements: list[Replacement] = []
+    duplicates: dict[int, str] = {}
+    written: set[int] = set()  # added or replaced somewhere
     for location, event in located:
         if _RANK[event.outcome] > _RANK[outcome[event.index]]:
             outcome[event.index] = event.outcome
+        score = scores[event.index]
+        if event.outcome in ("added", "replaced"):
+            written.add(event.index)
         if event.outcome == "conflict":
-            score = scores[event.index]
-            conflicts.append(Conflict(score, event.existing_value, event.existing_source, location))
+            proposed = score.metric.value if location == "model-index" else placements[event.index].value
+            conflicts.append(Conflict(score, event.existing_value, event.existing_source, location, proposed))
+            if location != "model-index":
+                kept = f"{location} already has {format_value(event.existing_value)} (kept)"
+                duplicates[event.index] = kept
+        elif event.outcome == "replaced":
+            new = score.metric.value if location == "model-index" else placements[event.index].value
+            replacements.append(Replacement(score, event.existing_value, new, location))
+        elif event.outcome == "duplicate":
+            duplicates[event.index] = f"{event.existing_source} already takes this benchmark task's entry"
+    final = [
+        Placement(p.dataset_id, p.task_id, reason=duplicates[i]) if i in duplicates else p
+        for i, p in enumerate(placements)
+    ]
+    left_out = [(score, p.reason) for score, p in zip(scores, final, strict=False) if p.reason is not None]
 
     def having(kind: str) -> tuple[Score, ...]:
         return tuple(score for score, got in zip(scores, outcome, strict=True) if got == kind)
+
+    partly = tuple(
+        score for i, (score, got) in enumerate(zip(scores, outcome, strict=True)) if got == "conflict" and i in written
+    )
 
     return CardChange(
         readme=readme,
@@ -314,6 +399,10 @@ def _change(
         replaced=having("replaced"),
         conflicts=tuple(conflicts),
         original_readme=original,
+        placements=tuple(zip(scores, final, strict=False)),
+        left_out=tuple(left_out),
+        replacements=tuple(replacements),
+        partly=partly,
     )
 
 

@@ -18,9 +18,12 @@ ends with a hidden marker carrying the caller's key, so a redelivered event is a
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
+
+from bot.errors import InputError
 
 CommandName = Literal["evaluate", "refresh", "ignore", "help", "unknown"]
 
@@ -41,6 +44,11 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _NAME_CHARS = re.compile(r"[\w-]")
 _SPLIT = re.compile(r"[\s,]+")
 _TRAILING_PUNCTUATION = ".!?,:;"
+_MAX_TASK = 200
+_LIGHTEVAL_TASK = re.compile(r"(?:[\w.-]+\|)?[\w.:-]+(?:\|\d+)?")  # suite|task|shots, task|shots, task
+_INSPECT_REGISTRY = re.compile(r"inspect_evals/[\w.-]+")  # the inspect-evals package's registry
+_BARE_NAME = re.compile(r"[\w.-]+")
+_TASK_FILE = re.compile(r"(?P<file>[\w-][\w.-]*\.py)(?:@(?P<task>[\w.-]+))?")  # a file name, no folders
 
 
 @dataclass(frozen=True)
@@ -84,17 +92,105 @@ def parse_command(text: str, bot_name: str = "evalbot") -> Command | None:
 _PROVIDER_ARG = re.compile(r"^provider=([A-Za-z0-9][A-Za-z0-9._-]{0,63})$")
 
 
-def evaluate_options(args: tuple[str, ...]) -> dict[str, object]:
-    """The job options of `evaluate`: its tasks, and `provider` when one argument is `provider=<name>`.
+def evaluate_args(args: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+    """The tasks of `evaluate`, and the provider when one argument is `provider=<name>`.
 
-    >>> evaluate_options(("inspect_evals/gsm8k", "provider=together"))
-    {'tasks': ['inspect_evals/gsm8k'], 'provider': 'together'}
+    >>> evaluate_args(("inspect_evals/gsm8k", "provider=together"))
+    (('inspect_evals/gsm8k',), 'together')
     """
-    options: dict[str, object] = {"tasks": [a for a in args if not a.startswith("provider=")]}
+    tasks = tuple(a.strip() for a in args if not a.startswith("provider="))
     providers = [m[1] for a in args if (m := _PROVIDER_ARG.match(a))]
-    if providers:
-        options["provider"] = providers[-1]
-    return options
+    return tasks, providers[-1] if providers else None
+
+
+@dataclass(frozen=True)
+class TaskPolicy:
+    """Where tasks may come from (evalbot.yaml): what an `evaluate` command, or the service, may run.
+
+    `configured`: task names from `eval.tasks` and `chatops.tasks`; `task_dirs`: folders whose task
+    files (by file name) may be run; `custom_tasks`: the `eval.custom_tasks` file (bare names).
+    """
+
+    engine: str = "lighteval"
+    configured: frozenset[str] = frozenset()
+    task_dirs: tuple[Path, ...] = ()
+    custom_tasks: Path | None = None
+
+
+def check_tasks(requested: Sequence[str], policy: TaskPolicy) -> tuple[str, ...]:
+    """The tasks to hand to the engine, or an `InputError` naming the first one that is not allowed.
+
+    Tasks are names, never paths: a name from the engine's registry (lighteval's `task|shots`,
+    inspect's `inspect_evals/<task>`), a name configured in evalbot.yaml, a bare name defined in
+    the configured custom tasks file, or `file.py@task` where `file.py` is a regular file directly
+    inside a configured task directory (its resolved path, symlinks followed, must stay there).
+    Absolute names, `..`, folders, `~` and any other package's `pkg/task` are refused, so no
+    file outside the allowed places is ever imported. Task files come back as absolute paths.
+
+    >>> check_tasks(["gsm8k|5"], TaskPolicy())
+    ('gsm8k|5',)
+    >>> check_tasks(["/tmp/x.py@t"], TaskPolicy(engine="inspect"))
+    Traceback (most recent call last):
+    ...
+    bot.errors.InputError: task '/tmp/x.py@t' is a path; evalbot runs tasks by name: ...
+    """
+    return tuple(_check_task(text.strip(), policy) for text in requested)
+
+
+def _check_task(task: str, policy: TaskPolicy) -> str:
+    shown = _code(task).strip("`")
+    if not task or len(task) > _MAX_TASK or not task.isprintable() or any(c.isspace() for c in task):
+        raise InputError(f"task {shown!r} is not a task name")
+    head = task.split("@", 1)[0]
+    folders = task.count("/") > 1 or ("/" in head and head.endswith(".py"))
+    if task.startswith(("/", "~", ".")) or "\\" in task or ".." in task or folders:
+        raise InputError(f"task {shown!r} is a path; evalbot runs tasks by name: {_task_hint(policy)}")
+    if policy.engine != "inspect":
+        if "/" in task or "@" in task or not _LIGHTEVAL_TASK.fullmatch(task):
+            raise InputError(f"task {shown!r} is not a lighteval task name such as 'gsm8k|5'")
+        return task
+    if head.endswith(".py"):
+        if not _TASK_FILE.fullmatch(task):
+            raise InputError(f"task {shown!r} is not 'file.py@task'; {_task_hint(policy)}")
+        return _task_file(task, shown, policy)
+    if task in policy.configured or _INSPECT_REGISTRY.fullmatch(task):
+        return task
+    if "/" in task:
+        package = task.split("/", 1)[0]
+        raise InputError(f"task {shown!r}: {package!r} is not a task registry evalbot allows; {_task_hint(policy)}")
+    if _BARE_NAME.fullmatch(task) and policy.custom_tasks is not None:
+        return task  # inspect_runner looks it up in the configured custom tasks file
+    raise InputError(f"task {shown!r} is not configured; {_task_hint(policy)}")
+
+
+def _task_file(task: str, shown: str, policy: TaskPolicy) -> str:
+    """`file.py@task` → `/abs/dir/file.py@task`, when the file is a regular file inside a task dir."""
+    file_name, sep, name = task.partition("@")
+    custom = policy.custom_tasks
+    if custom is not None and custom.name == file_name and custom.is_file() and not custom.is_symlink():
+        return f"{custom.resolve()}{sep}{name}"
+    for folder in policy.task_dirs:
+        root = folder.resolve()
+        candidate = root / file_name
+        if not candidate.exists() and not candidate.is_symlink():
+            continue
+        resolved = candidate.resolve()
+        if candidate.is_symlink() or resolved.parent != root or not resolved.is_file():
+            raise InputError(f"task {shown!r}: {file_name} is not a regular file inside the task directory")
+        return f"{resolved}{sep}{name}"
+    raise InputError(f"task {shown!r}: no configured task directory holds {file_name}; {_task_hint(policy)}")
+
+
+def _task_hint(policy: TaskPolicy) -> str:
+    if policy.engine == "inspect":
+        where = "'inspect_evals/<task>'"
+        if policy.task_dirs:
+            where += ", 'file.py@task' from a configured task directory"
+    else:
+        where = "lighteval names such as 'gsm8k|5'"
+    if policy.configured:
+        where += ", or one of " + ", ".join(sorted(policy.configured)[:5])
+    return f"use {where}"
 
 
 def needs_authorization(cmd: Command) -> bool:
@@ -142,6 +238,11 @@ def reply_refused(user: str, cmd: Command, key: str) -> str:
         "or ask the evalbot operator to add you to the allow-list.",
         key,
     )
+
+
+def reply_refused_tasks(reason: str, key: str) -> str:
+    """The reply when `evaluate` names a task evalbot may not run: the one-line reason."""
+    return _with_marker(f"Not queued: {_plain(reason)}.", key)
 
 
 def reply_help(key: str, *, bot_name: str = "evalbot") -> str:
@@ -207,6 +308,12 @@ def _code(text: str) -> str:
     """User text as inline code: no backticks, one line, at most 80 characters (no markdown injection)."""
     clean = " ".join(text.replace("`", "'").split())
     return f"`{clean[:77] + '...' if len(clean) > 80 else clean}`"
+
+
+def _plain(text: str) -> str:
+    """One line without backticks or markup-starting characters (the reason quotes user text)."""
+    clean = " ".join(text.replace("`", "'").split()).rstrip(".")
+    return clean.replace("<", "&lt;").replace("@", "@\u200d")
 
 
 def _mention(user: str) -> str:

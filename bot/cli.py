@@ -29,9 +29,11 @@ from bot.card import (
 from bot.config import Settings
 from bot.diffs import files_diff
 from bot.errors import BotError, CardError, ConfigError, InputError
+from bot.placement import RegistryView
 from bot.readme_source import SOURCE_KEY, scores_from_results
 from bot.render import default_environment, make_environment, render_template
-from bot.tables import TableInfo, TableResult, extract_results, inspect_tables
+from bot.scores import Score
+from bot.tables import TableInfo, TableResult, extract_all, inspect_tables, why_nothing
 
 logger = logging.getLogger("evalbot")
 
@@ -135,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return next(code for kind, code in _EXIT_CODES if isinstance(e, kind))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `evalbot ... | head`: the reader left; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _one_line(text: str) -> str:
@@ -188,6 +193,8 @@ def _info_json(info: TableInfo) -> dict[str, Any]:
         "evaluation": info.evaluation,
         "orientation": info.orientation,
         "detail": info.detail,
+        "confidence": info.confidence,
+        "published": info.published,
     }
 
 
@@ -201,6 +208,9 @@ def _format_infos(infos: Sequence[TableInfo], label: str) -> str:
         lines.append(f"Table {info.number} (line {info.line}, {info.kind}, {info.rows} rows): {verdict}")
         lines.append(f"    header: {header}")
         lines.append(f"    {info.detail}")
+        if info.confidence is not None:
+            verdict = "published" if info.published else "shown only, never published"
+            lines.append(f"    confidence {info.confidence:.2f}: {verdict}")
     return "\n".join(lines)
 
 
@@ -211,12 +221,30 @@ def _cmd_extract_readme(args: argparse.Namespace, settings: Settings) -> int:
     source = _read_input(args, settings)
     card = parse_card(source.text)
     model = args.model_name or source.repo_id or _card_model_name(card.data)
-    results = extract_results(source.text, model, table=args.table, model_column_index=args.model_column_index)
+    found = extract_all(source.text, model, table=args.table, model_column_index=args.model_column_index)
+    results = [r for r in found if r.publishable]
+    withheld = [r for r in found if not r.publishable]
+    why = why_nothing(source.text, model) if not results else []
     if args.format == "json":
-        print(json.dumps({"model": model, "results": [_result_json(r) for r in results]}, indent=2, ensure_ascii=False))
+        document: dict[str, Any] = {"model": model, "results": [_result_json(r) for r in results]}
+        if withheld:  # found, but below the confidence threshold: never published
+            document["withheld"] = [
+                _result_json(r) | {"confidence": r.confidence, "reasons": list(r.reasons)} for r in withheld
+            ]
+        if why:
+            document["why"] = why
+        print(json.dumps(document, indent=2, ensure_ascii=False))
         return EXIT_OK if results else EXIT_NOTHING
+    for result in withheld:
+        print(
+            f"not published (confidence {result.confidence:.2f}): table {result.table} {result.label!r} = "
+            f"{result.value:g}: {'; '.join(result.reasons)}",
+            file=sys.stderr,
+        )
     if not results:
         print(f"{source.label}: no evaluation results found in the card's tables", file=sys.stderr)
+        for line in why:
+            print(f"  {line}", file=sys.stderr)
         return EXIT_NOTHING
     scores = scores_from_results(
         results,
@@ -235,6 +263,7 @@ def _cmd_extract_readme(args: argparse.Namespace, settings: Settings) -> int:
         formats=formats,
         existing_files=source.eval_results,
         env=env,
+        registry=_registry_view(source, scores, formats, settings),
     )
     if args.dry_run:
         print(_diff(source, change) or "no change: the card already has these results")
@@ -249,6 +278,25 @@ def _cmd_extract_readme(args: argparse.Namespace, settings: Settings) -> int:
             conflict.score.metric.value,
         )
     return EXIT_OK
+
+
+def _registry_view(source: _Input, scores: list[Score], formats: list[str], settings: Settings) -> RegistryView:
+    """What the Hub says about the scores' benchmarks; a local file has no Hub to ask."""
+    if "eval-results" not in formats:
+        return RegistryView()
+    if source.repo_id is None:
+        logger.warning(
+            "%s: .eval_results entries need the Hub's benchmark registry; name the repo with --repo-id "
+            "to include them (model-index only)",
+            source.label,
+        )
+        return RegistryView()
+    from bot.hub import HubClient
+    from bot.registry import BenchmarkRegistry
+
+    ttl = settings.registry_ttl_hours * 3600
+    registry = BenchmarkRegistry(HubClient(settings), settings.home / "registry", ttl=ttl)
+    return registry.view(score.dataset.id for score in scores)
 
 
 def _card_model_name(data: Any) -> str | None:

@@ -69,12 +69,15 @@ class Settings:
     max_prs_per_hour: int | None = None
     lease_seconds: float = 600.0
     lease_wait_seconds: float = 60.0
+    job_deadline_seconds: float = 3600.0  # serve: a job running longer fails (evaluations add their runner's timeout)
     aa_api_key: Secret | None = None
     aa_api_base: str = "https://artificialanalysis.ai/api/v2"
     aa_endpoint: str = "/data/llms/models"
     aa_cache_hours: float = 12.0
+    registry_ttl_hours: float = 24.0  # how long the Hub's benchmark registry and leaderboards are reused
     aa_mapping: Mapping[str, str] = field(default_factory=dict)  # repo → AA model, from evalbot.yaml
     eval_request: EvalRequest | None = None  # the eval: section of evalbot.yaml
+    readme_min_confidence: float | None = None  # readme: min_confidence (None: the strict default)
     results_repo: str | None = None  # the dataset repo HF Jobs write their Run JSON to
     jobs_namespace: str | None = None
     gpu_image: str | None = None  # the image HF Jobs run evaluations in
@@ -103,7 +106,9 @@ class Settings:
             aa_api_base=(env.get("AA_API_BASE") or "https://artificialanalysis.ai/api/v2").rstrip("/"),
             aa_endpoint=env.get("AA_API_ENDPOINT") or "/data/llms/models",
             aa_cache_hours=float(_int(env, "EVALBOT_AA_CACHE_HOURS", 12, minimum=0)),
+            registry_ttl_hours=float(_int(env, "EVALBOT_REGISTRY_TTL_HOURS", 24, minimum=0)),
             lease_seconds=float(_int(env, "EVALBOT_LEASE_SECONDS", 600, minimum=1)),
+            job_deadline_seconds=float(_int(env, "EVALBOT_JOB_DEADLINE_SECONDS", 3600, minimum=1)),
             results_repo=env.get("EVALBOT_RESULTS_REPO") or None,
             jobs_namespace=env.get("EVALBOT_JOBS_NAMESPACE") or None,
             gpu_image=env.get("EVALBOT_GPU_IMAGE") or None,
@@ -123,6 +128,7 @@ class Settings:
             self,
             aa_mapping=config.aa,
             eval_request=config.eval,
+            readme_min_confidence=config.readme_min_confidence,
             config=config,
             deny=tuple(self.deny) + tuple(config.deny),
             templates_dir=self.templates_dir or config.templates_dir,

@@ -34,6 +34,10 @@
     chatops:
       allow: [alice]                      # may run GPU-costing commands besides owners and org members
       bot_name: evalbot                   # the @mention to answer to
+      tasks: ["arc:challenge|25"]         # task names `@evalbot evaluate` may run besides eval: tasks
+      task_dirs: [tasks]                  # folders whose task files (file.py@task) may be run
+    readme:
+      min_confidence: 0.8                 # README results below this are shown, never published (0..1)
     deny: ["acme/private-*"]              # never touched
     webhook_secret_env: EVALBOT_WEBHOOK_SECRET   # the NAME of the variable holding the secret
     workers: 2                            # worker threads
@@ -63,7 +67,7 @@ if TYPE_CHECKING:
 
 KNOWN_KEYS = (
     "aa", "eval", "watch", "sources", "new_repo_sources", "outputs", "templates_dir", "budgets", "chatops",
-    "deny", "webhook_secret_env", "workers",
+    "deny", "webhook_secret_env", "workers", "readme",
 )  # fmt: skip
 _EVAL_KEYS = (
     "tasks", "engine", "backend", "runner", "provider", "base_url", "limit", "allow_partial", "custom_tasks",
@@ -114,6 +118,8 @@ class ChatOps:
 
     allow: tuple[str, ...] = ()
     bot_name: str = DEFAULT_BOT_NAME
+    tasks: tuple[str, ...] = ()  # task names `evaluate` may run (besides eval: tasks and the registries)
+    task_dirs: tuple[Path, ...] = ()  # absolute folders whose task files may be run, by file name
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,7 @@ class ConfigFile:
     deny: tuple[str, ...] = ()  # fnmatch patterns over "org/name"
     webhook_secret_env: str | None = None  # the variable's NAME; None: the service's default
     workers: int | None = None  # None: the service's default
+    readme_min_confidence: float | None = None  # None: the strict default (bot.tables.DEFAULT_MIN_CONFIDENCE)
 
     def is_watched(self, repo_id: str) -> bool:
         """Whether the bot acts on `repo_id` (no watch section: every repo is watched)."""
@@ -215,6 +222,7 @@ def load_config_file(path: Path) -> ConfigFile:
         deny=_patterns(path, "deny", data.get("deny")),
         webhook_secret_env=_secret_env(path, data.get("webhook_secret_env")),
         workers=_whole(path, "workers", data.get("workers"), maximum=MAX_WORKERS),
+        readme_min_confidence=_readme(path, data.get("readme")),
     )
 
 
@@ -466,6 +474,16 @@ def _whole(path: Path, key: str, value: Any, *, maximum: int | None = None) -> i
     return value
 
 
+def _readme(path: Path, value: Any) -> float | None:
+    section = _section(path, "readme", value, ("min_confidence",))
+    threshold = section.get("min_confidence")
+    if threshold is None:
+        return None
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        raise ConfigError(f"{path}: readme: min_confidence: expected a number from 0 to 1, got {_show(threshold)}")
+    return float(threshold)
+
+
 def _budgets(path: Path, value: Any) -> Budgets:
     section = _section(path, "budgets", value, ("max_open_per_namespace", "max_prs_per_hour"))
     return Budgets(
@@ -475,14 +493,24 @@ def _budgets(path: Path, value: Any) -> Budgets:
 
 
 def _chatops(path: Path, value: Any) -> ChatOps:
-    section = _section(path, "chatops", value, ("allow", "bot_name"))
+    section = _section(path, "chatops", value, ("allow", "bot_name", "tasks", "task_dirs"))
     allow = _names(path, "chatops: allow", section.get("allow"), "list Hub user names")
+    tasks = section.get("tasks", [])
+    if not isinstance(tasks, list) or not all(isinstance(t, str) and t.strip() for t in tasks):
+        raise ConfigError(f"{path}: chatops: tasks: expected a list of task names such as 'gsm8k|5'")
+    dirs = section.get("task_dirs", [])
+    if not isinstance(dirs, list) or not all(isinstance(d, str) and d.strip() for d in dirs):
+        raise ConfigError(f"{path}: chatops: task_dirs: expected a list of folders (relative to {path.parent})")
+    folders = tuple((path.parent / d.strip()).resolve() for d in dirs)
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        raise ConfigError(f"{path}: chatops: task_dirs: {missing[0]} is not a folder")
     name = section.get("bot_name", DEFAULT_BOT_NAME)
     clean = name.strip().removeprefix("@") if isinstance(name, str) else ""
     if not _HUB_NAME.fullmatch(clean):
         got = _show(name)
         raise ConfigError(f"{path}: chatops: bot_name: expected the bot's Hub user name such as evalbot, got {got}")
-    return ChatOps(allow=allow, bot_name=clean)
+    return ChatOps(allow=allow, bot_name=clean, tasks=tuple(t.strip() for t in tasks), task_dirs=folders)
 
 
 def _secret_env(path: Path, value: Any) -> str | None:

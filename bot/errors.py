@@ -5,10 +5,10 @@ BotError
   + InputError             bad user input: a README, a table choice, a name (also ValueError)
       - CardError          front matter cannot be parsed; the card is never rewritten
       - TableError         a table number or column that does not exist
-      - AmbiguousModelError  several candidates for "the card's own model"
       - PayloadError       a webhook body evalbot cannot read; `status` 413 (too large) or 400
   + TemplateError          a template failed to render or rendered invalid YAML
   + NotAvailableError      a feature this build cannot do yet (never a silent no-op)
+  + JobDeadlineError       a service job ran past its deadline (never retried)
   + HubError               a Hub failure we could not recover from
       - RepoNotFoundError    missing, or private to someone else
       - GatedRepoError       gated: accept its terms first
@@ -23,8 +23,6 @@ BotError
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 
 class BotError(Exception):
@@ -55,26 +53,16 @@ class TableError(InputError):
     """A requested table or column does not exist."""
 
 
-class AmbiguousModelError(InputError):
-    """Several rows/columns could be the card's own model; never pick one silently."""
-
-    def __init__(self, model_name: str, table: int, candidates: Sequence[str]) -> None:
-        listed = ", ".join(repr(c) for c in candidates)
-        super().__init__(
-            f"table {table}: {model_name!r} matches several models ({listed}); "
-            "pass --model-name with the exact label or --model-column-index"
-        )
-        self.model_name = model_name
-        self.table = table
-        self.candidates = list(candidates)
-
-
 class TemplateError(BotError):
     """A Jinja template failed to render, or rendered something that is not valid."""
 
 
 class NotAvailableError(BotError):
     """A feature that is not available in this build; says which issue/option provides it."""
+
+
+class JobDeadlineError(BotError):
+    """A job of `evalbot serve` ran past its deadline (EVALBOT_JOB_DEADLINE_SECONDS); it is not retried."""
 
 
 class HubError(BotError):

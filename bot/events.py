@@ -9,6 +9,9 @@ The payload is documented in reference/hub-protocol.md §3.2. Two quirks shape t
 
 There is no delivery id header, so `event_key` builds an idempotency key from the payload itself.
 Fields evalbot does not read are ignored; a scope evalbot does not know is kept as given.
+What it reads is validated at the door: the repo id as the Hub validates it (huggingface_hub's
+`validate_repo_id`), ids, shas and names short printable strings, and the whole payload valid
+UTF-8 with no lone surrogates (`"\ud800"` escapes), so nothing malformed is queued or logged.
 """
 
 from __future__ import annotations
@@ -19,12 +22,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
+
 from bot.errors import PayloadError
 
 SUPPORTED_VERSION = 3
 ACTIONS = frozenset({"create", "delete", "move", "update"})
 MAIN_REF = "refs/heads/main"
 _MAX_KEY = 200  # longer keys (many refs in one push) end in a digest instead
+_MAX_FIELD = 200  # ids, shas, scopes, refs: no real one is longer
 
 
 @dataclass(frozen=True)
@@ -104,11 +111,15 @@ def parse_webhook(body: bytes, *, max_bytes: int = 1_000_000) -> HubEvent:
         raise PayloadError("payload is not JSON evalbot can read: nested too deeply") from e
     if not isinstance(data, dict):
         raise PayloadError(f"payload is not a JSON object (got {_kind(data)})")
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as e:  # "\ud800" escapes decode to lone surrogates no store or log can hold
+        raise PayloadError("payload is not valid Unicode: it contains a lone surrogate escape such as \\ud800") from e
 
     event = _object(data, "event", required=True)
     action = _required_string(event, "event.action")
     if action not in ACTIONS:
-        raise PayloadError(f"payload: event.action must be one of {', '.join(sorted(ACTIONS))}; got {action[:40]!r}")
+        raise PayloadError(f"payload: event.action must be one of {', '.join(sorted(ACTIONS))}; got {_show(action)}")
     scope = _required_string(event, "event.scope")
 
     webhook = _object(data, "webhook")
@@ -124,7 +135,7 @@ def parse_webhook(body: bytes, *, max_bytes: int = 1_000_000) -> HubEvent:
         action=action,
         scope=scope,
         repo_type=_required_string(repo, "repo.type"),
-        repo_id=_required_string(repo, "repo.name"),
+        repo_id=_repo_id(repo),
         repo_private=_bool(repo, "repo.private"),
         head_sha=_string(repo, "repo.headSha"),
         updated_refs=_refs(data),
@@ -235,19 +246,38 @@ def _optional_object(obj: Mapping[str, Any], path: str) -> Mapping[str, Any] | N
     return _object(obj, path) if _field(obj, path) is not None else None
 
 
-def _string(obj: Mapping[str, Any], path: str) -> str | None:
+def _string(obj: Mapping[str, Any], path: str, *, free_text: bool = False) -> str | None:
     value = _field(obj, path)
     if value is not None and not isinstance(value, str):
         raise PayloadError(f"payload: {path} must be a string, got {_kind(value)}")
+    if value is not None and not free_text and (len(value) > _MAX_FIELD or not value.isprintable()):
+        raise PayloadError(f"payload: {path} must be a short printable string, got {_show(value)}")
     return value
 
 
-def _required_string(obj: Mapping[str, Any], path: str) -> str:
+def _repo_id(repo: Mapping[str, Any]) -> str:
+    """`repo.name`, valid as the Hub validates repo ids (no `..`, `/` at most once, 96 characters)."""
+    value = _required_string(repo, "repo.name", free_text=True)
+    try:
+        validate_repo_id(value)
+    except HFValidationError as e:
+        rules = "letters, digits, '-', '_', '.', at most one '/', no '--' or '..', at most 96 characters"
+        raise PayloadError(f"payload: repo.name {_show(value)} is not a valid Hub repo id ({rules})") from e
+    return value
+
+
+def _show(value: str) -> str:
+    """A value for an error message: its repr, cut to 60 characters (one line, control chars escaped)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _required_string(obj: Mapping[str, Any], path: str, *, free_text: bool = False) -> str:
     value = _field(obj, path)
     if value is None:
         raise PayloadError(f"payload: {path} is missing")
-    if not isinstance(value, str):
-        raise PayloadError(f"payload: {path} must be a string, got {_kind(value)}")
+    value = _string(obj, path, free_text=free_text)
+    assert value is not None
     if not value.strip():
         raise PayloadError(f"payload: {path} is empty")
     return value
@@ -300,7 +330,7 @@ def _discussion(data: Mapping[str, Any]) -> DiscussionInfo | None:
     return DiscussionInfo(
         id=_required_string(d, "discussion.id"),
         num=num,
-        title=_string(d, "discussion.title") or "",
+        title=_string(d, "discussion.title", free_text=True) or "",
         status=_string(d, "discussion.status") or "",
         is_pull_request=_bool(d, "discussion.isPullRequest"),
         author_id=_author_id(d, "discussion"),
@@ -314,7 +344,7 @@ def _comment(data: Mapping[str, Any]) -> CommentInfo | None:
     return CommentInfo(
         id=_required_string(c, "comment.id"),
         author_id=_author_id(c, "comment"),
-        content=_string(c, "comment.content") or "",
+        content=_string(c, "comment.content", free_text=True) or "",
         hidden=_bool(c, "comment.hidden"),
     )
 

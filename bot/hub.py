@@ -69,6 +69,7 @@ class Snapshot:
     eval_results: Mapping[str, str]
     private: bool = False
     gated: bool = False
+    date: str | None = None  # the commit's date (ISO 8601 "YYYY-MM-DD"), when the Hub says
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,9 @@ class HubClient:
             if name.startswith(f"{EVAL_RESULTS_DIR}/") and name.endswith((".yaml", ".yml"))
         }
         gated = bool(getattr(info, "gated", False))
-        return Snapshot(repo_id, sha, readme, eval_results, bool(info.private), gated)
+        modified = getattr(info, "last_modified", None)
+        date = modified.date().isoformat() if modified is not None else None
+        return Snapshot(repo_id, sha, readme, eval_results, bool(info.private), gated, date)
 
     def read_file(self, repo_id: str, path: str, revision: str) -> str:
         """One file's text at `revision` (a single GET, no HEAD)."""
@@ -232,6 +235,45 @@ class HubClient:
             raise
         return sorted(m.username for m in members)
 
+    def list_benchmarks(self) -> list[str]:
+        """The ids of the Hub's registered benchmark datasets (`list_datasets(benchmark=True)`, all pages)."""
+        datasets = self._read("list benchmarks", None, lambda: list(self._api.list_datasets(benchmark=True)))
+        return sorted(d.id for d in datasets)
+
+    def read_dataset_file(self, dataset_id: str, path: str) -> str | None:
+        """A dataset repo file's text on main; None when the repo has no such file."""
+        url = hf_hub_url(dataset_id, path, repo_type="dataset", endpoint=self._endpoint)
+
+        def get() -> str:
+            response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
+            hf_raise_for_status(response)
+            return response.content.decode("utf-8")
+
+        try:
+            return self._read(f"read {path}", dataset_id, get)
+        except InputError:
+            return None  # no such file
+        except UnicodeDecodeError as e:
+            raise InputError(f"{dataset_id}: {path} is not UTF-8 text") from e
+
+    def leaderboard_values(self, dataset_id: str) -> list[float]:
+        """Every value on a benchmark's leaderboard, fine-tunes included (`base_model=false`).
+
+        The Hub answers 404 for a dataset that has no leaderboard (yet); for a registered
+        benchmark that means no entries, so it is an empty list, not an error.
+        """
+
+        def read() -> list[Any]:
+            try:
+                return list(self._api.get_dataset_leaderboard(dataset_id, base_model_only=False))
+            except HfHubHTTPError as e:
+                if http_status(e) == 404:
+                    return []
+                raise
+
+        entries = self._read("read the leaderboard", dataset_id, read)
+        return [float(e.value) for e in entries if isinstance(e.value, int | float) and not isinstance(e.value, bool)]
+
     def list_repos(self, author: str) -> list[str]:
         """Model repos of a user or org (all pages)."""
         models = self._read("list models", None, lambda: list(self._api.list_models(author=author)))
@@ -292,6 +334,18 @@ class HubClient:
             ),
         )
         return CommitResult(info.pr_num, info.pr_url, info.oid)
+
+    def edit_description(self, repo_id: str, num: int, text: str) -> None:
+        """Replace a PR's description (its first comment) with `text`; editing twice is harmless."""
+        details = self._read(f"read PR #{num}", repo_id, lambda: self._api.get_discussion_details(repo_id, num))
+        first = next((e for e in details.events if e.type == "comment"), None)
+        if first is None:
+            raise HubError(f"{repo_id}: PR #{num} has no description to edit")
+        self._write(
+            f"edit the description of PR #{num}",
+            repo_id,
+            lambda: self._api.edit_discussion_comment(repo_id, num, first.id, text),
+        )
 
     def comment(self, repo_id: str, num: int, text: str) -> None:
         self._write(f"comment on PR #{num}", repo_id, lambda: self._api.comment_discussion(repo_id, num, text))

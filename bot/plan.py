@@ -28,9 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jinja2
+import yaml
 
+from bot._markers import mask_code
 from bot.card import CardChange
 from bot.render import default_environment, render_template
+from bot.render import format_value as render_value
 
 PlanAction = Literal["none", "skip", "open", "update", "push"]
 Outcome = Literal["created", "updated", "pushed", "unchanged", "skipped", "failed"]
@@ -112,9 +115,10 @@ def make_marker(source: str, fingerprint: str, base: str) -> str:
 
 
 def parse_markers(text: str) -> list[dict[str, Any]]:
-    """Every evalbot marker in `text`, in order; malformed ones are ignored."""
+    """Every evalbot marker in `text`, in order; malformed ones, and any shown as code (a fence,
+    a code span) or inside another HTML comment, are ignored."""
     found = []
-    for match in _MARKER.finditer(text):
+    for match in _MARKER.finditer(mask_code(text)):
         try:
             payload = json.loads(match[1])
         except ValueError:
@@ -128,14 +132,56 @@ def fingerprint_change(source: str, change: CardChange, formats: Sequence[str]) 
     """A stable hash of what is proposed: added/replaced scores, formats, evalbot's files."""
     scores = sorted(
         json.dumps([*score.identity, score.metric.value, score.metric.stderr, score.shots], default=str)
-        for score in (*change.added, *change.replaced)
+        for score in (*change.added, *change.replaced, *change.partly)
     )
-    files = {path: hashlib.sha256(text.encode()).hexdigest() for path, text in sorted(change.files.items())}
+    files = {
+        path: hashlib.sha256(_stable(path, text).encode()).hexdigest() for path, text in sorted(change.files.items())
+    }
     canonical = json.dumps(
         {"v": MARKER_VERSION, "source": source, "formats": sorted(formats), "scores": scores, "files": files},
         sort_keys=True,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _before(proposed: Sequence[Any], previous: CardChange | None) -> list[str]:
+    """For each proposed score, what the open PR proposed before: "old → new", "new" or "unchanged"."""
+    if previous is None:
+        return []
+    changed: dict[int, list[str]] = {}
+    for r in previous.replacements:
+        old, new = render_value(r.old_value), render_value(r.new_value)
+        changed.setdefault(id(r.score), []).append(
+            f"{old} → {new}" + ("" if r.location == "model-index" else f" in {r.location}")
+        )
+    added = {id(score) for score in previous.added}
+    return [
+        "; ".join(changed[id(s)]) if id(s) in changed else ("new" if id(s) in added else "unchanged") for s in proposed
+    ]
+
+
+def _stable(path: str, text: str) -> str:
+    """A file as the fingerprint sees it: `.eval_results` entries without `source.url` and `date`.
+
+    Those pin an entry to the commit its value was read at; the same values read again after an
+    unrelated edit are the same proposal (the open PR's pinned commit still holds them).
+    """
+    if not path.startswith(".eval_results/"):
+        return text
+    try:
+        entries = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if not isinstance(entries, list):
+        return text
+    stable = []
+    for entry in entries:
+        if isinstance(entry, dict):
+            entry = {k: v for k, v in entry.items() if k != "date"}
+            if isinstance(entry.get("source"), dict):
+                entry["source"] = {k: v for k, v in entry["source"].items() if k != "url"}
+        stable.append(entry)
+    return json.dumps(stable, sort_keys=True, default=str)
 
 
 def decide(
@@ -154,8 +200,13 @@ def decide(
     can_write: bool = False,
     env: jinja2.Environment | None = None,
     details: Sequence[str] = (),
+    previous: CardChange | None = None,
 ) -> Plan:
-    """Apply the table in this module's docstring. Pure: everything it needs is passed in."""
+    """Apply the table in this module's docstring. Pure: everything it needs is passed in.
+
+    `previous` is the same scores applied to the open bot PR's current files: for an update, the
+    comment and the new description show each value's old → new (what the PR proposed before).
+    """
     if policy.opted_out or _opted_out_in_card(card_data):
         return Plan("skip", "opted out", source)
     if not change.changed:
@@ -178,11 +229,16 @@ def decide(
         files = {"README.md": change.readme, **files}
     env = env or default_environment()
     marker = make_marker(source, fingerprint, sha)
+    proposed = [*change.added, *change.replaced, *change.partly]
+    placed = {id(score): placement for score, placement in change.placements}
     context = {
         "repo_id": repo_id,
         "source": source,
         "source_name": source_name,
-        "scores": [*change.added, *change.replaced],
+        "scores": proposed,
+        # each proposed score's .eval_results placement (value, scale, task) or why it has none
+        "placements": [placed[id(score)] for score in proposed] if placed else [],
+        "replacements": list(change.replacements),
         "conflicts": list(change.conflicts),
         "marker": marker,
         "files": sorted(files),
@@ -191,11 +247,13 @@ def decide(
     title = render_template(env, "pr_title.txt.j2", **context).strip()
     if open_mine:
         target = open_mine[-1]
+        context["before"] = _before(proposed, previous)
         comment = render_template(
             env, "pr_comment.md.j2", **context, previous=target.fingerprint or "", pr_num=target.num
         )
+        body = render_template(env, "pr_body.md.j2", **context)
         return Plan(
-            "update", f"update PR #{target.num}", source, fingerprint, sha, files, target.num, title, "", comment
+            "update", f"update PR #{target.num}", source, fingerprint, sha, files, target.num, title, body, comment
         )
     human = [pr for pr in prs if not pr.is_bot and pr.is_open and pr.touches_results]
     if human and policy.defer_to_human_prs:

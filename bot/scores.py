@@ -24,7 +24,7 @@ class Dataset:
     config: str | None = None
     split: str | None = None
     revision: str | None = None
-    task_id: str | None = None
+    task_id: str | None = None  # the Hub task id when already known; else bot.placement finds it in eval.yaml
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,9 @@ class Score:
     # Where the value came from (README table/row/column/cell, AA field, run spec...).
     # Excluded from equality: the same value from the same place is the same score.
     provenance: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # When the value was produced, as an ISO-8601 date ("2025-03-01"), where known: the card's
+    # commit for README values, the end of an evaluation. Written as `.eval_results` `date`.
+    date: str | None = field(default=None, compare=False, hash=False)
 
     @property
     def identity(self) -> tuple[str, str, str | None, str | None, str]:

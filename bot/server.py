@@ -4,6 +4,11 @@ Starlette + uvicorn: a small, well-kept ASGI stack (what FastAPI itself is built
 framework we do not need; the webhook handler only checks, records and queues — the work happens
 in worker threads that lease jobs from the SQLite store, so an acknowledgement is fast and a
 crash loses nothing (a leased job comes back when its lease expires).
+
+The webhook body is read as a stream and refused (413) as soon as it passes `MAX_BODY`, chunked
+or not. The status surface (`/`, `/api/jobs`, `/metrics`) takes a bearer token when
+`status_token` is set (`EVALBOT_STATUS_TOKEN`); without one it answers only on a loopback
+interface (`public=False`), never unauthenticated on a public one. `/healthz` is always open.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from bot.worker import Worker
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000
+MAX_JOBS_LIMIT = 1000
+_JOB_STATES = ("queued", "running", "done", "failed")
 
 
 @dataclass
@@ -92,9 +99,34 @@ def create_app(
     workers: list[Worker],
     hub_stats: Callable[[], dict[str, int]] = dict,
     shutdown_grace: float = 30.0,
+    status_token: str | None = None,
+    public: bool = False,
 ) -> Starlette:
-    """The ASGI app; `workers` are started with it and stopped (gracefully) when it stops."""
+    """The ASGI app; `workers` are started with it and stopped (gracefully) when it stops.
+
+    `status_token`: the bearer token `/`, `/api/jobs` and `/metrics` require (None: none);
+    `public`: the server listens on a non-loopback interface, where those pages are only served
+    with a token.
+    """
     metrics = Metrics()
+
+    def refused(request: Request) -> Response | None:
+        """Why the status surface is not shown to this request, or None when it may be."""
+        if status_token is None:
+            if not public:
+                return None
+            return JSONResponse(
+                {"error": "the status pages are off on a public interface; set EVALBOT_STATUS_TOKEN to enable them"},
+                status_code=403,
+            )
+        scheme, _, supplied = request.headers.get("authorization", "").partition(" ")
+        if scheme.casefold() == "bearer" and hmac.compare_digest(supplied.strip().encode(), status_token.encode()):
+            return None
+        return JSONResponse(
+            {"error": "send the status token: Authorization: Bearer <EVALBOT_STATUS_TOKEN>"},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="evalbot"'},
+        )
 
     async def webhook(request: Request) -> Response:
         supplied = request.headers.get("x-webhook-secret") or request.query_params.get("secret")
@@ -108,7 +140,10 @@ def create_app(
         if length is not None and length.isdigit() and int(length) > MAX_BODY:
             metrics.count("rejected")
             return JSONResponse({"error": f"payload larger than {MAX_BODY} bytes"}, status_code=413)
-        body = await request.body()
+        body = await _read_at_most(request, MAX_BODY)
+        if body is None:  # chunked, or a Content-Length that lied: stopped reading at the limit
+            metrics.count("rejected")
+            return JSONResponse({"error": f"payload larger than {MAX_BODY} bytes"}, status_code=413)
         try:
             event = events.parse_webhook(body, max_bytes=MAX_BODY)
         except PayloadError as e:
@@ -131,6 +166,8 @@ def create_app(
         return PlainTextResponse("ok")
 
     async def metrics_page(request: Request) -> Response:
+        if (no := refused(request)) is not None:
+            return no
         lines = [
             "# HELP evalbot_webhook_events_total Webhook deliveries by outcome.",
             "# TYPE evalbot_webhook_events_total counter",
@@ -160,11 +197,26 @@ def create_app(
         return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
     async def api_jobs(request: Request) -> Response:
+        if (no := refused(request)) is not None:
+            return no
+        unknown = sorted(set(request.query_params) - {"limit", "state"})
+        if unknown:
+            listed = ", ".join(unknown)[:100]
+            return JSONResponse({"error": f"unknown query parameter(s): {listed}; use limit, state"}, 400)
+        limit_text = request.query_params.get("limit", "50")
+        if not (limit_text.isascii() and limit_text.isdigit() and len(limit_text) <= 4) or not (
+            1 <= int(limit_text) <= MAX_JOBS_LIMIT
+        ):
+            return JSONResponse({"error": f"limit must be a whole number from 1 to {MAX_JOBS_LIMIT}"}, 400)
         state = request.query_params.get("state")
-        jobs = store.list_jobs(limit=int(request.query_params.get("limit", "50")), state=state)
+        if state is not None and state not in _JOB_STATES:
+            return JSONResponse({"error": f"state must be one of {', '.join(_JOB_STATES)}"}, 400)
+        jobs = store.list_jobs(limit=int(limit_text), state=state)
         return JSONResponse({"counts": store.job_counts(), "jobs": [_job_json(j) for j in jobs]})
 
     async def status_page(request: Request) -> Response:
+        if (no := refused(request)) is not None:
+            return no
         return HTMLResponse(_render_status(store))
 
     @asynccontextmanager
@@ -196,6 +248,30 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+
+
+async def _read_at_most(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as more than `limit` bytes arrived (the rest is not read)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `serve --host` listens only on this machine (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to a public address
 
 
 def _job_json(job: Any) -> dict[str, Any]:

@@ -15,11 +15,12 @@ from bot.config_file import ConfigFile
 from bot.errors import ConfigError
 from bot.hub import HubClient
 from bot.render import make_environment
-from bot.server import Routing, create_app
+from bot.server import Routing, create_app, is_loopback
 from bot.store import Store
-from bot.worker import JobHandler, Worker, WorkerPolicy
+from bot.worker import EVAL_RUNNER_TIMEOUT, JobHandler, Worker, WorkerPolicy, check_configured_tasks
 
 DEFAULT_SECRET_ENV = "EVALBOT_WEBHOOK_SECRET"
+STATUS_TOKEN_ENV = "EVALBOT_STATUS_TOKEN"  # bearer token for /, /api/jobs and /metrics
 
 
 @dataclass
@@ -37,8 +38,13 @@ def build_service(
     env: Mapping[str, str] | None = None,
     policy: WorkerPolicy | None = None,
     hub: HubClient | None = None,
+    host: str = "127.0.0.1",
 ) -> Service:
-    """Everything `serve` runs; fails fast (ConfigError, exit 2) on a missing secret or token."""
+    """Everything `serve` runs; fails fast (ConfigError, exit 2) on a missing secret or token.
+
+    `host` is the interface `serve` listens on: on a public one the status pages need
+    `EVALBOT_STATUS_TOKEN` (a bearer token), and are refused without it.
+    """
     env = os.environ if env is None else env
     config = settings.config or ConfigFile()
     secret_env = config.webhook_secret_env or DEFAULT_SECRET_ENV
@@ -47,15 +53,20 @@ def build_service(
         raise ConfigError(f"{secret_env} is not set: evalbot serve needs the webhook secret the Hub sends")
     if settings.hf_token is None:
         raise ConfigError("HF_TOKEN is not set: evalbot serve needs the bot account's token")
+    check_configured_tasks(config)  # remote code is never trusted: tasks are names or files in task_dirs
     hub = hub or HubClient(settings)
     identity = hub.whoami()
     store = Store.open(settings.home)
     pipeline = App(settings, hub, store, env=make_environment(settings.templates_dir))
     handler = JobHandler(pipeline, config)
     count = workers if workers is not None else (config.workers or 2)  # 0: accept and queue only
-    host = f"{socket.gethostname()}:{os.getpid()}"
-    policy = policy or WorkerPolicy(lease_seconds=settings.lease_seconds)
-    stop_all = [Worker(store, handler, name=f"{host}:w{i}", policy=policy) for i in range(count)]
+    machine = f"{socket.gethostname()}:{os.getpid()}"
+    policy = policy or WorkerPolicy(
+        lease_seconds=settings.lease_seconds,
+        deadline_seconds=settings.job_deadline_seconds,
+        eval_deadline_seconds=settings.job_deadline_seconds + EVAL_RUNNER_TIMEOUT,  # a Job may run that long
+    )
+    stop_all = [Worker(store, handler, name=f"{machine}:w{i}", policy=policy) for i in range(count)]
     routing = Routing(
         is_watched=config.is_watched,
         sources_for=config.sources_for,
@@ -64,6 +75,12 @@ def build_service(
         is_own_commit=store.is_own_commit,
     )
     app = create_app(
-        store, secret=secret, routing=routing, workers=stop_all, hub_stats=lambda: {"requests": hub.requests}
+        store,
+        secret=secret,
+        routing=routing,
+        workers=stop_all,
+        hub_stats=lambda: {"requests": hub.requests},
+        status_token=env.get(STATUS_TOKEN_ENV) or None,
+        public=not is_loopback(host),
     )
     return Service(app, stop_all, store, pipeline)

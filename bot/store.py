@@ -12,8 +12,9 @@ Pure persistence on SQLite in WAL mode; no Hub calls. The tables:
   counted in ``pending`` and handed to the holder when it releases (coalescing into one follow-up).
 - ``events``: webhook deliveries, deduplicated by their key (a redelivery does nothing).
 - ``jobs`` (with ``job_keys``, every trigger key a job answers for): the work queue. Triggers for a
-  repo coalesce into its one queued job; workers claim jobs with leases (a crashed worker's job is
-  retried when its lease expires) and at most one job per repo runs at a time.
+  repo coalesce into its one queued ``run`` job (jobs of other kinds, such as a ChatOps command's,
+  never coalesce); workers claim jobs with leases (a crashed worker's job is retried when its lease
+  expires) and at most one job per repo runs at a time.
 - ``replies``: ChatOps replies claimed and sent, so that a command is answered once, even on redelivery.
 - ``own_commits``: commits the bot made itself, so that their webhooks do not trigger it again.
 - ``opt_outs``: repos whose owners asked the bot (``@evalbot ignore``) to leave them alone.
@@ -526,6 +527,11 @@ class Store:
             )
             if cursor.rowcount == 0:
                 raise KeyError(f"no PR {repo_id}#{pr_num} in the store")
+
+    def get_pr(self, repo_id: str, pr_num: int) -> PrRow | None:
+        """The ledger's row for PR ``pr_num`` of ``repo_id``, or None if it was never recorded."""
+        row = self._fetchone(f"SELECT {_PR_COLUMNS} FROM prs WHERE repo_id = ? AND pr_num = ?", (repo_id, pr_num))
+        return None if row is None else _pr(row)
 
     def pr_for(self, repo_id: str, source: str) -> PrRow | None:
         """The bot's most recently opened PR on ``repo_id`` for ``source``, whatever its status.

@@ -11,6 +11,8 @@ import pytest
 import yaml
 
 CORPUS = Path(os.environ.get("EVALBOT_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+# Labelled cards that were never used to build the rules; tests/corpus_next_not_exact.txt is the ratchet.
+CORPUS_NEXT = Path(os.environ.get("EVALBOT_CORPUS_NEXT", CORPUS.parent / "corpus-next"))
 
 
 @dataclass(frozen=True)
@@ -22,12 +24,12 @@ class LabelledCard:
     expected: list[dict[str, Any]]
 
 
-def load_corpus() -> list[LabelledCard]:
+def load_corpus(root: Path = CORPUS) -> list[LabelledCard]:
     """Every card with its labels. The label's `model` reads "repo-name (Name in table)"."""
     cards = []
-    for path in sorted((CORPUS / "expected").glob("*.yaml")):
+    for path in sorted((root / "expected").glob("*.yaml")):
         labels = yaml.safe_load(path.read_text(encoding="utf-8"))
-        text = (CORPUS / "cards" / f"{path.stem}.md").read_text(encoding="utf-8")
+        text = (root / "cards" / f"{path.stem}.md").read_text(encoding="utf-8")
         model = str(labels["model"]).split(" (", 1)[0]
         cards.append(LabelledCard(path.stem, text, model, int(labels["tables"]), labels["expected"] or []))
     return cards

@@ -180,7 +180,9 @@ def test_request_budgets(sim: HubSim, tmp_path: Path) -> None:
     sim.reset_requests()
     app.run(Job(REPO, revision=first.sha))
     repeated = sim.request_count()
-    assert (opened, noop, repeated) == (6, 3, 0)
+    # the first run also reads the benchmark registry once (listing page, GSM8K's eval.yaml and
+    # leaderboard); later runs find it cached
+    assert (opened, noop, repeated) == (9, 3, 0)
 
 
 def test_two_concurrent_runs_on_one_repo_open_one_pr(sim: HubSim, tmp_path: Path) -> None:

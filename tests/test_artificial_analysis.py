@@ -165,10 +165,10 @@ def test_scores_keep_aa_values_with_their_units_and_attribution() -> None:
         {"artificial_analysis_intelligence_index": 62.9, "gpqa": 0.748, "hle": None, "new_bench": 0.5, "elo_x": 1200.0},
     )
     scores = scores_from_model(model, fetched_at=0.0)
-    table = [(s.benchmark, s.metric.value, s.metric.unit, s.dataset.type, s.dataset.task_id) for s in scores]
+    table = [(s.benchmark, s.metric.value, s.metric.unit, s.dataset.type, s.dataset.config) for s in scores]
     assert table == [
         ("Artificial Analysis Intelligence Index", 62.9, "raw", "artificial-analysis-intelligence-index", None),
-        ("GPQA Diamond", 0.748, "fraction", "Idavidrein/gpqa", "gpqa_diamond"),
+        ("GPQA Diamond", 0.748, "fraction", "Idavidrein/gpqa", "gpqa_diamond"),  # the task id comes from the Hub
         ("Elo X", 1200.0, "raw", "elo-x", None),
         ("New Bench", 0.5, "fraction", "new-bench", None),
     ]

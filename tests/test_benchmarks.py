@@ -25,18 +25,14 @@ from bot.errors import ConfigError
 
 SHIPPED = Path(benchmarks.__file__).with_name("benchmarks.yaml")
 
-# Registered Hub Benchmarks whose (dataset id, task_id) must stay as the hub docs name them.
-REGISTERED = {
-    "HLE": ("cais/hle", "hle"),
-    "GPQA Diamond": ("Idavidrein/gpqa", "gpqa_diamond"),
-    "MMLU-Pro": ("TIGER-Lab/MMLU-Pro", "mmlu_pro"),
-    "GSM8K": ("openai/gsm8k", "gsm8k"),
-    "MMLU": ("cais/mmlu", "mmlu"),
-    "MATH-500": ("HuggingFaceH4/MATH-500", "math_500"),
-    "IFEval": ("google/IFEval", "ifeval"),
-    "LiveCodeBench": ("livecodebench/code_generation_lite", "livecodebench"),
-    "AIME 2025": ("MathArena/aime_2025", "aime_2025"),
-    "MuSR": ("TAUR-Lab/MuSR", "musr"),
+# Benchmarks the Hub registers (hub-docs): the vocabulary names their dataset, config and split;
+# the task id is never written here (it comes from each one's eval.yaml at run time).
+HUB_DATASETS = {
+    "HLE": ("cais/hle", None, "test"),
+    "GPQA Diamond": ("Idavidrein/gpqa", "gpqa_diamond", "train"),
+    "MMLU-Pro": ("TIGER-Lab/MMLU-Pro", None, "test"),
+    "GSM8K": ("openai/gsm8k", "main", "test"),
+    "AIME 2025": ("MathArena/aime_2025", None, "train"),
 }
 
 REQUIRED = """
@@ -90,22 +86,17 @@ def test_every_benchmark_metric_is_a_known_metric_type() -> None:
     assert {b.metric for b in all_benchmarks()} <= types
 
 
-@pytest.mark.parametrize(("name", "expected"), sorted(REGISTERED.items()))
-def test_registered_hub_benchmarks_have_eval_results(name: str, expected: tuple[str, str]) -> None:
+@pytest.mark.parametrize(("name", "expected"), sorted(HUB_DATASETS.items()))
+def test_hub_benchmarks_name_their_dataset_config_and_split(name: str, expected: tuple[str, str | None, str]) -> None:
     bench = lookup_benchmark(name)
     assert bench is not None
-    assert (bench.eval_results_id, bench.eval_results_task_id) == expected
+    assert (bench.dataset_id, bench.dataset_config, bench.dataset_split) == expected
+    dataset = benchmarks.dataset_of(bench)
+    assert (dataset.id, dataset.type, dataset.task_id) == (expected[0], expected[0], None)
 
 
-def test_only_listed_benchmarks_claim_eval_results() -> None:
-    claimed = {b.name for b in all_benchmarks() if b.eval_results_id or b.eval_results_task_id}
-    assert claimed == set(REGISTERED)
-
-
-def test_eval_results_fields_are_marked_for_verification_in_the_yaml() -> None:
-    lines = [line for line in SHIPPED.read_text(encoding="utf-8").splitlines() if "eval_results: {" in line]
-    assert len(lines) == len(REGISTERED)
-    assert all("registered benchmark per hub-docs; verify" in line for line in lines)
+def test_the_vocabulary_hard_codes_no_task_ids() -> None:
+    assert "task_id" not in SHIPPED.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -436,7 +427,7 @@ def test_alias_equal_to_another_benchmark_name_is_a_duplicate(tmp_path: Path) ->
         ("{name: X, metric: accuracy, unit: percent, task: t}", "metric 'accuracy'"),
         ("{name: X, metric: acc, unit: percent}", "task"),
         ("{name: X, metric: acc, unit: percent, task: t, dataset: {config: all}}", "id"),
-        ("{name: X, metric: acc, unit: percent, task: t, eval_results: {id: a/b}}", "task_id"),
+        ("{name: X, metric: acc, unit: percent, task: t, eval_results: {id: a/b, task_id: c}}", "unknown field"),
         ("{name: X, metric: acc, unit: percent, task: t, split: test}", "unknown field"),
         ("{name: X, aliases: [yes], metric: acc, unit: percent, task: t}", "quote it"),
     ],

@@ -216,15 +216,12 @@ def test_reply_key_that_would_break_the_marker_is_refused(bad_key: str) -> None:
 
 
 def test_evaluate_takes_a_provider_name_never_a_url() -> None:
-    from bot.chatops import evaluate_options
+    from bot.chatops import evaluate_args
 
-    assert evaluate_options(("inspect_evals/gsm8k", "provider=together")) == {
-        "tasks": ["inspect_evals/gsm8k"],
-        "provider": "together",
-    }
-    assert evaluate_options(("gsm8k|5",)) == {"tasks": ["gsm8k|5"]}
+    assert evaluate_args(("inspect_evals/gsm8k", "provider=together")) == (("inspect_evals/gsm8k",), "together")
+    assert evaluate_args(("gsm8k|5",)) == (("gsm8k|5",), None)
     # an endpoint URL is not a provider name: dropped, never sent a token
-    assert evaluate_options(("x", "provider=http://evil.example/v1")) == {"tasks": ["x"]}
+    assert evaluate_args(("x", "provider=http://evil.example/v1")) == (("x",), None)
 
 
 def test_the_worker_turns_provider_into_an_inspect_provider_run(tmp_path: Path) -> None:
@@ -250,5 +247,55 @@ def test_the_worker_turns_provider_into_an_inspect_provider_run(tmp_path: Path) 
     asked = handler._eval_request(row({"tasks": ["inspect_evals/gsm8k"], "provider": "together"}))
     assert asked is not None and asked.tasks == ("inspect_evals/gsm8k",)
     assert asked.settings == EvalSettings(engine="inspect", provider="together", limit=3)  # no URL from a comment
-    same = handler._eval_request(row({"tasks": ["x"], "provider": "local"}))
+    same = handler._eval_request(row({"tasks": ["inspect_evals/x"], "provider": "local"}))
     assert same is not None and same.settings.base_url == "http://127.0.0.1:9/v1"  # the configured endpoint
+
+
+# --- which tasks `evaluate` may run -------------------------------------------------------------
+
+
+def test_lighteval_task_names_pass_and_anything_else_is_refused() -> None:
+    from bot.chatops import TaskPolicy, check_tasks
+    from bot.errors import InputError
+
+    policy = TaskPolicy(engine="lighteval")
+    assert check_tasks(["gsm8k|5", " leaderboard|mmlu|5 ", "arc:challenge|25"], policy) == (
+        "gsm8k|5",
+        "leaderboard|mmlu|5",
+        "arc:challenge|25",
+    )
+    for bad in ("/etc/passwd", "x.py@t", "pkg/task", "../gsm8k|5", "gsm8k|5\x00", "gsm8k|5 x", "a" * 201, "~/t|5"):
+        with pytest.raises(InputError, match=r"^task "):
+            check_tasks([bad], policy)
+
+
+def test_inspect_tasks_come_from_the_registry_the_config_or_a_task_dir(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.chatops import TaskPolicy, check_tasks
+    from bot.errors import InputError
+
+    folder = tmp_path / "tasks"
+    folder.mkdir()
+    (folder / "mine.py").write_text("")
+    (tmp_path / "outside.py").write_text("")
+    (folder / "link.py").symlink_to(tmp_path / "outside.py")
+    policy = TaskPolicy(engine="inspect", configured=frozenset({"other_pkg/task"}), task_dirs=(folder,))
+    assert check_tasks(["inspect_evals/gsm8k", "other_pkg/task", "mine.py@t", "mine.py"], policy) == (
+        "inspect_evals/gsm8k",
+        "other_pkg/task",
+        f"{(folder / 'mine.py').resolve()}@t",
+        str((folder / "mine.py").resolve()),
+    )
+    refused = {
+        f"{tmp_path}/outside.py@t": "is a path",
+        "../outside.py@t": "is a path",
+        "tasks/mine.py@t": "is a path",
+        "outside.py@t": "no configured task directory holds outside.py",
+        "link.py@t": "not a regular file inside the task directory",
+        "os/path": "'os' is not a task registry evalbot allows",
+        "bare_name": "is not configured",
+    }
+    for name, reason in refused.items():
+        with pytest.raises(InputError, match=reason):
+            check_tasks([name], policy)
+    with_custom = TaskPolicy(engine="inspect", custom_tasks=folder / "mine.py")
+    assert check_tasks(["bare_name", "mine.py@t"], with_custom) == ("bare_name", f"{(folder / 'mine.py').resolve()}@t")

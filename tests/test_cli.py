@@ -72,7 +72,7 @@ def test_dry_run_prints_a_diff_and_writes_nothing(capsys: pytest.CaptureFixture[
     assert code == 0
     assert out.startswith("--- a/README.md\n+++ b/README.md\n")
     assert "+model-index:\n" in out
-    assert "+++ b/.eval_results/readme.yaml" in out
+    assert ".eval_results" not in out  # a local file has no Hub registry to place entries with
     assert card.read_bytes() == EXAMPLE.read_bytes()
     assert not (tmp_path / ".eval_results").exists()
 
@@ -103,16 +103,19 @@ def test_bad_front_matter_is_bad_input_and_names_the_line(capsys: pytest.Capture
     assert "line 4" in err and err.count("\n") == 1
 
 
-def test_ambiguous_model_is_bad_input_listing_candidates(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_ambiguous_model_is_nothing_found_listing_candidates(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     card = tmp_path / "README.md"
-    card.write_text("| Model | F1 |\n|---|---|\n| huBERT | 60 |\n| huBERT squad | 50 |\n| mT5 | 70 |\n")
+    card.write_text("| Model | F1 |\n|---|---|\n| huBERT hungarian | 60 |\n| huBERT squad | 50 |\n| mT5 | 70 |\n")
     code, _, err = run(
         ["extract-readme", "--readme-file", str(card), "--model-name", "acme/hubert-hungarian-squad"], capsys
     )
-    assert code == 2
+    assert code == 3  # never a guess: no result, and why
     assert err == (
-        "evalbot: error: table 1: 'acme/hubert-hungarian-squad' matches several models ('huBERT', 'huBERT squad'); "
-        "pass --model-name with the exact label or --model-column-index\n"
+        f"{card}: no evaluation results found in the card's tables\n"
+        "  table 1: ambiguous: 'huBERT hungarian', 'huBERT squad' could each be this model; candidates: "
+        "'huBERT hungarian', 'huBERT squad', 'mT5'; closest 'huBERT hungarian': --model-name 'huBERT hungarian'\n"
     )
 
 
@@ -194,6 +197,15 @@ def test_repo_id_dry_run_keeps_crlf_and_uses_the_repo_url(hub: HubSim, capsys: p
     code, out, _ = run(["extract-readme", "--repo-id", MODEL, "--dry-run"], capsys)
     assert code == 0
     assert f"+      url: {hub.url}/{MODEL}\r\n" in out
+
+
+def test_repo_id_places_eval_results_with_the_hubs_registry(hub: HubSim, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["extract-readme", "--repo-id", MODEL], capsys)
+    assert code == 0
+    entries = yaml.safe_load(out.split("# .eval_results/readme.yaml\n", 1)[1])
+    assert [e["dataset"] | {"value": e["value"]} for e in entries] == [
+        {"id": "openai/gsm8k", "task_id": "main", "value": 48.2}  # the stand-in's eval.yaml id; MMLU is not registered
+    ]
 
 
 def test_repo_id_show_lists_eval_results_files(hub: HubSim, capsys: pytest.CaptureFixture[str]) -> None:

@@ -412,3 +412,20 @@ def test_errors_never_grow_with_the_value(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config_file(path)
     assert len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("value", ["high", -0.1, 1.5, True])
+def test_readme_min_confidence_must_be_a_number_from_0_to_1(tmp_path: Path, value: object) -> None:
+    path = tmp_path / "evalbot.yaml"
+    path.write_text(f"readme:\n  min_confidence: {value!r}\n".replace("'", ""))
+    with pytest.raises(ConfigError, match="readme: min_confidence: expected a number from 0 to 1"):
+        load_config_file(path)
+
+
+def test_readme_min_confidence_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "evalbot.yaml"
+    path.write_text("readme: {min_confidence: 0.9}\n")
+    assert load_config_file(path).readme_min_confidence == 0.9
+    path.write_text("readme: {threshold: 0.9}\n")
+    with pytest.raises(ConfigError, match="readme: unknown key"):
+        load_config_file(path)

@@ -98,7 +98,7 @@ def test_the_cpu_target_is_the_service_image(stages: dict[str, Stage]) -> None:
     cpu = stages["cpu"]
     assert cpu.base == "python:3.11-slim"
     assert exec_form(cpu.last("ENTRYPOINT")) == ["evalbot"]
-    assert exec_form(cpu.last("CMD")) == ["serve"]
+    assert exec_form(cpu.last("CMD")) == ["serve", "--host", "0.0.0.0"]
     assert "8080" in cpu.last("EXPOSE").split()
     assert exec_form(cpu.last("VOLUME")) == ["/data"]
     env = env_of(cpu)

@@ -167,7 +167,7 @@ def test_hf_jobs_runner_sends_every_setting_and_the_task_file_to_a_separate_job(
     """Defect 2: the job ran defaults and found the custom tasks file only through the shared filesystem."""
     files, tasks = built
     token = "maintainer-token"  # the job must upload to the results dataset, so a writer's token
-    with HubSim() as sim:
+    with HubSim(benchmarks={}) as sim:  # no benchmark datasets: only the results dataset is a dataset here
         sim.add_repo(REPO, {"README.md": CARD, **files})
         sim.add_repo("acme/eval-results", {"README.md": "# results\n"}, repo_type="dataset")
         monkeypatch.setenv("HF_ENDPOINT", sim.url)

@@ -309,3 +309,34 @@ def test_scorers_without_a_main_metric_keep_each_with_its_stderr() -> None:
         ("final_acc", "final_acc", 0.55, None),
     ]
     assert _fewshot({"fewshot": 5}) == 5 and _fewshot({"fewshot": True}) is None and _fewshot({}) is None
+
+
+def test_chatops_tasks_reach_the_real_inspect_only_from_the_task_dir(
+    tiny: tuple[ModelRef, TinyTasks], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Names a ChatOps user may type: only the task dir's file runs; nothing else is ever imported."""
+    import sys
+
+    from bot.chatops import TaskPolicy, check_tasks
+
+    model, tasks = tiny
+    sentinel = tmp_path / "imported.txt"
+    evil = f"import pathlib\npathlib.Path({str(sentinel)!r}).write_text('imported')\n"
+    (tmp_path / "evil_here.py").write_text(evil + _FAILING_TASKS)  # in the current directory
+    task_dir = tmp_path / "task-dir"
+    task_dir.mkdir()
+    (task_dir / tasks.inspect_file.name).write_text(tasks.inspect_file.read_text())  # it names its data absolutely
+    (task_dir / "evil_link.py").symlink_to(tmp_path / "evil_here.py")
+    monkeypatch.chdir(tmp_path)
+    policy = TaskPolicy(engine="inspect", task_dirs=(task_dir,))
+    for name in ("evil_here.py@explodes", f"{tmp_path}/evil_here.py@explodes", "../evil_here.py@explodes",
+                 "evil_link.py@explodes", "evil_here/explodes", "tiny_mc"):  # fmt: skip
+        with pytest.raises(InputError):
+            check_tasks([name], policy)
+    allowed = check_tasks([f"{tasks.inspect_file.name}@tiny_mc"], policy)
+    assert allowed == (f"{(task_dir / tasks.inspect_file.name).resolve()}@tiny_mc",)
+    spec = TaskSpec.parse(allowed[0], "inspect")
+    run = InspectEvaluator(log_dir=tmp_path / "logs").run(model, [spec], EvalSettings(engine="inspect", limit=1))
+    assert run.samples == {f"{tasks.inspect_file.name}@tiny_mc": 1}  # the spec shown by its file name
+    assert not sentinel.exists()
+    assert not [m for m in sys.modules if "evil" in m]

@@ -6,11 +6,17 @@ import pytest
 
 from bot._model_match import MatchLevel, ModelName, match_level, tokenize
 
-EXACT, PARTIAL, NONE = MatchLevel.EXACT, MatchLevel.PARTIAL, MatchLevel.NONE
+EXACT, SUFFIX, PARTIAL, LOOSE, NONE = (
+    MatchLevel.EXACT,
+    MatchLevel.SUFFIX,
+    MatchLevel.PARTIAL,
+    MatchLevel.LOOSE,
+    MatchLevel.NONE,
+)
 
 
 def test_levels_are_ordered() -> None:
-    assert NONE < PARTIAL < EXACT
+    assert NONE < LOOSE < PARTIAL < SUFFIX < EXACT
     assert not NONE
     assert PARTIAL and EXACT
 
@@ -79,10 +85,12 @@ def test_model_size(name: str, size: tuple[str, str] | None) -> None:
         ("org/Foo-7B-Instruct-v2", "Foo-7B", NONE),
         ("org/Foo-7B-Instruct-v2", "Foo 7B Instruct", NONE),  # v2 missing
         ("org/Foo-7B-Instruct-v2", "Foo-7B-Instruct-v2", EXACT),
-        ("google/gemma-2b-it", "gemma-2b", NONE),
+        # the trailing -it/-chat/-Instruct may be left off (SUFFIX; decide_layout refuses it when a sibling
+        # in the card has exactly that variant, or the heading says base/pretrained)
+        ("google/gemma-2b-it", "gemma-2b", SUFFIX),
         ("google/gemma-2b", "gemma-2b-it", NONE),
         ("meta-llama/Llama-2-7b-chat-hf", "Llama-2-7b-chat", EXACT),
-        ("meta-llama/Llama-2-7b-chat-hf", "Llama 2 7B", NONE),
+        ("meta-llama/Llama-2-7b-chat-hf", "Llama 2 7B", SUFFIX),
         ("meta-llama/Llama-2-7b-hf", "Llama-2-7b-chat", NONE),
         # Greek letters spelled out
         ("HuggingFaceH4/zephyr-7b-beta", "Zephyr-7b-β", EXACT),

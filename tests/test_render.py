@@ -280,3 +280,143 @@ def test_pr_body_shows_other_provenance_as_key_values() -> None:
 
 def test_rendering_is_deterministic() -> None:
     assert pr_body() == pr_body()
+
+
+# --- hostile user templates and card text (security) ---------------------------------------------
+
+
+def test_user_templates_cannot_include_a_symlink_out_of_their_folder(tmp_path: Path) -> None:
+    secret = tmp_path / "environ"
+    secret.write_text("HF_TOKEN=hf_fake_secret_value")
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "env.txt").symlink_to(secret)
+    (folder / "pr_title.txt.j2").write_text('{% include "env.txt" %}')
+    with pytest.raises(TemplateError, match="not found") as info:
+        render_template(make_environment(folder), "pr_title.txt.j2")
+    assert "hf_fake_secret_value" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "name", ["../environ", "sub/../../environ", "/etc/hostname", "..\\environ", "./pr_title.txt.j2"]
+)
+def test_user_templates_cannot_name_a_file_outside_their_folder(tmp_path: Path, name: str) -> None:
+    (tmp_path / "environ").write_text("HF_TOKEN=hf_fake_secret_value")
+    folder = tmp_path / "templates"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "pr_title.txt.j2").write_text("{% include " + repr(name) + " %}")
+    with pytest.raises(TemplateError, match="not found"):
+        render_template(make_environment(folder), "pr_title.txt.j2")
+
+
+def test_a_symlink_inside_the_folder_is_served_and_a_fifo_or_huge_file_is_not(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "part.txt").write_text("inside")
+    (folder / "alias.txt").symlink_to(folder / "part.txt")
+    (folder / "pr_title.txt.j2").write_text('{% include "alias.txt" %}')
+    assert render_template(make_environment(folder), "pr_title.txt.j2") == "inside"
+    os.mkfifo(folder / "pipe.txt")  # reading it would block the worker for ever
+    (folder / "pr_title.txt.j2").write_text('{% include "pipe.txt" %}')
+    with pytest.raises(TemplateError, match="not found"):
+        render_template(make_environment(folder), "pr_title.txt.j2")
+    (folder / "big.txt").write_text("x" * (256 * 1024 + 1))
+    (folder / "pr_title.txt.j2").write_text('{% include "big.txt" %}')
+    with pytest.raises(TemplateError, match="larger than 262144 bytes"):
+        render_template(make_environment(folder), "pr_title.txt.j2")
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}", "took too long"),
+        ("{% for i in range(99999) %}{% for j in range(99999) %}xxxxxxxxxx{% endfor %}{% endfor %}", "longer than"),
+        ("{{ 'x' * 100000000 }}", "too big"),
+        ("{{ 2 ** 100000000 }}", "too big a number"),
+        ("{{ ((10 ** 1000) ** 1000) ** 1000 }}", "too big a number"),
+        ("{{ range(10 ** 9) | list }}", "too big"),
+        ("{{ range(200000) | list }}", "at most 100000"),
+        ("{{ 'x' | center(1000000000) }}", "is too big"),
+        ("{{ 'x'.ljust(1000000000) }}", "is too big"),
+        ("{{ 'x' | indent(width=1000000000, first=true) }}", "is too big"),
+    ],
+)
+def test_user_template_renders_are_bounded_in_time_and_size(
+    tmp_path: Path, source: str, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import bot.render
+
+    monkeypatch.setattr(bot.render, "RENDER_SECONDS", 1.0)
+    folder = user_templates(tmp_path, **{"pr_title.txt.j2": source})
+    started = time.monotonic()
+    with pytest.raises(TemplateError, match=reason):
+        render_template(make_environment(folder), "pr_title.txt.j2")
+    assert time.monotonic() - started < 5
+
+
+def test_card_text_in_the_pr_body_is_defanged() -> None:
+    hostile = "MMLU <img src=x onerror=alert(1)> @everyone [click](https://evil.example) `x`"
+    score = readme_score(hostile, 65.4, 1, "<script>alert(1)</script>65.4 @maintainer")
+    conflict = Conflict(score, "model-index", "<b>50</b>", "@someone")
+    body = pr_body(scores=[score], conflicts=[conflict], details=["<img src=x> by @ops"])
+    for bad in ("<img", "<script", "<b>", "@everyone", "@maintainer", "@someone", "@ops", "[click](", "`x`"):
+        assert bad not in body, bad
+    assert "| MMLU @\u2060everyone click (https://evil.example) \\`x\\` |" in body
+    assert "`alert(1)65.4 @\u2060maintainer`" in body
+
+
+def test_model_index_names_are_plain_text() -> None:
+    from bot._merge import model_index_result
+
+    score = readme_score("x", 1.0, 1, "1")
+    score = Score(
+        benchmark="x",
+        dataset=Dataset(name="<a href=x>MMLU</a> @team", type="mmlu"),
+        task=Task("text-generation", name="[gen](http://x)"),
+        metric=Metric(value=1.0, type="acc", name="acc <img src=x onerror=y>"),
+        source=score.source,
+    )
+    result = model_index_result(score)
+    assert result["dataset"]["name"] == "MMLU @\u2060team"
+    assert result["task"]["name"] == "gen (http://x)"
+    assert result["metrics"][0]["name"] == "acc"
+
+
+def _pyyaml(value: Any) -> str:
+    from bot.render import _YAML_WIDTH, _Dumper
+
+    text = yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
+                     width=_YAML_WIDTH)  # fmt: skip
+    return text.removesuffix("\n...\n").removesuffix("\n")
+
+
+_WORDS = st.sampled_from(
+    ["null", "true", "No", "on", "1e3", "0x1f", "2001-01-01", "~", "", "-", "a: b", "a #b", ".5", "1_000", "...",
+     "---", ":a", "(a)", "/x", "a,b", "MMLU (5-shot)", "x\ny", "é中"]
+)  # fmt: skip
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), _WORDS, st.text(max_size=12),
+    st.text("ab :#-'\"\n", max_size=8),
+)  # fmt: skip
+_KEYS = st.one_of(_WORDS, st.text(max_size=6))
+_DATA = st.recursive(
+    _SCALARS,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_KEYS, children, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_DATA, min_size=1, max_size=3) | st.dictionaries(st.text(max_size=6), _DATA, min_size=1, max_size=3))
+def test_to_yaml_writes_exactly_what_pyyaml_writes(value: Any) -> None:
+    assert to_yaml(value) == _pyyaml(value)
+
+
+def test_to_yaml_falls_back_to_pyyaml_for_shared_objects_and_long_keys() -> None:
+    shared = {"x": 1}
+    for value in ([shared, shared], {"k" * 130: 1}, {1: "a"}, ["line\nbreak"]):
+        assert to_yaml(value) == _pyyaml(value)

@@ -83,7 +83,14 @@ class Running:
 def bot(tmp_path: Path) -> Iterator[Callable[..., Running]]:
     started: list[Running] = []
 
-    def start(config: str = "", *, sim: HubSim | None = None, workers: int = 2) -> Running:
+    def start(
+        config: str = "",
+        *,
+        sim: HubSim | None = None,
+        workers: int = 2,
+        env: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
+    ) -> Running:
         if sim is None:
             sim = HubSim()
             sim.add_repo(REPO, {"README.md": CARD})
@@ -96,9 +103,10 @@ def bot(tmp_path: Path) -> Iterator[Callable[..., Running]]:
         service = build_service(
             settings,
             workers=workers,
-            env={"EVALBOT_WEBHOOK_SECRET": SECRET},
+            env={"EVALBOT_WEBHOOK_SECRET": SECRET, **(env or {})},
             policy=WorkerPolicy(lease_seconds=30, backoff=(0.1,), poll_seconds=0.02),
             hub=hub,
+            host=host,  # what `serve --host` would be; the server itself always listens on loopback here
         )
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(service.app, host="127.0.0.1", port=port, log_level="warning"))

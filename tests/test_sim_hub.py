@@ -428,3 +428,17 @@ def test_serve_prints_the_url_and_serves(tmp_path: Path, capsys: pytest.CaptureF
             thread.join(5)
     with pytest.raises(NotADirectoryError):
         serve(0, tmp_path / "missing", None, None)
+
+
+def test_only_a_comments_author_may_edit_it(sim: HubSim) -> None:
+    info = api(sim).create_commit(
+        REPO, [add("x.txt", "x")], commit_message="x", commit_description="first", create_pr=True
+    )
+    assert info.pr_num is not None
+    first = api(sim).get_discussion_details(REPO, info.pr_num).events[0]
+    with pytest.raises(HfHubHTTPError) as refused:
+        api(sim, "tok-alice").edit_discussion_comment(REPO, info.pr_num, first.id, "hijacked")
+    assert refused.value.response.status_code == 403
+    edited = api(sim).edit_discussion_comment(REPO, info.pr_num, first.id, "second")
+    assert isinstance(edited, DiscussionComment) and edited.content == "second" and edited.edited
+    assert sim.discussions(REPO)[0].description == "second"

@@ -12,8 +12,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.errors import AmbiguousModelError, BotError, TableError
-from bot.tables import TableInfo, TableResult, body_of, extract_results, inspect_tables, read_tables
+from bot.errors import BotError, TableError
+from bot.tables import (
+    TableInfo,
+    TableResult,
+    body_of,
+    extract_all,
+    extract_results,
+    inspect_tables,
+    read_tables,
+    why_nothing,
+)
 
 
 def md(*rows: str) -> str:
@@ -539,10 +548,15 @@ def test_other_name_marked_ours_is_the_own_model() -> None:
     ("own_cell", "how"),
     [("**Bar-7B**", "row 'Bar-7B' (marked bold/emoji)"), ("Bar-7B 🪁", "row 'Bar-7B' (marked bold/emoji)")],
 )
-def test_single_marked_row_is_taken_when_no_name_matches(own_cell: str, how: str) -> None:
+def test_single_marked_row_is_shown_but_never_published(own_cell: str, how: str) -> None:
+    # Bold/emoji only break ties: a marked row whose name does not match is below the threshold.
     card = md("| Model | MMLU | GSM8K |", "| Llama-2-7B | 45.3 | 14.6 |", f"| {own_cell} | 65.4 | 50.5 |")
-    assert scores(extract_results(card, "org/SomethingElse")) == [("MMLU", 65.4), ("GSM8K", 50.5)]
-    assert inspect_tables(card, "org/SomethingElse")[0].detail == how
+    assert extract_results(card, "org/SomethingElse") == []
+    held = extract_all(card, "org/SomethingElse")
+    assert [(r.label, r.value, r.confidence) for r in held] == [("MMLU", 65.4, 0.5), ("GSM8K", 50.5, 0.5)]
+    assert held[0].reasons == ("only bold/emoji marks this row; the name does not match",)
+    (info,) = inspect_tables(card, "org/SomethingElse")
+    assert (info.detail, info.confidence, info.published) == (how, 0.5, False)
 
 
 @pytest.mark.parametrize(
@@ -581,14 +595,11 @@ def test_exact_match_beats_partial(card: str) -> None:
     ids=["columns", "rows"],
 )
 def test_two_partial_candidates_are_ambiguous(card: str) -> None:
-    with pytest.raises(AmbiguousModelError) as caught:
-        extract_results(card, "org/Foo-Bar-7B-chat")
-    message = str(caught.value)
-    assert "Foo 7B chat" in message
-    assert "Bar 7B chat" in message
-    assert "org/Foo-Bar-7B-chat" in message
-    assert sorted(caught.value.candidates) == ["Bar 7B chat", "Foo 7B chat"]
-    assert caught.value.table == 1
+    # Never a guess and never a crash: no result, and a reason that names both candidates.
+    assert extract_all(card, "org/Foo-Bar-7B-chat") == []
+    (reason,) = why_nothing(card, "org/Foo-Bar-7B-chat")
+    assert reason.startswith("table 1: ambiguous: 'Bar 7B chat', 'Foo 7B chat' could each be this model")
+    assert "closest 'Foo 7B chat'" in reason
 
 
 def test_inspect_tables_reports_an_ambiguous_table_instead_of_raising() -> None:
@@ -668,7 +679,6 @@ def test_model_column_index_reads_that_column() -> None:
 
 def test_errors_are_bot_errors() -> None:
     assert issubclass(TableError, BotError)
-    assert issubclass(AmbiguousModelError, BotError)
 
 
 # --- 9. TableResult fields ---------------------------------------------------------------------------------------
@@ -686,7 +696,15 @@ LEADERBOARD = "## Evaluation\n\nResults on the Open LLM Leaderboard.\n\n" + md(
 
 def test_table_result_fields_for_a_leaderboard_table() -> None:
     context = "Evaluation\nResults on the Open LLM Leaderboard."
-    common: dict[str, Any] = {"table": 1, "unit": "percent", "column": 1, "dataset": None, "category": ""}
+    common: dict[str, Any] = {
+        "table": 1,
+        "unit": "percent",
+        "column": 1,
+        "dataset": None,
+        "category": "",
+        "confidence": 0.9,
+        "reasons": ("one value column and no model names: this model's results",),
+    }
     assert extract_results(LEADERBOARD, "org/m") == [
         TableResult(
             label="ARC (25-shot)",
@@ -760,11 +778,13 @@ def test_inspect_tables_describes_eval_and_skipped_tables() -> None:
         TableInfo(
             1, 1, "markdown", ("Hyperparameter", "Value"), 1, False, "-", "configuration or hyperparameter table"
         ),
-        TableInfo(2, 5, "markdown", ("Model", "MMLU"), 2, True, "rows", "row 'Ours-7B' (exact match)"),
+        TableInfo(2, 5, "markdown", ("Model", "MMLU"), 2, True, "rows", "row 'Ours-7B' (exact match)", 1.0, True),
         TableInfo(
             3, 10, "markdown", ("Training Loss", "Epoch", "Step", "Validation Loss"), 1, False, "-", "training log"
         ),
-        TableInfo(4, 18, "markdown", ("Metric", "Value"), 5, True, "single", "the table is about this model"),
+        TableInfo(
+            4, 18, "markdown", ("Metric", "Value"), 5, True, "single", "the table is about this model", 0.9, True
+        ),
     ]
 
 
@@ -772,7 +792,7 @@ def test_inspect_tables_without_a_model_name() -> None:
     card = md("| Benchmark | Ours-7B | Other-7B |", "| MMLU | 65.4 | 60.0 |")
     (info,) = inspect_tables(card, None)
     assert (info.number, info.evaluation, info.orientation) == (1, False, "-")
-    assert info.detail == "several value columns; none is this model"
+    assert info.detail == "columns name other models; none of them is this model"
 
 
 def test_inspect_tables_of_a_card_without_tables() -> None:

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from bot.sim import _hub_benchmarks
 from bot.sim._http import StandInServer
 from bot.sim._hub_files import HubFailure, git_blob_sha1, parse_commit_payload, validate_yaml
 from bot.sim._hub_state import HubState, repo_key
@@ -40,6 +41,7 @@ class _Request:
     body: bytes
     token: str | None
     base_url: str
+    lists: dict[str, list[str]] = field(default_factory=dict)  # every value of repeated query keys
 
     def json(self) -> dict[str, Any]:
         if not self.body.strip():
@@ -109,7 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         split = urlsplit(self.path)
         parts = [unquote(p) for p in split.path.strip("/").split("/")]
-        query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        lists = parse_qs(split.query, keep_blank_values=True)
+        query = {k: v[0] for k, v in lists.items()}
         auth = self.headers.get("Authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
         route, action = _route(self.command, parts, server.jobs)
@@ -123,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.status is not None:
             self._send(_fault_reply(fault))
             return
-        request = _Request(self.command, parts, query, body, token or None, server.url)
+        request = _Request(self.command, parts, query, body, token or None, server.url, lists)
         reply = _run(server.state, request, route, action)
         if fault is not None and fault.kind == "drop_after":
             self.close_connection = True
@@ -210,6 +213,13 @@ def _route(method: str, parts: list[str], jobs: JobsSim | None = None) -> tuple[
         return "list_models", lambda s, r: _json_reply(s.list_models(r.query.get("author"), s.user_for(r.token)))
     if len(parts) >= 4 and parts[:2] == ["api", "models"]:
         return _repo_api_route(method, f"{parts[2]}/{parts[3]}", parts[4:])
+    if parts == ["api", "datasets"] and method == "GET":
+        return "list_datasets", _list_datasets
+    if len(parts) == 5 and parts[:2] == ["api", "datasets"] and parts[4] == "leaderboard" and method == "GET":
+        dataset_id = f"{parts[2]}/{parts[3]}"
+        return "leaderboard", lambda s, r: _json_reply(
+            _hub_benchmarks.leaderboard(s, dataset_id, base_model_only=r.query.get("base_model", "").lower() != "false")
+        )
     if len(parts) >= 4 and parts[:2] == ["api", "datasets"]:
         return _repo_api_route(method, repo_key(f"{parts[2]}/{parts[3]}", "dataset"), parts[4:])
     if len(parts) >= 6 and parts[0] == "datasets" and parts[3] == "resolve" and method in ("GET", "HEAD"):
@@ -254,6 +264,11 @@ def _repo_api_route(method: str, repo_id: str, rest: list[str]) -> tuple[str, _A
             return "discussion_details", lambda s, r: _json_reply(
                 s.discussion_details(repo_id, num, s.user_for(r.token), diff=r.query.get("diff") == "1")
             )
+        if post and len(rest) == 5 and rest[2] == "comment" and rest[4] == "edit":
+            comment_id = rest[3]
+            return "edit_comment", lambda s, r: _json_reply(
+                {"updatedComment": s.edit_comment(repo_id, num, comment_id, _content(r), s.user_for(r.token))}
+            )
         if post and len(rest) == 3 and rest[2] in ("comment", "status", "title", "merge"):
             return rest[2], lambda s, r: _discussion_change(s, r, repo_id, num, rest[2])
     return "not_found", None
@@ -274,6 +289,18 @@ def _jobs_route(jobs: JobsSim, method: str, rest: list[str]) -> tuple[str, _Acti
         return _Reply(answer.status, answer.body, [], answer.content_type)
 
     return name, action
+
+
+def _list_datasets(state: HubState, request: _Request) -> _Reply:
+    try:
+        cursor = int(request.query.get("cursor") or 0)
+    except ValueError:
+        raise HubFailure(400, "BadRequest", f"invalid cursor {request.query.get('cursor')!r}") from None
+    filters = request.lists.get("filter", [])
+    items, following = _hub_benchmarks.list_datasets(
+        state, filters, cursor, request.base_url, state.user_for(request.token)
+    )
+    return _json_reply(items, headers=[("Link", f'<{following}>; rel="next"')] if following else [])
 
 
 def _validate_yaml_route(state: HubState, request: _Request) -> _Reply:
@@ -356,6 +383,13 @@ def _discussion_change(state: HubState, request: _Request, repo_id: str, num: in
     if what == "title":
         return _json_reply({"newTitle": state.rename(repo_id, num, str(body.get("title") or ""), user)})
     return _json_reply({"newStatus": state.merge(repo_id, num, comment, user)})
+
+
+def _content(request: _Request) -> str:
+    content = request.json().get("content")
+    if not isinstance(content, str):
+        raise HubFailure(400, "BadRequest", "content must be a string")
+    return content
 
 
 def _flag(request: _Request, name: str) -> bool:

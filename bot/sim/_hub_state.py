@@ -142,6 +142,8 @@ class HubState:
         self.admins = set(admins)
         self.page_size = page_size
         self.repos: dict[str, Repo] = {}
+        self.benchmarks: set[str] = set()  # allow-listed benchmark datasets (see bot.sim._hub_benchmarks)
+        self.dataset_page_size = 1000
         self._ticks = 0
         self._serial = 0
 
@@ -492,6 +494,23 @@ class HubState:
             _, d = self._discussion(repo_id, num, author)
             event = self._comment(author, text)
             d.events.append(event)
+            return event.to_json()
+
+    def edit_comment(self, repo_id: str, num: int, comment_id: str, text: str, user: str | None) -> dict[str, Any]:
+        """`edit_discussion_comment`: only the comment's author may edit it (the first one is the description)."""
+        if not text.strip():
+            raise HubFailure(400, "BadRequest", "comment is empty")
+        with self.lock:
+            author = _need_user(user)
+            _, d = self._discussion(repo_id, num, author)
+            event = next((e for e in d.events if e.id == comment_id and e.type == "comment"), None)
+            if event is None:
+                raise HubFailure(404, "NotFound", f"comment {comment_id} not found on #{num}")
+            if event.author != author:
+                raise HubFailure(403, "Forbidden", f"only {event.author} can edit comment {comment_id}")
+            event.data.update(
+                edited=True, latest={"raw": text, "html": _html(text), "updatedAt": self._tick(), "author": author}
+            )
             return event.to_json()
 
     def change_status(

@@ -38,6 +38,9 @@ _N = TypeVar("_N", int, float)
 ROUTES = frozenset(
     {
         "agent_harnesses",
+        "list_datasets",
+        "leaderboard",
+        "edit_comment",
         "whoami",
         "model_info",
         "resolve",

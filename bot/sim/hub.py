@@ -34,6 +34,12 @@ Choices where the real Hub's behaviour is unverified (see the protocol reference
   to everyone else;
 * times are a fake clock starting 2025-01-01T00:00:00Z, one second per event.
 
+Benchmarks (`bot.sim._hub_benchmarks`): dataset repos with an `eval.yaml`, the allow-listed ones
+listed by `GET /api/datasets?filter=benchmark:official` (paged, `Link` headers) and ranked by
+`GET /api/datasets/{id}/leaderboard` from the models' `.eval_results` on main and in open PRs.
+`benchmarks=` seeds them (default: `bot.sim.benchmarks.DEFAULT_BENCHMARKS`; `{}` for none);
+`add_benchmark` adds one.
+
 Repos are seeded from a directory laid out as `<dir>/<org>/<name>/<files...>` or added with
 `add_repo` (`repo_type="dataset"` for a dataset repo: `/api/datasets/...` preupload/commit and
 `/datasets/<id>/resolve/...`, enough for `upload_file`/`hf_hub_download(repo_type="dataset")`).
@@ -57,10 +63,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import yaml
+
 from bot.sim._hub_files import HubFailure, git_blob_sha1, tree_sha1
 from bot.sim._hub_http import HubServer
 from bot.sim._hub_state import HubState, SimDiscussion, repo_key
 from bot.sim._jobs import JobsSim
+from bot.sim.benchmarks import DEFAULT_BENCHMARKS
 from bot.sim.faults import Fault, FaultPlan, parse_faults
 
 __all__ = [
@@ -108,14 +117,19 @@ class HubSim:
         faults: Iterable[Fault] = (),
         seed: int = 0,
         page_size: int = 50,
+        dataset_page_size: int = 1000,
+        benchmarks: Mapping[str, Mapping[str, Any] | str] | None = None,
         jobs_python: str = sys.executable,
     ) -> None:
         self._state = HubState(DEFAULT_USERS if users is None else users, admins, page_size)
+        self._state.dataset_page_size = dataset_page_size
         for repo in repos:
             self._state.add_repo(
                 repo.repo_id, repo.files, private=repo.private, gated=repo.gated, writers=repo.writers,
                 readers=repo.readers,
             )  # fmt: skip
+        for dataset_id, eval_yaml in (DEFAULT_BENCHMARKS if benchmarks is None else benchmarks).items():
+            self.add_benchmark(dataset_id, eval_yaml)
         self._faults = FaultPlan(list(faults), seed)
         self._log_lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []  # (method, path with query) log, for assertions
@@ -195,6 +209,19 @@ class HubSim:
         return self._state.add_repo(
             repo_id, _bytes(files), private=private, gated=gated, writers=writers, readers=readers, repo_type=repo_type
         )
+
+    def add_benchmark(self, dataset_id: str, eval_yaml: str | Mapping[str, Any], *, registered: bool = True) -> str:
+        """A benchmark dataset repo with `eval.yaml` (a mapping is dumped as YAML); `registered`
+        puts it on the allow-list, so it is listed and has a leaderboard. Returns its commit."""
+        text = eval_yaml if isinstance(eval_yaml, str) else yaml.safe_dump(dict(eval_yaml), sort_keys=False)
+        oid = self._state.add_repo(
+            dataset_id, {"eval.yaml": text.encode()}, private=False, gated=False, writers=(), readers=(),
+            repo_type="dataset",
+        )  # fmt: skip
+        if registered:
+            with self._state.lock:
+                self._state.benchmarks.add(dataset_id)
+        return oid
 
     def push(
         self,
@@ -317,7 +344,8 @@ def serve(port: int, repos_dir: Path, faults: str | None, users: dict[str, str] 
     if not repos_dir.is_dir():
         raise NotADirectoryError(f"{repos_dir} is not a directory")
     sim = HubSim.from_directory(repos_dir, port=port, users=users, faults=parse_faults(faults or ""))
-    print(f"Hub stand-in listening on {sim.url} ({len(sim.repo_ids)} repos)", flush=True)
+    models = [r for r in sim.repo_ids if not r.startswith("datasets/")]
+    print(f"Hub stand-in listening on {sim.url} ({len(models)} repos)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         sim.serve_forever()
 

@@ -292,7 +292,14 @@ class Vocabulary:
             tokens.pop(0)
         while tokens and tokens[-1].casefold() in _SPLIT_WORDS:
             tokens.pop()
-        return self._metric_by_key("".join(tokens).casefold()) if tokens else None
+        found = self._metric_by_key("".join(tokens).casefold()) if tokens else None
+        if found is None and len(tokens) > 1:
+            # "Pile PPL", "Wikitext BPB": a dataset name, then a lower-is-better metric (never "MMLU Acc":
+            # the higher-is-better words also name benchmark variants)
+            tail = self._metric_by_key(tokens[-1].casefold())
+            if tail is not None and tail.lower_is_better:
+                return tail
+        return found
 
     def mentions(self, text: str) -> bool:
         """Whether any run of tokens in `text` is a benchmark alias (see `mentions_benchmark`)."""
@@ -526,6 +533,8 @@ def lookup_metric(label: str) -> MetricInfo | None:
         'wer'
         >>> lookup_metric("pass@5").type
         'pass@5'
+        >>> lookup_metric("Pile PPL").type
+        'perplexity'
     """
     return _lookup_metric(label)
 

@@ -71,7 +71,7 @@ __all__ = [
 DEFAULT_MIN_CONFIDENCE = 0.8
 
 _SHOTS = re.compile(r"(\d+)\s*-?\s*shots?\b", re.IGNORECASE)
-_RAW_METRICS = frozenset({"perplexity", "ppl", "wer", "cer", "bleu", "sacrebleu", "elo", "mt-bench"})
+_RAW_METRICS = frozenset({"perplexity", "ppl", "bpb", "wer", "cer", "bleu", "sacrebleu", "elo", "mt-bench"})
 _HINT_COLUMN = re.compile(r"(?i)metrics?|#?\s*shots?|n-shot|few-shot|settings?")
 _GENERIC_VALUE = re.compile(r"(?i)values?|scores?|results?|performance")
 

@@ -412,3 +412,17 @@ def test_metric_suffixed_score_names_carry_their_metric() -> None:
         ("TOKEN_ACC", "acc"),
         ("DEP_UAS", "uas"),
     ]
+
+
+def test_a_dataset_then_a_lower_is_better_metric_is_that_metric_on_its_raw_scale() -> None:
+    card = md(
+        "| Model | Pile BPB | Pile PPL | Wikitext PPL | LAMBADA Acc |",
+        "| Other 1.3B | 0.7527 | 6.159 | 13.10 | 57.2% |",
+        "| Foo Neo 2.7B | 0.7165 | 5.646 | 11.39 | 62.2% |",
+    )
+    assert [(r.label, r.value, r.metric, r.unit) for r in extract_results(card, "org/foo-neo-2.7B")] == [
+        ("Pile BPB", 0.7165, "bpb", "raw"),
+        ("Pile PPL", 5.646, "perplexity", "raw"),
+        ("Wikitext PPL", 11.39, "perplexity", "raw"),
+        ("LAMBADA Acc", 62.2, "score", "percent"),  # a higher-is-better tail word is not taken (variants)
+    ]

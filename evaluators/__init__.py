@@ -207,6 +207,7 @@ def _score_from_json(data: Mapping[str, Any]) -> Score:
         shots=data.get("shots"),
         notes=data.get("notes"),
         provenance=dict(data.get("provenance") or {}),
+        date=data.get("date"),
     )
 
 

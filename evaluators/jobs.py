@@ -125,6 +125,8 @@ class JobInfoLike(Protocol):
 class JobsApi(Protocol):
     """The `HfApi` methods the runner calls (huggingface_hub 2.4.0 signatures, trimmed)."""
 
+    endpoint: str  # the Hub's base URL (links to the results files)
+
     def whoami(self) -> dict[str, Any]: ...
 
     def run_job(
@@ -542,7 +544,9 @@ class JobsRunner:
                 f"{repo}/{path} holds a run of {run.repo_id}@{run.sha[:12]}, "
                 f"not of {request.repo_id}@{request.revision[:12]}"
             )
-        return run
+        # the results file is the scores' source: an .eval_results entry links to it
+        url = f"{self._api.endpoint}/datasets/{repo}/blob/main/{path}"
+        return replace(run, scores=tuple(replace(s, source=replace(s.source, url=url)) for s in run.scores))
 
     def run_remote(
         self,

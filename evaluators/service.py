@@ -11,6 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from bot.config import Settings
@@ -85,8 +86,10 @@ class EvalService:
         evaluators: Callable[[str], Evaluator] = get_evaluator,
         remote: RemoteRunner | None = None,
         progress: Callable[[str], None] = lambda line: None,
+        today: Callable[[], str] = lambda: datetime.now(UTC).date().isoformat(),
     ) -> None:
         self.hub = hub
+        self._today = today  # the date a fresh run is stamped with (injectable for tests)
         self.cache = cache
         self._evaluators = evaluators
         self._remote = remote
@@ -147,11 +150,16 @@ class EvalService:
             self._progress(f"{repo_id}@{sha[:12]}: downloading the model")
             path = self.hub.download_snapshot(repo_id, sha)
             self._progress(f"{repo_id}@{sha[:12]}: evaluating {names} with {request.engine} ({settings.backend})")
-        run = evaluator.run(ModelRef(repo_id, sha, path), tasks, settings)
+        run = dated(evaluator.run(ModelRef(repo_id, sha, path), tasks, settings), self._today())
         engine_log = run.metadata.get("engine_log")
         if engine_log:
             self._progress(f"{repo_id}: engine log: {engine_log}")
         return run
+
+
+def dated(run: Run, day: str) -> Run:
+    """The run with each score dated `day` (when the engine finished: the `.eval_results` `date`)."""
+    return replace(run, scores=tuple(s if s.date else replace(s, date=day) for s in run.scores))
 
 
 def _combined(keys: Iterable[str]) -> str:

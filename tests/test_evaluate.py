@@ -5,6 +5,7 @@ one PR whose values equal the engine's own output, and a rerun that loads no mod
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,7 @@ def test_evaluate_create_pr_publishes_the_engines_own_values_once(
     # the engine's own output files, found through the run the cache kept
     run_json = _cached_run(engine)
     own = engine_values(engine, run_json["results_path"])
+    assert {s["date"] for s in run_json["scores"]} == {datetime.now(UTC).date().isoformat()}  # the day it ran
     assert {(task.split("|")[0].split(":")[0], metric): value for (task, metric), value in own.items()} == published
 
     # the rerun publishes nothing and loads no model

@@ -71,6 +71,7 @@ score = Score(
     metric=Metric(type="accuracy", value=0.5),
     source=Source(name="evalbot"),
     shots=5,
+    date="2026-01-02",
 )
 run = Run(
     scores=(score,), engine="lighteval", engine_version="0.test", backend="vllm", repo_id=repo_id, sha=sha,
@@ -232,8 +233,12 @@ def test_run_remote_end_to_end(sim: HubSim, script: Path, caplog: pytest.LogCapt
     assert info["status"]["stage"] == "COMPLETED" and info["flavor"] == "a10g-small"  # 7B parameters
     assert info["dockerImage"] == EVALBOT_GPU_IMAGE and info["labels"]["app"] == "evalbot"
     assert info["command"][-1] == REQUEST.results_path and info["environment"] == {}
+    # each score links to the job's results file and keeps the day the job's engine finished
+    url = f"{sim.url}/datasets/{RESULTS}/blob/main/{REQUEST.results_path}"
+    assert [(s.source.url, s.date) for s in run.scores] == [(url, "2026-01-02")]
     stored = sim.file(RESULTS, REQUEST.results_path, repo_type="dataset")
-    assert stored is not None and Run.from_json(json.loads(stored)) == run
+    unlinked = tuple(replace(s, source=replace(s.source, url=None)) for s in run.scores)
+    assert stored is not None and Run.from_json(json.loads(stored)) == replace(run, scores=unlinked)
     assert f"job {job_id}: COMPLETED" in caplog.text
     assert_no_token(sim, job_id, caplog.text, *sim.jobs.logs(job_id), *(r.getMessage() for r in caplog.records))
 

@@ -459,6 +459,10 @@ def print_reports(reports: Sequence[Report], fmt: str, *, show_diff: bool) -> No
         print(json.dumps([asdict(r) for r in reports], indent=2))
         return
     print(format_reports(reports))
+    for report in reports:
+        if report.withheld:  # found, but below the confidence threshold: never published
+            print(f"\n# {report.repo_id} [{report.source}]: {len(report.withheld)} result(s) withheld")
+            print("\n".join(f"  {line}" for line in report.withheld))
     if show_diff:
         for report in reports:
             if report.diff:

@@ -21,7 +21,7 @@ import jinja2
 from bot import _deadline, artificial_analysis, readme_source
 from bot.artificial_analysis import AAClient, AASettings, find_model, scores_from_model
 from bot.benchmarks import task_type_for
-from bot.card import DEFAULT_FORMATS, CardChange, apply_scores, parse_card
+from bot.card import DEFAULT_FORMATS, Card, CardChange, apply_scores, parse_card
 from bot.config import Settings
 from bot.diffs import files_diff
 from bot.errors import (
@@ -44,7 +44,7 @@ from bot.registry import BenchmarkRegistry
 from bot.render import default_environment
 from bot.scores import Score
 from bot.store import IntentAction, PrStatus, Store
-from bot.tables import DEFAULT_MIN_CONFIDENCE, extract_results, why_nothing
+from bot.tables import DEFAULT_MIN_CONFIDENCE, extract_all, why_nothing
 from evaluators import Run
 from evaluators.cache import EvalCache
 from evaluators.service import EvalRequest, EvalService, check_publishable, jobs_remote
@@ -109,6 +109,7 @@ class Report:
     diff: str = ""  # with --dry-run: the full unified diff of the proposed change
     plan: str = ""  # the plan's action (none/skip/open/update/push)
     permanent: bool = False  # a failure that retrying cannot fix (missing repo, no access)
+    withheld: tuple[str, ...] = ()  # README results below the confidence threshold, with their reasons
 
 
 class App:
@@ -222,7 +223,22 @@ class App:
         if snapshot.readme is None:
             return self._finish(job, source, snapshot, Plan("skip", "the repo has no README.md", source))
         card = parse_card(snapshot.readme)
-        scores, details = self._collect(job, source, snapshot)
+        scores, details, withheld = self._collect(job, source, snapshot)
+        report = self._propose(job, source, snapshot, card, scores, details, policy)
+        return replace(report, withheld=withheld) if withheld else report
+
+    def _propose(
+        self,
+        job: Job,
+        source: str,
+        snapshot: Snapshot,
+        card: Card,
+        scores: list[Score],
+        details: list[str],
+        policy: Policy,
+    ) -> Report:
+        """Plan the change the scores make to the card, then report it (dry run) or publish it."""
+        assert snapshot.readme is not None
         pr_source = self._pr_source(job, source)
         if not (source == "readme" and job.readme.task_type):  # --task-type wins over the card
             pipeline_tag = card.data.get("pipeline_tag")
@@ -307,14 +323,15 @@ class App:
             result = self._publish(job.repo_id, snapshot, plan, bot_user)
         return self._finish(job, source, snapshot, plan, result)
 
-    def _collect(self, job: Job, source: str, snapshot: Snapshot) -> tuple[list[Score], list[str]]:
-        """The source's scores, and lines for the PR body saying how they were produced."""
+    def _collect(self, job: Job, source: str, snapshot: Snapshot) -> tuple[list[Score], list[str], tuple[str, ...]]:
+        """The source's scores, lines for the PR body saying how they were produced, and the README
+        results withheld below the confidence threshold (for the report only, never published)."""
         if source == "eval":
             request = self._eval_request(job)
             if not job.dry_run:
                 check_publishable(request.settings)
             run = self.evals.evaluate(job.repo_id, snapshot.sha, request)
-            return eval_scores(run), eval_details(run, request.runner)
+            return eval_scores(run), eval_details(run, request.runner), ()
         if source == "aa":
             listing = self.aa.listing()
             model = find_model(
@@ -325,21 +342,26 @@ class App:
                 model_name=job.aa.model_name,
                 mapping=self.settings.aa_mapping,
             )
-            return scores_from_model(model, fetched_at=listing.fetched_at), [
-                f"Data from Artificial Analysis ({model.page_url}), model {model.label}"
-            ]
+            lines = [f"Data from Artificial Analysis ({model.page_url}), model {model.label}"]
+            return scores_from_model(model, fetched_at=listing.fetched_at), lines, ()
         if source != "readme":
             raise NotAvailableError(f"source {source!r} is not available; use readme, aa or eval")
         options = job.readme
         assert snapshot.readme is not None
         # Only results at or above the confidence threshold are ever published (DESIGN §6).
-        threshold = self.settings.readme_min_confidence
-        results = extract_results(
+        threshold = self._readme_threshold()
+        found = extract_all(
             snapshot.readme,
             options.model_name or job.repo_id,
             table=options.table,
             model_column_index=options.model_column_index,
-            min_confidence=DEFAULT_MIN_CONFIDENCE if threshold is None else threshold,
+        )
+        results = [r for r in found if r.confidence >= threshold]
+        withheld = tuple(
+            f"table {r.table} {r.label!r} = {r.value:g} (confidence {r.confidence:.2f} < {threshold:.2f}: "
+            f"{'; '.join(r.reasons)})"
+            for r in found
+            if r.confidence < threshold
         )
         scores = readme_source.scores_from_results(
             results,
@@ -351,8 +373,12 @@ class App:
             dataset_type=options.dataset_type,
         )
         if not scores:
-            return [], why_nothing(snapshot.readme, options.model_name or job.repo_id)
-        return [replace(score, date=snapshot.date) for score in scores], []
+            return [], why_nothing(snapshot.readme, options.model_name or job.repo_id), withheld
+        return [replace(score, date=snapshot.date) for score in scores], [], withheld
+
+    def _readme_threshold(self) -> float:
+        threshold = self.settings.readme_min_confidence
+        return DEFAULT_MIN_CONFIDENCE if threshold is None else threshold
 
     def _eval_request(self, job: Job) -> EvalRequest:
         request = job.eval or self.settings.eval_request

@@ -7,6 +7,7 @@ report says why; `readme: {min_confidence}` in evalbot.yaml moves the threshold.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,24 @@ def test_the_cli_run_reads_the_threshold_from_evalbot_yaml(
     assert cli.main(["--config", str(config), "run", "--repo-id", "acme/marked-7b", "--dry-run"]) == 0
     assert "+      value: 65.4" in capsys.readouterr().out
     assert prs(sim, "acme/marked-7b") == []  # a dry run writes nothing
+
+
+def test_a_dry_run_shows_what_was_withheld_and_why(
+    sim: HubSim, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    both = CONFIDENT + "\n| Model | GSM8K |\n|---|---|\n| Llama-2-7B | 14.6 |\n| **Zorro** | 52.1 |\n"
+    sim.push("acme/good-7b", {"README.md": both})
+    monkeypatch.setenv("HF_ENDPOINT", sim.url)
+    assert cli.main(["run", "--repo-id", "acme/good-7b", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "+      value: 65.4" in out and "value: 52.1" not in out  # the confident table only
+    assert (
+        "# acme/good-7b [readme]: 1 result(s) withheld\n"
+        "  table 2 'GSM8K' = 52.1 (confidence 0.50 < 0.80: only bold/emoji marks this row; the name does not match)\n"
+    ) in out
+    assert cli.main(["run", "--repo-id", "acme/good-7b", "--dry-run", "--format", "json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)
+    assert report["withheld"] == [
+        "table 2 'GSM8K' = 52.1 (confidence 0.50 < 0.80: only bold/emoji marks this row; the name does not match)"
+    ]
+    assert prs(sim, "acme/good-7b") == []

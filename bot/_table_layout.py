@@ -113,6 +113,8 @@ _MODELISH = re.compile(r"\d+(?:\.\d+)?\s*[bm]\b|/|gpt|llama|bert|mistral|qwen|t5
 _BASE_HEADING = re.compile(r"(?i)\b(?:base|pre-?trained|foundation)\b(?!\s+on\b)")
 _TUNED_HEADING = re.compile(r"(?i)\b(?:instruct\w*|chat|fine-?tuned|instruction[- ]tuned|aligned|sft|rlhf)\b")
 _HARNESS_TASK = frozenset({"tasks", "task", "groups", "group"})
+# "Model Recycling" sections: the scores of models fine-tuned FROM this one on other datasets
+_FINE_TUNED_FROM = re.compile(r"(?i)\bmodel recycling\b|\bas a base model\b")
 
 CONFIDENCE = {
     MatchLevel.EXACT: 1.0,
@@ -501,6 +503,8 @@ def decide_layout(
             )
         return layout("columns", model_column_index, "--model-column-index", reasons=("column chosen by flag",))
 
+    if _FINE_TUNED_FROM.search(table.context):
+        return Skip("results of models fine-tuned from this one (model recycling), not this model's own")
     harness = _harness_layout(header, layout)
     if harness is not None:
         return harness

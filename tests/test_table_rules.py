@@ -426,3 +426,13 @@ def test_a_dataset_then_a_lower_is_better_metric_is_that_metric_on_its_raw_scale
         ("Wikitext PPL", 11.39, "perplexity", "raw"),
         ("LAMBADA Acc", 62.2, "score", "percent"),  # a higher-is-better tail word is not taken (variants)
     ]
+
+
+def test_model_recycling_tables_are_other_models_results() -> None:
+    """Scores of models fine-tuned FROM this one on other datasets are not its own results."""
+    card = "## Model Recycling\n\nResults:\n\n" + md("| ag_news | boolq | cola |", "| 90.63 | 83.79 | 86.58 |")
+    assert extract_all(card, "org/nli-base") == []
+    (info,) = inspect_tables(card, "org/nli-base")
+    assert not info.evaluation and info.detail.startswith("results of models fine-tuned from this one")
+    plain = "## Results\n\n" + md("| ag_news | boolq | cola |", "| 90.63 | 83.79 | 86.58 |")
+    assert values(plain, "org/nli-base") == [("ag_news", 90.63), ("boolq", 83.79), ("cola", 86.58)]

@@ -14,7 +14,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from bot.app import AAOptions, App, Job, Outcome, ReadmeOptions, Report, run_many
+from bot.app import AAOptions, App, Job, Outcome, ReadmeOptions, Report
 from bot.artificial_analysis import AAModel, find_model, scores_from_model
 from bot.card import FORMATS
 from bot.config import Settings
@@ -360,15 +360,22 @@ def format_aa_scores(model: AAModel, scores: Sequence[Score]) -> str:
 
 
 def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.scan import heads_for_author, heads_for_repos, run_scan
+
     app = make_app(settings, dry_run=args.dry_run)
-    repos = app.hub.list_repos(args.author) if args.author else read_repos_file(args.repos_file)
-    if not repos:
-        print("no repos to scan", file=sys.stderr)
-        return EXIT_NOTHING
     workers = args.workers if args.workers is not None else settings.workers
     if workers < 1:
         raise ConfigError(f"--workers {workers}: must be at least 1")
-    reports = run_many(app, [_job(args, r) for r in repos], workers=workers, progress=sys.stderr.isatty())
+    repos = None if args.author else read_repos_file(args.repos_file)
+    if repos == []:
+        print("no repos to scan", file=sys.stderr)
+        return EXIT_NOTHING
+    # one listing per owner carries every repo's sha: an unchanged repo costs no further request
+    targets = heads_for_author(app.hub, args.author) if repos is None else heads_for_repos(app.hub, repos)
+    if not targets:
+        print("no repos to scan", file=sys.stderr)
+        return EXIT_NOTHING
+    reports = run_scan(app, targets, _job(args, ""), workers=workers, progress=sys.stderr.isatty())
     print_reports(reports, args.format, show_diff=args.dry_run)
     return exit_code(reports)
 

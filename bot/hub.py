@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2
-from huggingface_hub import CommitOperationAdd, HfApi, get_session, hf_hub_url
+from huggingface_hub import CommitOperationAdd, HfApi, get_session, hf_hub_url, set_client_factory
 from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
@@ -26,9 +26,11 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 from huggingface_hub.errors import GatedRepoError as HfGatedRepoError
-from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, parse_ratelimit_headers
+from huggingface_hub.utils._http import hf_request_event_hook
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from bot._pacing import PacedTransport, Pacer
 from bot.config import Settings
 from bot.errors import (
     AmbiguousWriteError,
@@ -48,6 +50,32 @@ logger = logging.getLogger(__name__)
 EVAL_RESULTS_DIR = ".eval_results"
 _TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 _T = TypeVar("_T")
+
+# One pacer for the process: the quota belongs to the token, whichever HubClient spends it.
+PACER = Pacer()
+_pacing_installed = False
+_pacing_lock = threading.Lock()
+
+
+def install_pacing() -> None:
+    """Route every request huggingface_hub sends through `PACER` (once per process).
+
+    huggingface_hub shares one httpx2 client; its factory is replaced by one that builds the
+    same client (its request hook, redirects, no timeout) over a `PacedTransport`.
+    """
+    global _pacing_installed
+    with _pacing_lock:
+        if _pacing_installed:
+            return
+        set_client_factory(
+            lambda: httpx2.Client(
+                transport=PacedTransport(httpx2.HTTPTransport(), PACER),
+                event_hooks={"request": [hf_request_event_hook]},
+                follow_redirects=True,
+                timeout=None,
+            )
+        )
+        _pacing_installed = True
 
 
 @dataclass(frozen=True)
@@ -70,6 +98,21 @@ class Snapshot:
     private: bool = False
     gated: bool = False
     date: str | None = None  # the commit's date (ISO 8601 "YYYY-MM-DD"), when the Hub says
+
+
+@dataclass(frozen=True)
+class RepoHead:
+    """What a listing says of a model repo: enough to tell whether a scan must read it at all."""
+
+    repo_id: str
+    sha: str | None  # main's commit; None when the Hub did not say
+    private: bool = False
+    gated: bool = False
+    card_data: Mapping[str, Any] | None = None  # the card's front matter, as the Hub parsed it
+
+
+# The listing fields a scan's precheck reads (reference/hub-protocol.md §1: `expand`).
+HEAD_FIELDS = ["sha", "lastModified", "cardData", "private", "gated"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +139,7 @@ class HubClient:
         self._endpoint = settings.hf_endpoint
         self._api = HfApi(endpoint=settings.hf_endpoint, token=self._token or False)
         self._retry = retry or RetryPolicy()
+        install_pacing()
         self._identity: Identity | None = None
         self._lock = threading.Lock()
         self.requests = 0  # Hub calls made (each retry counts), for benchmarks and logs
@@ -276,8 +320,19 @@ class HubClient:
 
     def list_repos(self, author: str) -> list[str]:
         """Model repos of a user or org (all pages)."""
-        models = self._read("list models", None, lambda: list(self._api.list_models(author=author)))
-        return sorted(m.id for m in models)
+        return sorted(head.repo_id for head in self.list_heads(author))
+
+    def list_heads(self, author: str) -> list[RepoHead]:
+        """Every model repo of a user or org with its sha and precheck fields: one paginated listing."""
+        models = self._read(
+            "list models", None, lambda: list(self._api.list_models(author=author, expand=list(HEAD_FIELDS)))
+        )
+        return sorted((_head(m) for m in models), key=lambda h: h.repo_id)
+
+    def head(self, repo_id: str) -> RepoHead:
+        """One repo's sha and precheck fields (`model_info` with the listing's fields)."""
+        info = self._read("read the repo", repo_id, lambda: self._api.model_info(repo_id, expand=list(HEAD_FIELDS)))
+        return _head(info)
 
     @property
     def api(self) -> HfApi:
@@ -393,13 +448,30 @@ class HubClient:
         return min(backoff, self._retry.max_wait)
 
 
+def _head(info: Any) -> RepoHead:
+    card = getattr(info, "card_data", None)
+    data = card.to_dict() if card is not None and hasattr(card, "to_dict") else None
+    return RepoHead(
+        str(info.id),
+        str(info.sha) if info.sha else None,
+        bool(info.private),
+        bool(getattr(info, "gated", False)),
+        data,
+    )
+
+
 def http_status(error: BaseException | None) -> int | None:
     response = getattr(error, "response", None)
     return getattr(response, "status_code", None) if response is not None else None
 
 
 def retry_after_seconds(error: BaseException | None) -> float | None:
+    """How long a 429 asks to wait: the `RateLimit` reset when the bucket is spent, else `Retry-After`."""
     response = getattr(error, "response", None)
+    if response is not None:
+        info = parse_ratelimit_headers(response.headers)
+        if info is not None and info.remaining == 0:
+            return float(info.reset_in_seconds) + 1.0  # `t` is whole seconds, as huggingface_hub waits
     value = response.headers.get("Retry-After") if response is not None else None
     try:
         return max(0.0, float(str(value))) if value is not None else None

@@ -207,7 +207,7 @@ def decide(
     `previous` is the same scores applied to the open bot PR's current files: for an update, the
     comment and the new description show each value's old → new (what the PR proposed before).
     """
-    if policy.opted_out or _opted_out_in_card(card_data):
+    if policy.opted_out or opted_out_in_card(card_data):
         return Plan("skip", "opted out", source)
     if not change.changed:
         return Plan("none", "the card already contains everything proposed", source)
@@ -268,7 +268,7 @@ def decide(
     return Plan("open", "open a pull request", source, fingerprint, sha, files, None, title, body)
 
 
-def _opted_out_in_card(card_data: Mapping[str, Any]) -> bool:
+def opted_out_in_card(card_data: Mapping[str, Any]) -> bool:
     value = card_data.get("evalbot")
     if isinstance(value, str):
         return value.strip().casefold() == "ignore"

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from bot.sim import _hub_benchmarks
 from bot.sim._http import StandInServer
 from bot.sim._hub_files import HubFailure, git_blob_sha1, parse_commit_payload, validate_yaml
 from bot.sim._hub_state import HubState, repo_key
 from bot.sim._jobs import JobCaller, JobsSim
+from bot.sim._ratelimit import RateLimiter
 from bot.sim.faults import Fault, FaultPlan
 
 
@@ -68,10 +69,12 @@ class HubServer(StandInServer):
         faults: FaultPlan,
         log: Callable[[str, str], None],
         jobs: JobsSim | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         super().__init__(port, _Handler)
         self.state = state
         self.jobs = jobs
+        self.limiter = limiter
         self.faults = faults
         self.log = log
 
@@ -115,6 +118,16 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in lists.items()}
         auth = self.headers.get("Authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        limits: list[tuple[str, str]] = []
+        if server.limiter is not None:
+            verdict = server.limiter.take(f"token:{token}" if token else "anonymous", split.path)
+            limits = verdict.headers
+            if not verdict.allowed:
+                failure = HubFailure(429, "RateLimited", "You have exceeded the rate limit; wait for the reset")
+                reply = _error_reply(failure)
+                reply.headers += limits
+                self._send(reply)
+                return
         route, action = _route(self.command, parts, server.jobs)
         decision = server.faults.decide(route, self.command)
         if decision.delay:
@@ -131,6 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "drop_after":
             self.close_connection = True
             return
+        reply.headers += limits
         self._send(reply)
 
     def _read_body(self) -> bytes:
@@ -210,7 +224,7 @@ def _route(method: str, parts: list[str], jobs: JobsSim | None = None) -> tuple[
         org = parts[2]
         return "org_members", lambda s, r: _json_reply(s.org_members(org))
     if parts == ["api", "models"] and method == "GET":
-        return "list_models", lambda s, r: _json_reply(s.list_models(r.query.get("author"), s.user_for(r.token)))
+        return "list_models", _list_models
     if len(parts) >= 4 and parts[:2] == ["api", "models"]:
         return _repo_api_route(method, f"{parts[2]}/{parts[3]}", parts[4:])
     if parts == ["api", "datasets"] and method == "GET":
@@ -301,6 +315,20 @@ def _list_datasets(state: HubState, request: _Request) -> _Reply:
         state, filters, cursor, request.base_url, state.user_for(request.token)
     )
     return _json_reply(items, headers=[("Link", f'<{following}>; rel="next"')] if following else [])
+
+
+def _list_models(state: HubState, request: _Request) -> _Reply:
+    try:
+        cursor = int(request.query.get("cursor") or 0)
+    except ValueError:
+        raise HubFailure(400, "BadRequest", f"invalid cursor {request.query.get('cursor')!r}") from None
+    author, expand = request.query.get("author"), request.lists.get("expand", [])
+    items, following = state.list_models(author, state.user_for(request.token), expand=expand, cursor=cursor)
+    if following is None:
+        return _json_reply(items)
+    query = [("author", author)] if author else []
+    query += [("expand", e) for e in expand] + [("cursor", str(following))]
+    return _json_reply(items, headers=[("Link", f'<{request.base_url}/api/models?{urlencode(query)}>; rel="next"')])
 
 
 def _validate_yaml_route(state: HubState, request: _Request) -> _Reply:

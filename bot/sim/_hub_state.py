@@ -144,6 +144,7 @@ class HubState:
         self.repos: dict[str, Repo] = {}
         self.benchmarks: set[str] = set()  # allow-listed benchmark datasets (see bot.sim._hub_benchmarks)
         self.dataset_page_size = 1000
+        self.model_page_size = 1000  # the Hub's model listing pages (`Link: rel="next"`)
         self._ticks = 0
         self._serial = 0
 
@@ -234,16 +235,32 @@ class HubState:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def list_models(self, author: str | None, user: str | None) -> list[dict[str, Any]]:
-        """`GET /api/models?author=`: the repos `user` can see, by id (one page, no `Link`)."""
+    def list_models(
+        self, author: str | None, user: str | None, *, expand: Iterable[str] = (), cursor: int = 0
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """`GET /api/models?author=&expand=...`: one page of the repos `user` can see, by id, and the
+        cursor of the next page (None on the last). Without `expand`: id, author, private; with it,
+        `_id`, `id` and exactly the expanded fields, as `model_info` at main has them."""
+        wanted = tuple(expand)
         with self.lock:
-            return [
-                {"_id": repo_id, "id": repo_id, "modelId": repo_id, "author": repo.owner, "private": repo.private}
+            repos = [
+                (repo_id, repo)
                 for repo_id, repo in sorted(self.repos.items())
                 if repo.repo_type == "model"
                 and (author is None or repo.owner == author)
                 and (not repo.private or self._member(repo, user))
             ]
+            page = repos[cursor : cursor + self.model_page_size]
+            items = []
+            for repo_id, repo in page:
+                if not wanted:
+                    summary = {"_id": repo_id, "id": repo_id, "modelId": repo_id, "author": repo.owner}
+                    items.append(summary | {"private": repo.private})
+                    continue
+                info = self.model_info(repo_id, MAIN, user)
+                items.append({"_id": info["_id"], "id": repo_id} | {k: info[k] for k in wanted if k in info})
+        following = cursor + self.model_page_size if cursor + self.model_page_size < len(repos) else None
+        return items, following
 
     def model_info(self, repo_id: str, rev: str, user: str | None) -> dict[str, Any]:
         with self.lock:

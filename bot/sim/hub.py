@@ -69,6 +69,7 @@ from bot.sim._hub_files import HubFailure, git_blob_sha1, tree_sha1
 from bot.sim._hub_http import HubServer
 from bot.sim._hub_state import HubState, SimDiscussion, repo_key
 from bot.sim._jobs import JobsSim
+from bot.sim._ratelimit import RateLimit, RateLimiter
 from bot.sim.benchmarks import DEFAULT_BENCHMARKS
 from bot.sim.faults import Fault, FaultPlan, parse_faults
 
@@ -77,6 +78,7 @@ __all__ = [
     "DEFAULT_USERS",
     "Fault",
     "HubSim",
+    "RateLimit",
     "SimDiscussion",
     "SimRepo",
     "git_blob_sha1",
@@ -120,9 +122,12 @@ class HubSim:
         dataset_page_size: int = 1000,
         benchmarks: Mapping[str, Mapping[str, Any] | str] | None = None,
         jobs_python: str = sys.executable,
+        model_page_size: int = 1000,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self._state = HubState(DEFAULT_USERS if users is None else users, admins, page_size)
         self._state.dataset_page_size = dataset_page_size
+        self._state.model_page_size = model_page_size
         for repo in repos:
             self._state.add_repo(
                 repo.repo_id, repo.files, private=repo.private, gated=repo.gated, writers=repo.writers,
@@ -134,7 +139,8 @@ class HubSim:
         self._log_lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []  # (method, path with query) log, for assertions
         self.jobs = JobsSim(jobs_python)
-        self._server = HubServer(port, self._state, self._faults, self._log, self.jobs)
+        self.limiter = RateLimiter(rate_limit) if rate_limit is not None else None
+        self._server = HubServer(port, self._state, self._faults, self._log, self.jobs, self.limiter)
         self._thread: threading.Thread | None = None
 
     @classmethod
@@ -328,6 +334,11 @@ class HubSim:
     @property
     def faults(self) -> list[Fault]:
         return self._faults.faults
+
+    @property
+    def rate_limited(self) -> int:
+        """Answers of 429 the rate limiter sent (0 without `rate_limit`)."""
+        return self.limiter.refused if self.limiter is not None else 0
 
     @property
     def faults_injected(self) -> int:

@@ -36,6 +36,7 @@ class _Bucket:
     remaining: int | None = None  # what the Hub last said is left, minus requests sent since
     reset_at: float = 0.0  # clock time the window resets (margin included)
     limit: int | None = None  # the policy's quota per window, when the Hub sent it
+    window: float | None = None  # the policy's window length in seconds
     in_flight: int = 0  # sent, not answered yet
 
 
@@ -80,7 +81,12 @@ class Pacer:
                 state = self._buckets.setdefault((key, bucket), _Bucket())
                 now = self._clock()
                 if state.remaining is not None and now >= state.reset_at:
-                    state.remaining = state.limit  # a new window: the full quota, or unknown
+                    # a new window: the full quota until the next reset, or unknown when the Hub sent no policy
+                    if state.limit is not None and state.window:
+                        state.remaining = state.limit
+                        state.reset_at += state.window * (1 + int((now - state.reset_at) // state.window))
+                    else:
+                        state.remaining = None
                 if state.remaining is None or state.remaining > 0:
                     if state.remaining is not None:
                         state.remaining -= 1
@@ -109,8 +115,8 @@ class Pacer:
                 left = min(left, state.remaining)
             state.remaining = max(0, left)
             state.reset_at = reset_at if not same_window else max(reset_at, state.reset_at)
-            if info.limit is not None:
-                state.limit = info.limit
+            if info.limit is not None and info.window_seconds:
+                state.limit, state.window = info.limit, float(info.window_seconds)
 
 
 class PacedTransport(httpx2.BaseTransport):

@@ -26,6 +26,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 from huggingface_hub.errors import GatedRepoError as HfGatedRepoError
+from huggingface_hub.hf_api import ExpandModelProperty_T
 from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, parse_ratelimit_headers
 from huggingface_hub.utils._http import hf_request_event_hook
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -112,7 +113,7 @@ class RepoHead:
 
 
 # The listing fields a scan's precheck reads (reference/hub-protocol.md §1: `expand`).
-HEAD_FIELDS = ["sha", "lastModified", "cardData", "private", "gated"]
+HEAD_FIELDS: tuple[ExpandModelProperty_T, ...] = ("sha", "lastModified", "cardData", "private", "gated")
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,12 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     )
     demo.set_defaults(func=cmd_demo)
 
+    hook = commands.add_parser(
+        "hook", help="run one Hub webhook event from WEBHOOK_PAYLOAD (inside a webhook-triggered HF Job; no server)"
+    )
+    hook.add_argument("--format", choices=("text", "json"), default="text")
+    hook.set_defaults(func=cmd_hook)
+
     serve = commands.add_parser("serve", help="the webhook bot: Hub webhooks in, queue, workers, status page")
     serve.add_argument(
         "--host",
@@ -447,6 +453,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     uvicorn.run(service.app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=30)
     return EXIT_OK
+
+
+def cmd_hook(args: argparse.Namespace, settings: Settings) -> int:
+    """`hook`: the event in WEBHOOK_PAYLOAD, checked and run as `serve` would; exit 1 when a job failed."""
+    from bot.hook import run_hook
+
+    result = run_hook(settings, os.environ)
+    if args.format == "json":
+        payload = {"event": result.key, "ignored": result.ignored, "errors": list(result.errors)}
+        print(json.dumps(payload | {"reports": [asdict(r) for r in result.reports]}, indent=2))
+    elif result.ignored is not None:
+        print(f"{result.key}: no job ({result.ignored})")
+    else:
+        print(format_reports(result.reports))
+        for error in result.errors:
+            print(f"failed: {error}")
+    return EXIT_ERROR if result.failed else EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -301,6 +301,22 @@ class HubClient:
         except UnicodeDecodeError as e:
             raise InputError(f"{dataset_id}: {path} is not UTF-8 text") from e
 
+    def read_dataset_bytes(self, dataset_id: str, path: str) -> tuple[bytes | None, str | None]:
+        """A dataset file's bytes on main and the commit they were read at; (None, None) when the
+        repo has no such file. `RepoNotFoundError` when the dataset is not there."""
+        url = hf_hub_url(dataset_id, path, repo_type="dataset", endpoint=self._endpoint)
+
+        def get() -> tuple[bytes, str | None]:
+            response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
+            hf_raise_for_status(response)
+            return response.content, response.headers.get("X-Repo-Commit")
+
+        try:
+            content, commit = self._read(f"read {path}", dataset_id, get)
+        except InputError:
+            return None, None  # no such file (yet)
+        return content, commit
+
     def leaderboard_values(self, dataset_id: str) -> list[float]:
         """Every value on a benchmark's leaderboard, fine-tunes included (`base_model=false`).
 
@@ -358,13 +374,26 @@ class HubClient:
 
     # ---- writes -----------------------------------------------------------------------
 
-    def upload_file(self, repo_id: str, path_in_repo: str, content: bytes, *, repo_type: str = "model") -> None:
-        """One file straight to main (used for the evaluation results dataset, never for a model card)."""
+    def upload_file(
+        self,
+        repo_id: str,
+        path_in_repo: str,
+        content: bytes,
+        *,
+        repo_type: str = "model",
+        parent_commit: str | None = None,
+    ) -> None:
+        """One file straight to main (the evaluation results dataset, the hook's ledger; never a model
+        card). With `parent_commit`, a main that moved since is a `StaleParentError`."""
         self._write(
             f"upload {path_in_repo}",
             repo_id,
             lambda: self._api.upload_file(
-                path_or_fileobj=content, path_in_repo=path_in_repo, repo_id=repo_id, repo_type=repo_type
+                path_or_fileobj=content,
+                path_in_repo=path_in_repo,
+                repo_id=repo_id,
+                repo_type=repo_type,
+                parent_commit=parent_commit,
             ),
         )
 

@@ -13,7 +13,7 @@ from bot.app import App
 from bot.config import Settings
 from bot.config_file import ConfigFile
 from bot.errors import ConfigError
-from bot.hub import HubClient
+from bot.hub import HubClient, Identity
 from bot.render import make_environment
 from bot.server import Routing, create_app, is_loopback
 from bot.store import Store
@@ -29,6 +29,17 @@ class Service:
     workers: list[Worker]
     store: Store
     pipeline: App
+
+
+def make_routing(config: ConfigFile, identity: Identity, store: Store) -> Routing:
+    """Which events make which jobs: evalbot.yaml's rules, the bot's own id, its own commits."""
+    return Routing(
+        is_watched=config.is_watched,
+        sources_for=config.sources_for,
+        new_repo_sources=tuple(config.new_repo_sources),
+        bot_ids=frozenset({identity.id} if identity.id else set()),
+        is_own_commit=store.is_own_commit,
+    )
 
 
 def build_service(
@@ -67,13 +78,7 @@ def build_service(
         eval_deadline_seconds=settings.job_deadline_seconds + EVAL_RUNNER_TIMEOUT,  # a Job may run that long
     )
     stop_all = [Worker(store, handler, name=f"{machine}:w{i}", policy=policy) for i in range(count)]
-    routing = Routing(
-        is_watched=config.is_watched,
-        sources_for=config.sources_for,
-        new_repo_sources=tuple(config.new_repo_sources),
-        bot_ids=frozenset({identity.id} if identity.id else set()),
-        is_own_commit=store.is_own_commit,
-    )
+    routing = make_routing(config, identity, store)
     app = create_app(
         store,
         secret=secret,

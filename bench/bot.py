@@ -32,7 +32,19 @@ first view, of a second view in the same process, of a new process (same `EVALBO
 cache), and of a view after the TTL has passed. Limit from the issue: at most one listing page
 per 1,000 benchmarks plus one `eval.yaml` read per benchmark per TTL.
 
-    python bench/bot.py [--repos 200] [--delay 0.005] [--benchmarks 2500] [--used 40]
+Part 4 counts what a scan of unchanged repos costs (`bot.scan`: one paginated listing of the owner's
+models with their shas, then nothing for a repo whose (sha, source) the ledger handled): a first
+scan opens a PR on each of N repos of one owner (copies of the sample card), then a second scan
+from a new `App` and `HubClient` (a new process: only the ledger on disk is shared; whoami not
+warmed) is counted, for 40 repos and for `--scan-repos` (default 1,000), in listing pages of
+1,000 (the Hub's). Limits from the issue: ≤ 4 requests for 40 repos, ≤ 2 per 1,000 repos.
+
+Part 5 is the pacing check: a stand-in that rate-limits (`RateLimit(api=Q, resolvers=Q, pages=Q,
+window=W)`, the Hub's headers on every answer) and a first scan of `--pace-repos` repos that
+needs several windows' quota; it prints the 429s the stand-in sent (limit: 0), the requests,
+and the seconds the threads waited for resets (`bot.hub.PACER`, default margin 1 s), summed.
+
+    python bench/bot.py [--repos 200] [--delay 0.005] [--benchmarks 2500] [--used 40] [--scan-repos 1000]
 
 Exits 1 when a request limit is broken or a run did not end as expected.
 """
@@ -52,12 +64,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot import hub as hub_module  # noqa: E402
 from bot.app import App, Job, ReadmeOptions, Report, run_many  # noqa: E402
 from bot.config import Secret, Settings  # noqa: E402
 from bot.hub import HubClient, RetryPolicy  # noqa: E402
 from bot.registry import BenchmarkRegistry  # noqa: E402
+from bot.scan import heads_for_author, run_scan  # noqa: E402
 from bot.sim.benchmarks import DEFAULT_BENCHMARKS  # noqa: E402
-from bot.sim.hub import HubSim  # noqa: E402
+from bot.sim.hub import HubSim, RateLimit  # noqa: E402
 from bot.store import Store  # noqa: E402
 
 MODEL = "Ours-7B-Instruct"
@@ -213,6 +227,79 @@ def registry_costs(benchmarks: int, used: int) -> list[RegistryCost]:
     return rows
 
 
+@dataclass(frozen=True)
+class ScanCost:
+    repos: int
+    first_seconds: float
+    first_outcomes: Counter[str]
+    second_requests: int
+    second_paths: Counter[str]
+    second_outcomes: Counter[str]
+    limit: float
+
+    @property
+    def ok(self) -> bool:
+        unchanged = self.second_outcomes == Counter(unchanged=self.repos)
+        return unchanged and self.first_outcomes == Counter(created=self.repos) and self.second_requests <= self.limit
+
+
+def scan_cost(repos: int, limit: float) -> ScanCost:
+    """A first scan (PRs) then a second, counted, scan of `repos` unchanged repos of one owner."""
+    base = Job("", readme=ReadmeOptions(model_name=MODEL))
+    with HubSim() as sim, tempfile.TemporaryDirectory(prefix="evalbot-scan-") as tmp:
+        for i in range(repos):
+            sim.add_repo(f"bench-scan/m-{i:04d}", {"README.md": CARD})
+        settings = Settings(hf_token=Secret(BOT_TOKEN), hf_endpoint=sim.url, home=Path(tmp), lease_wait_seconds=5)
+
+        def scan_once() -> list[Report]:
+            with Store.open(Path(tmp)) as store:
+                app = App(settings, HubClient(settings, retry=FAST), store)
+                return run_scan(app, heads_for_author(app.hub, "bench-scan"), base, workers=4)
+
+        start = time.perf_counter()
+        first = scan_once()
+        seconds = time.perf_counter() - start
+        sim.reset_requests()
+        second = scan_once()
+        paths = Counter(f"{m} {p.split('?')[0]}" for m, p in sim.requests)
+        return ScanCost(
+            repos, seconds, Counter(r.outcome for r in first), sim.request_count(), paths,
+            Counter(r.outcome for r in second), limit,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Paced:
+    repos: int
+    quota: RateLimit
+    seconds: float
+    requests: int
+    api: int  # of which on the `api` bucket
+    refused: int
+    waited: float
+    outcomes: Counter[str]
+
+
+def paced_scan(repos: int, quota: RateLimit) -> Paced:
+    """A first scan of `repos` repos on a stand-in that rate-limits; no retries: a 429 fails a repo."""
+    base = Job("", readme=ReadmeOptions(model_name=MODEL))
+    with HubSim(rate_limit=quota) as sim, tempfile.TemporaryDirectory(prefix="evalbot-pace-") as tmp:
+        for i in range(repos):
+            sim.add_repo(f"bench-pace/m-{i:03d}", {"README.md": CARD})
+        settings = Settings(hf_token=Secret(BOT_TOKEN), hf_endpoint=sim.url, home=Path(tmp), lease_wait_seconds=60)
+        with Store.open(Path(tmp)) as store:
+            app = App(settings, HubClient(settings, retry=RetryPolicy(attempts=1)), store)
+            waited = hub_module.PACER.waited
+            start = time.perf_counter()
+            reports = run_scan(app, heads_for_author(app.hub, "bench-pace"), base, workers=4)
+            seconds = time.perf_counter() - start
+        return Paced(
+            repos, quota, seconds, sim.request_count(), sim.request_count(path_prefix="/api/"), sim.rate_limited,
+            hub_module.PACER.waited - waited,
+            Counter(r.outcome for r in reports),
+        )  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repos", type=int, default=200, help="repos in the throughput scan (default 200)")
@@ -221,6 +308,8 @@ def main() -> int:
     )
     parser.add_argument("--benchmarks", type=int, default=2500, help="registered benchmarks in part 3")
     parser.add_argument("--used", type=int, default=40, help="benchmarks the scores name in part 3")
+    parser.add_argument("--scan-repos", type=int, default=1000, help="repos in part 4's large scan (default 1000)")
+    parser.add_argument("--pace-repos", type=int, default=30, help="repos in part 5's rate-limited scan (default 30)")
     args = parser.parse_args()
     if args.repos < 1 or args.delay < 0:
         parser.error("--repos must be at least 1 and --delay at least 0")
@@ -274,6 +363,37 @@ def main() -> int:
     failed |= (first.listing, first.eval_yaml, first.leaderboard) != (pages, args.used, args.used)
     failed |= any((c.listing, c.eval_yaml, c.leaderboard) != (0, 0, 0) for c in cached)
     failed |= (expired.listing, expired.eval_yaml) != (pages, args.used)
+
+    costs4 = [scan_cost(40, 4), scan_cost(args.scan_repos, 2 * -(-args.scan_repos // 1000))]
+    print(
+        "\nPart 4: second scan of unchanged repos (scan --author; one listing with shas, pages of 1,000; "
+        "a new App and HubClient,\nthe first scan's ledger on disk; whoami not warmed). "
+        "Limits: <= 4 requests for 40 repos, <= 2 per 1,000 repos\n"
+    )
+    print(f"{'repos':>6} {'1st scan s':>10} {'2nd scan requests':>17} {'limit':>6} {'ok':>3}  requests of the 2nd scan")
+    for c in costs4:
+        what = ", ".join(f"{n}x {p}" for p, n in sorted(c.second_paths.items())) or "none"
+        ok = "yes" if c.ok else "NO"
+        print(f"{c.repos:>6} {c.first_seconds:>10.1f} {c.second_requests:>17} {c.limit:>6g} {ok:>3}  {what}")
+        failed |= not c.ok
+
+    quota = RateLimit(api=60, resolvers=60, pages=60, window=2)
+    paced = paced_scan(args.pace_repos, quota)
+    print(
+        f"\nPart 5: quota pacing, first scan of {paced.repos} repos against a stand-in that allows "
+        f"{quota.api} api / {quota.resolvers} resolvers / {quota.pages} pages requests per {quota.window} s window "
+        "(no retries: a 429 would fail a repo). Limit: 0 answers of 429\n"
+    )
+    print("waited = seconds the 4 worker threads spent waiting for resets, summed over the threads\n")
+    head = f"{'repos':>6} {'requests':>8} {'api':>5} {'api windows':>11} {'seconds':>7} {'waited s':>8} {'429s':>5}"
+    print(f"{head}  outcomes")
+    windows = paced.api / quota.api
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(paced.outcomes.items()))
+    print(
+        f"{paced.repos:>6} {paced.requests:>8} {paced.api:>5} {windows:>11.1f} {paced.seconds:>7.1f} "
+        f"{paced.waited:>8.1f} {paced.refused:>5}  {outcomes}"
+    )
+    failed |= paced.refused != 0 or paced.outcomes != Counter(created=paced.repos)
     if failed:
         print("\nFAILED: a request limit was broken or a run did not end as expected", file=sys.stderr)
     return 1 if failed else 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from huggingface_hub import HfApi
 from starlette.testclient import TestClient
 
 from bot.cli import main
@@ -177,3 +178,30 @@ def test_the_ledger_in_a_hub_dataset_makes_a_replay_cost_nothing(
     monkeypatch.setenv("EVALBOT_STATE_REPO", "evalbot/no-such-state")
     code, _, err = hook(capsys)
     assert code == 2 and "EVALBOT_STATE_REPO=evalbot/no-such-state: no such dataset" in err
+
+
+def test_a_chatops_refresh_comment_replies_once_and_runs_the_pipeline_in_the_same_job(
+    sim: HubSim, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim.add_org("acme", ["alice"])
+    maintainer = HfApi(endpoint=sim.url, token="maintainer-token")
+    num = maintainer.create_discussion(REPO, title="Question", description="Hello").num
+    sim.comment(REPO, num, "@evalbot refresh", by="alice")
+    details = HfApi(endpoint=sim.url).get_discussion_details(REPO, num)
+    (comment_id,) = [e.id for e in details.events if e.type == "comment" and e.author == "alice"]
+    payload = {
+        "event": {"action": "create", "scope": "discussion.comment"},
+        "repo": {"type": "model", "name": REPO, "id": "6553c3f8a3b1a3c3e1f0a001", "private": False,
+                 "owner": {"id": "6553c3f8a3b1a3c3e1f0a000"}},
+        "discussion": {"id": "d" * 24, "num": num, "title": "Question", "status": "open", "isPullRequest": False,
+                       "author": {"id": "alice-id"}, "url": {"web": "x", "api": "y"}},
+        "comment": {"id": comment_id, "author": {"id": "alice-id"}, "content": "@evalbot refresh", "hidden": False,
+                    "url": {"web": "x"}},
+        "webhook": {"id": "6553c3f8a3b1a3c3e1f0a0ff", "version": 3},
+    }  # fmt: skip
+    job_env(monkeypatch, payload)
+    code, out, _ = hook(capsys, "--format", "json")
+    assert code == 0
+    assert [(r["outcome"], r["pr_num"]) for r in json.loads(out)["reports"]] == [("created", num + 1)]
+    replies = [text for author, text in sim.discussions(REPO)[0].comments if author == "evalbot"]
+    assert len(replies) == 1 and "refresh" in replies[0].lower()

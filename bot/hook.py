@@ -23,6 +23,7 @@ import logging
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -37,7 +38,7 @@ from bot.hub import HubClient
 from bot.render import make_environment
 from bot.server import decide_job
 from bot.service import DEFAULT_SECRET_ENV, make_routing
-from bot.store import DB_FILENAME, Store
+from bot.store import DB_FILENAME, JobRow, Store
 from bot.worker import JobHandler, Worker, WorkerPolicy
 
 logger = logging.getLogger(__name__)
@@ -115,21 +116,23 @@ def run_hook(settings: Settings, env: Mapping[str, str], *, hub: HubClient | Non
             deadline_seconds=settings.job_deadline_seconds,
         )
         worker = Worker(store, JobHandler(pipeline, config), name="hook", policy=policy)
+        started = time.time()  # the store's clock: the ledger may hold earlier runs' jobs
         while worker.run_once():  # the event's job, then any a ChatOps command queued
             pass
-        reports, errors = _outcomes(store.list_jobs(limit=1000))
+        ran = [j for j in store.list_jobs(limit=1000) if j.finished_at is not None and j.finished_at >= started]
+        reports, errors = _outcomes(ran)
         return HookResult(key, None, tuple(reports), tuple(errors))
 
 
-def _outcomes(jobs: Sequence[object]) -> tuple[list[Report], list[str]]:
+def _outcomes(jobs: Sequence[JobRow]) -> tuple[list[Report], list[str]]:
+    """The reports of every job this run ran (oldest first), and the errors of those that failed without any."""
     names = {f.name for f in fields(Report)}
     reports, errors = [], []
-    for job in sorted(jobs, key=lambda j: getattr(j, "id", 0)):
-        result = getattr(job, "result", None) or {}
-        listed = [r for r in result.get("reports", []) if isinstance(r, dict)]
+    for job in sorted(jobs, key=lambda j: j.id):
+        listed = [r for r in (job.result or {}).get("reports", []) if isinstance(r, dict)]
         reports += [Report(**{k: v for k, v in r.items() if k in names}) for r in listed]
-        if getattr(job, "state", "") == "failed" and not listed:
-            errors.append(f"{getattr(job, 'repo_id', '?')}: {getattr(job, 'error', '') or 'failed'}")
+        if job.state == "failed" and not listed:
+            errors.append(f"{job.repo_id}: {job.error or 'failed'}")
     return reports, errors
 
 

@@ -175,6 +175,14 @@ def test_the_ledger_in_a_hub_dataset_makes_a_replay_cost_nothing(
     assert [p for _, p in sim.requests if "/Ours-7B-Instruct" in p] == []  # the model repo is not read at all
     assert sim.file(STATE, "evalbot.sqlite3", repo_type="dataset") == saved  # nothing new to save
 
+    # the next event: only its own job is reported, though the ledger holds the first one's
+    sha = sim.push(REPO, {"README.md": CARD.replace("**65.4**", "**66.1**")}, author="alice")
+    job_env(monkeypatch, push_payload(sha))
+    code, out, _ = hook(capsys, "--format", "json")
+    assert code == 0
+    assert [(r["outcome"], r["pr_num"]) for r in json.loads(out)["reports"]] == [("updated", 1)]
+    assert sim.file(STATE, "evalbot.sqlite3", repo_type="dataset") != saved
+
     monkeypatch.setenv("EVALBOT_STATE_REPO", "evalbot/no-such-state")
     code, _, err = hook(capsys)
     assert code == 2 and "EVALBOT_STATE_REPO=evalbot/no-such-state: no such dataset" in err

@@ -2,7 +2,8 @@
 
 An owner's repos come from one paginated listing that carries each repo's sha and the fields
 the precheck needs (`bot.hub.HEAD_FIELDS`). Each job carries that sha as its `revision`, so a
-repo whose (sha, source) the ledger already handled costs no further request (`App.run`), and
+repo whose (sha, source) the ledger already handled costs no further request (`App.run`) when
+its sources read only the repo's own files (`REPO_ONLY_SOURCES`), and
 a repo the precheck refuses (private or gated without `EVALBOT_ALLOW_PRIVATE`, `evalbot: ignore`
 in the card's metadata) costs none either. A repos file goes through the same listing for every
 owner it names at least twice (one listing is then no dearer than the reads it replaces), and
@@ -22,6 +23,10 @@ from bot.hub import HubClient, RepoHead
 from bot.plan import opted_out_in_card
 
 LISTING_THRESHOLD = 2  # repos of one owner in a repos file from which its listing is read
+# Sources whose scores come from the repo's own files at the commit: for them, "this sha was handled"
+# means "nothing new". Artificial Analysis and evaluations change without a commit: jobs that
+# include them carry no sha, and each scan looks again (as before listing-based scans).
+REPO_ONLY_SOURCES = frozenset({"readme", "results"})
 
 
 def heads_for_author(hub: HubClient, author: str) -> list[RepoHead]:
@@ -63,26 +68,28 @@ def precheck(head: RepoHead, job: Job, *, allow_private: bool) -> list[Report] |
     return [Report(head.repo_id, s, "skipped", reason, head.sha or "", plan="skip") for s in job.sources]
 
 
+def plan_scan(targets: Sequence[RepoHead | str], base: Job, *, allow_private: bool) -> list[Job | list[Report]]:
+    """Per target, in order: the job to run (`base` on its repo, with its sha where that settles
+    it), or the reports of a precheck that ruled it out."""
+    planned: list[Job | list[Report]] = []
+    for target in targets:
+        if isinstance(target, str):
+            planned.append(replace(base, repo_id=target))
+            continue
+        repo_only = set(base.sources) <= REPO_ONLY_SOURCES
+        job = replace(base, repo_id=target.repo_id, revision=target.sha if repo_only else None)
+        skipped = precheck(target, job, allow_private=allow_private)
+        planned.append(job if skipped is None else skipped)
+    return planned
+
+
 def run_scan(
     app: App, targets: Sequence[RepoHead | str], base: Job, *, workers: int, progress: bool = False
 ) -> list[Report]:
     """Run `base` on every target (its repo and sha); reports come back in the targets' order."""
-    settled: dict[int, list[Report]] = {}
-    jobs: list[tuple[int, Job]] = []
-    for i, target in enumerate(targets):
-        if isinstance(target, str):
-            jobs.append((i, replace(base, repo_id=target)))
-            continue
-        job = replace(base, repo_id=target.repo_id, revision=target.sha)
-        skipped = precheck(target, job, allow_private=app.settings.allow_private)
-        if skipped is not None:
-            settled[i] = skipped
-        else:
-            jobs.append((i, job))
-    reports = run_many(app, [job for _, job in jobs], workers=workers, progress=progress)
+    planned = plan_scan(targets, base, allow_private=app.settings.allow_private)
+    jobs = [item for item in planned if isinstance(item, Job)]
     by_repo: dict[str, list[Report]] = {}
-    for report in reports:
+    for report in run_many(app, jobs, workers=workers, progress=progress):
         by_repo.setdefault(report.repo_id, []).append(report)
-    for i, job in jobs:
-        settled[i] = by_repo.get(job.repo_id, [])
-    return [report for i in range(len(targets)) for report in settled[i]]
+    return [r for item in planned for r in (by_repo.get(item.repo_id, []) if isinstance(item, Job) else item)]

@@ -4,6 +4,7 @@ carries every repo's sha, and a repo whose (sha, source) the ledger handled cost
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from bot.app import App, Job, ReadmeOptions
 from bot.cli import main
 from bot.config import Secret, Settings
 from bot.hub import HubClient, RepoHead, RetryPolicy
-from bot.scan import heads_for_author, heads_for_repos, run_scan
+from bot.scan import heads_for_author, heads_for_repos, plan_scan, run_scan
 from bot.sim.hub import HubSim
 from bot.store import Store
 
@@ -122,3 +123,15 @@ def test_cli_scan_from_a_repos_file_reports_missing_repos_in_their_place(
             ("z/gone", "failed"),
         ]
         assert "not found" in reports[1]["reason"].lower() and "not found" in reports[2]["reason"].lower()
+
+
+def test_sources_that_change_without_a_commit_are_looked_at_again(tmp_path: Path) -> None:
+    with HubSim() as sim:
+        sim.add_repo("org/m", {"README.md": CARD})
+        app = make_app(sim, tmp_path)
+        heads = heads_for_author(app.hub, "org")
+        mixed = replace(BASE, sources=("readme", "aa"))
+        (job,) = plan_scan(heads, mixed, allow_private=False)
+        assert isinstance(job, Job) and (job.repo_id, job.revision) == ("org/m", None)
+        (job,) = plan_scan(heads, BASE, allow_private=False)
+        assert isinstance(job, Job) and (job.repo_id, job.revision) == ("org/m", sim.head("org/m"))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2
+from httpx2._utils import get_environment_proxies
 from huggingface_hub import CommitOperationAdd, HfApi, get_session, hf_hub_url, set_client_factory
 from huggingface_hub.errors import (
     EntryNotFoundError,
@@ -68,15 +69,28 @@ def install_pacing() -> None:
     with _pacing_lock:
         if _pacing_installed:
             return
-        set_client_factory(
-            lambda: httpx2.Client(
-                transport=PacedTransport(httpx2.HTTPTransport(), PACER),
-                event_hooks={"request": [hf_request_event_hook]},
-                follow_redirects=True,
-                timeout=None,
-            )
-        )
+        set_client_factory(paced_client)
         _pacing_installed = True
+
+
+def paced_client() -> httpx2.Client:
+    """huggingface_hub's default client (its request hook, redirects, no timeout, the proxies the
+    environment names) with every transport paced by `PACER`.
+
+    httpx2 reads proxy variables only when it builds the transport itself, so the proxies are
+    mounted here, each behind the pacer too.
+    """
+    proxies = {
+        key: None if url is None else PacedTransport(httpx2.HTTPTransport(proxy=url), PACER)
+        for key, url in get_environment_proxies().items()
+    }
+    return httpx2.Client(
+        transport=PacedTransport(httpx2.HTTPTransport(), PACER),
+        mounts=proxies,
+        event_hooks={"request": [hf_request_event_hook]},
+        follow_redirects=True,
+        timeout=None,
+    )
 
 
 @dataclass(frozen=True)

@@ -156,3 +156,15 @@ def test_threads_sharing_a_pacer_never_overdraw_a_window() -> None:
             t.join()
         client.close()
         assert statuses == [200] * 12 and sim.rate_limited == 0
+
+
+def test_the_paced_client_keeps_the_proxy_the_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    with HubSim() as proxy:  # the stand-in answers absolute-form requests: it serves as the proxy
+        proxy.add_repo("a/b", {"README.md": CARD})
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        with hub_module.paced_client() as client:
+            answer = client.get("http://hub.invalid/api/models/a/b")
+        assert answer.status_code == 200 and answer.json()["id"] == "a/b"
+        assert proxy.requests == [("GET", "http://hub.invalid/api/models/a/b")]

@@ -40,6 +40,13 @@ listed by `GET /api/datasets?filter=benchmark:official` (paged, `Link` headers) 
 `benchmarks=` seeds them (default: `bot.sim.benchmarks.DEFAULT_BENCHMARKS`; `{}` for none);
 `add_benchmark` adds one.
 
+The model listing `GET /api/models?author=&expand=...` pages `model_page_size` repos at a time
+(default 1,000) with `Link: <...>; rel="next"`; with `expand` each item holds `_id`, `id` and the
+expanded fields as model info at main has them. Rate limits (`bot.sim._ratelimit`, off unless
+`rate_limit=RateLimit(...)`): fixed windows per token and bucket (`api`, `resolvers`, `pages`),
+`RateLimit`/`RateLimit-Policy` on every answer, 429 with `Retry-After` over quota; `rate_limited`
+counts those 429s.
+
 Repos are seeded from a directory laid out as `<dir>/<org>/<name>/<files...>` or added with
 `add_repo` (`repo_type="dataset"` for a dataset repo: `/api/datasets/...` preupload/commit and
 `/datasets/<id>/resolve/...`, enough for `upload_file`/`hf_hub_download(repo_type="dataset")`).

@@ -350,12 +350,15 @@ def test_user_template_renders_are_bounded_in_time_and_size(
 
     import bot.render
 
-    monkeypatch.setattr(bot.render, "RENDER_SECONDS", 1.0)
+    # the time limit is short only where time is the bound under test, so a busy machine cannot make
+    # a size limit look like a time-out
+    seconds = 1.0 if "too long" in reason else 10.0
+    monkeypatch.setattr(bot.render, "RENDER_SECONDS", seconds)
     folder = user_templates(tmp_path, **{"pr_title.txt.j2": source})
     started = time.monotonic()
     with pytest.raises(TemplateError, match=reason):
         render_template(make_environment(folder), "pr_title.txt.j2")
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < seconds + 4
 
 
 def test_card_text_in_the_pr_body_is_defanged() -> None:

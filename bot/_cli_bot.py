@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.errors import ConfigError, InputError
 from bot.hub import HubClient
 from bot.result_files import ResultFile, check_model, read_result_file
+from bot.result_files import check_publishable as check_results_publishable
 from bot.scores import Score
 from bot.store import Store
 from evaluators import Run
@@ -77,7 +78,9 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "import-results", help="import lm-eval / lighteval / inspect result files, through the dedupe gate"
     )
     imp.add_argument("--repo-id", required=True)
-    imp.add_argument("files", nargs="+", type=Path, metavar="FILE", help="results_*.json, *.eval or an inspect .json log")
+    imp.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="results_*.json, *.eval or an inspect .json log"
+    )
     imp.add_argument("--force-model", action="store_true", help="import files that name another model than --repo-id")
     imp.add_argument("--allow-partial", action="store_true", help="publish partial runs, marked 'partial: ...'")
     imp.add_argument(
@@ -369,6 +372,8 @@ def cmd_import_results(args: argparse.Namespace, settings: Settings) -> int:
     for result in results:
         check_model(result, args.repo_id, force=args.force_model)
     dry_run = not (args.apply or args.create_pr)
+    if not dry_run:
+        check_results_publishable(results, allow_partial=args.allow_partial)
     job = Job(
         repo_id=args.repo_id,
         sources=("import",),

@@ -18,7 +18,7 @@ from typing import Literal
 
 import jinja2
 
-from bot import _deadline, artificial_analysis, leaderboard_source, readme_source, results_source
+from bot import _deadline, artificial_analysis, leaderboard_source, readme_source, result_files, results_source
 from bot.artificial_analysis import AAClient, AASettings, find_model, scores_from_model
 from bot.benchmarks import task_type_for
 from bot.card import DEFAULT_FORMATS, Card, CardChange, apply_scores, parse_card
@@ -42,9 +42,8 @@ from bot.errors import (
 from bot.hub import CommitResult, HubClient, Snapshot
 from bot.plan import Budget, Plan, Policy, PrInfo, decide
 from bot.registry import BenchmarkRegistry
-from bot import result_files
-from bot.result_files import ResultFile, check_model, newest_first
 from bot.render import default_environment
+from bot.result_files import ResultFile, check_model, newest_first
 from bot.scores import Score
 from bot.store import IntentAction, PrStatus, Store
 from bot.tables import DEFAULT_MIN_CONFIDENCE, extract_all, why_nothing

@@ -96,7 +96,9 @@ def read_result_file(path: str, data: bytes, *, source: Source | None = None, va
     try:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise InputError(f"{path}: not valid JSON ({_short(e)}); expected an lm-eval, lighteval or inspect result file")
+        raise InputError(
+            f"{path}: not valid JSON ({_short(e)}); expected an lm-eval, lighteval or inspect result file"
+        ) from None
     if not isinstance(doc, dict):
         raise InputError(f"{path}: a JSON {type(doc).__name__}; expected an lm-eval, lighteval or inspect result file")
     if isinstance(doc.get("eval"), dict) and "status" in doc:
@@ -155,7 +157,8 @@ def newest_first(results: Sequence[ResultFile]) -> list[Score]:
 def _lm_eval(path: str, doc: Mapping[str, Any], source: Source | None, variants: bool) -> ResultFile:
     results = _dict(doc.get("results"))
     groups = _dict(doc.get("groups"))
-    subtasks = {str(g): [str(t) for t in ts] for g, ts in _dict(doc.get("group_subtasks")).items() if isinstance(ts, list)}
+    listed = _dict(doc.get("group_subtasks")).items()
+    subtasks = {str(g): [str(t) for t in ts] for g, ts in listed if isinstance(ts, list)}
     n_shot, configs, versions = _dict(doc.get("n-shot")), _dict(doc.get("configs")), _dict(doc.get("versions"))
     config = _dict(doc.get("config"))
     limit = config.get("limit")
@@ -202,7 +205,9 @@ def _lm_eval(path: str, doc: Mapping[str, Any], source: Source | None, variants:
     return ResultFile(path, "lm-eval", version, model, sha, date, _ordered(scores), "; ".join(notes) or None)
 
 
-def _lm_eval_partial(task: str, samples: Mapping[str, Any], limit: Any, subtasks: Mapping[str, list[str]]) -> str | None:
+def _lm_eval_partial(
+    task: str, samples: Mapping[str, Any], limit: Any, subtasks: Mapping[str, list[str]]
+) -> str | None:
     counted = [task, *subtasks.get(task, ())]
     effective = original = 0
     for name in counted:
@@ -305,7 +310,8 @@ def _inspect(path: str, header: Mapping[str, Any], source: Source | None) -> Res
     own = (_text(dataset.get("location")), None, None)
     shots = _int(_dict(spec.get("task_args")).get("fewshot"))
     scores: list[Score] = []
-    entries = results.get("scores") if isinstance(results.get("scores"), list) else []
+    listed = results.get("scores")
+    entries: list[Any] = listed if isinstance(listed, list) else []
     for entry in entries:
         if not isinstance(entry, dict):
             continue
@@ -314,13 +320,15 @@ def _inspect(path: str, header: Mapping[str, Any], source: Source | None) -> Res
         several = len(entries) > 1
         for name, metric in metrics.items():
             value = _dict(metric).get("value")
-            if name in ("stderr", "std") or not _is_number(value):
+            if name in ("stderr", "std") or not isinstance(value, int | float) or not _is_number(value):
                 continue
             mtype = _lighteval_metric(str(name))
             if several:
                 mtype = f"{entry.get('name')}/{mtype}"
             provenance = {"file": path, "inspect_task": task, "scorer": entry.get("name"), "key": str(name)}
-            scores.append(_score(task_name, mtype, float(value), stderr, shots, own, src, date, note, provenance, False))
+            scores.append(
+                _score(task_name, mtype, float(value), stderr, shots, own, src, date, note, provenance, False)
+            )
     if not scores:
         raise InputError(f"{path}: an inspect log without scores; expected results.scores[].metrics")
     return ResultFile(path, "inspect", _text(packages.get("inspect_ai")), model, None, date, tuple(scores), note)
@@ -334,7 +342,9 @@ def _inspect_header(path: str, data: bytes) -> Mapping[str, Any]:
         raise InputError(f"{path}: not a complete .eval zip ({_short(e)}); expected an inspect log") from None
     with archive:
         if "header.json" not in archive.namelist():
-            raise InputError(f"{path}: an .eval zip without header.json: the run did not finish; expected an inspect log")
+            raise InputError(
+                f"{path}: an .eval zip without header.json: the run did not finish; expected an inspect log"
+            )
         via_inspect = _with_inspect(path, data, ".eval")
         if via_inspect is not None:
             return via_inspect

@@ -343,3 +343,34 @@ def _model_index_of(hub: HubSim, repo: str, num: int) -> list[dict[str, Any]]:
     readme = (hub.file(repo, "README.md", f"refs/pr/{num}") or b"").decode()
     results: list[dict[str, Any]] = yaml.safe_load(readme.split("---\n")[1])["model-index"][0]["results"]
     return results
+
+
+def test_chinese_leaderboard_variants_are_their_own_benchmarks(
+    hub: HubSim, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    hub.add_repo(REPO, {"README.md": CARD})
+    doc = {
+        "results": {
+            "Carc_challenge": {"acc,none": 0.41, "acc_stderr,none": 0.014, "acc_norm,none": 0.45,
+                               "acc_norm_stderr,none": 0.0145, "alias": "Carc_challenge"},
+            "cmmlu": {"acc,none": 0.52, "acc_stderr,none": 0.0046, "alias": "cmmlu"},
+        },
+        "configs": {"Carc_challenge": {"task": "Carc_challenge", "dataset_path": "acme/c-arc", "test_split": "test"}},
+        "n-shot": {"Carc_challenge": 25, "cmmlu": 5},
+        "config": {"model_args": f"pretrained={REPO}"},
+        "lm_eval_version": "0.4.2",
+    }  # fmt: skip
+    hub.add_repo("acme/cn-results", {f"{REPO}/results_2024-03-01T00-00-00.json": json.dumps(doc)}, repo_type="dataset")
+    config = tmp_path / "evalbot.yaml"
+    config.write_text(
+        "leaderboards:\n  - name: Open Chinese LLM Leaderboard\n    dataset: acme/cn-results\n"
+        "    url: https://huggingface.co/spaces/acme/cn-board\n    variants: true\n"
+    )
+    code, _, _ = _run(["--config", str(config), "run", "--repo-id", REPO, "--sources", "leaderboard"], capsys)
+    [pr] = hub.discussions(REPO)
+    results = _model_index(hub, f"refs/pr/{pr.num}")
+    datasets = {r["dataset"]["name"]: (r["dataset"]["type"], [m["type"] for m in r["metrics"]]) for r in results}
+    assert code == 0 and datasets == {
+        "C-ARC-Challenge": ("acme/c-arc", ["acc_norm"]),  # the file's dataset, never allenai/ai2_arc
+        "CMMLU": ("haonan-li/cmmlu", ["acc"]),
+    }

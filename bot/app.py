@@ -357,20 +357,20 @@ class App:
             lines = [f"Data from Artificial Analysis ({model.page_url}), model {model.label}"]
             return scores_from_model(model, fetched_at=listing.fetched_at), lines, ()
         if source == "results":
-            found, lines = results_source.collect(
+            from_files, lines = results_source.collect(
                 self.hub,
                 snapshot,
                 repo_url=self.settings.repo_url(job.repo_id),
                 allow_partial=job.results.allow_partial,
             )
-            return found, lines, ()
+            return from_files, lines, ()
         if source == "leaderboard":
             config = self.settings.config
             boards = config.leaderboards if config is not None else (OPEN_LLM_LEADERBOARD,)
-            found, lines = leaderboard_source.collect(
+            from_files, lines = leaderboard_source.collect(
                 self.hub, snapshot, boards, allow_partial=job.results.allow_partial
             )
-            return found, lines, ()
+            return from_files, lines, ()
         if source == "import":
             if not job.results.files:
                 raise InputError("the import source reads local files: use evalbot import-results --repo-id R FILE")

@@ -374,3 +374,31 @@ def test_chinese_leaderboard_variants_are_their_own_benchmarks(
         "C-ARC-Challenge": ("acme/c-arc", ["acc_norm"]),  # the file's dataset, never allenai/ai2_arc
         "CMMLU": ("haonan-li/cmmlu", ["acc"]),
     }
+
+
+def test_open_llm_leaderboard_v1_lighteval_files(hub: HubSim, capsys: pytest.CaptureFixture[str]) -> None:
+    hub.add_repo(REPO, {"README.md": CARD})
+    doc = {
+        "config_general": {"lighteval_sha": "494ee12", "model_name": REPO, "model_sha": "", "max_samples": None},
+        "results": {
+            "harness|arc:challenge|25": {"acc": 0.5, "acc_stderr": 0.0146, "acc_norm": 0.53, "acc_norm_stderr": 0.0145},
+            "harness|hellaswag|10": {"acc": 0.59, "acc_stderr": 0.0049, "acc_norm": 0.78, "acc_norm_stderr": 0.0041},
+            "harness|hendrycksTest-anatomy|5": {"acc": 0.48, "acc_stderr": 0.043},
+            "harness|truthfulqa:mc|0": {"mc1": 0.25, "mc1_stderr": 0.0152, "mc2": 0.39, "mc2_stderr": 0.0136},
+            "harness|winogrande|5": {"acc": 0.74, "acc_stderr": 0.0123},
+            "harness|gsm8k|5": {"acc": 0.14, "acc_stderr": 0.0096},
+            "all": {"acc": 0.5, "acc_stderr": 0.03},
+        },
+    }  # fmt: skip
+    hub.add_repo(BOARD, {f"{REPO}/results_2023-10-01T12-00-00.123456.json": json.dumps(doc)}, repo_type="dataset")
+    code, _, _ = _run(["run", "--repo-id", REPO, "--sources", "leaderboard"], capsys)
+    [pr] = hub.discussions(REPO)
+    metrics = _metrics(_model_index(hub, f"refs/pr/{pr.num}"))
+    assert code == 0 and {k: (v["value"], v["shots"]) for k, v in metrics.items()} == {
+        ("ARC-Challenge", "acc_norm"): (0.53, 25),
+        ("HellaSwag", "acc_norm"): (0.78, 10),
+        ("TruthfulQA", "mc2"): (0.39, 0),
+        ("WinoGrande", "acc"): (0.74, 5),
+        ("GSM8K", "acc"): (0.14, 5),
+    }  # MMLU is only in the file as subtasks: no average is computed here
+    assert "lighteval 494ee12 results file" in pr.description

@@ -147,7 +147,7 @@ def newest_first(results: Sequence[ResultFile]) -> list[Score]:
     seen: dict[tuple[Any, ...], Score] = {}
     for result in sorted(results, key=lambda r: (r.date or "", r.path), reverse=True):
         for score in result.scores:
-            seen.setdefault((*score.identity, score.shots, score.notes), score)
+            seen.setdefault(score.identity, score)  # DESIGN §4's identity: one value per metric of a dataset
     return list(seen.values())
 
 
@@ -243,7 +243,7 @@ def _lighteval(path: str, doc: Mapping[str, Any], source: Source | None, variant
     model = _text(general.get("model_name"))
     sha = _text(general.get("model_sha"))
     version = _text(general.get("lighteval_sha"))
-    date = _name_date(path) or _unix_date(general.get("start_date"))
+    date = _name_date(path)  # config_general's start/end times are process clocks, not dates
     max_samples = general.get("max_samples")
     note = f"partial: max_samples {max_samples:g}" if _is_number(max_samples) else None
     versions = _dict(doc.get("versions"))

@@ -324,3 +324,13 @@ def test_task_table_maps_whole_names_and_chinese_variants_only_when_asked() -> N
                  "leaderboard_mmlu_pro", "leaderboard_musr"):  # fmt: skip
         task = harness_tasks.lookup_task(name)
         assert task is not None and harness_tasks.dataset_for(task) is not None, name
+
+
+def test_newest_run_wins_even_with_another_few_shot_setting() -> None:
+    data = json.loads((FILES / "lm_eval_results.json").read_text(encoding="utf-8"))
+    data["n-shot"]["arc_challenge"] = 0
+    data["results"]["arc_challenge"]["acc_norm,none"] = 0.4
+    zero = read_result_file("results_2024-09-01T00-00-00.json", json.dumps(data | {"date": None}).encode())
+    old = _read("lm_eval_results.json", "results_2024-01-01T00-00-00.json", date=None)
+    [arc] = [s for s in newest_first([old, zero]) if s.benchmark == "ARC-Challenge" and s.metric.type == "acc_norm"]
+    assert (arc.metric.value, arc.shots, arc.provenance["file"]) == (0.4, 0, "results_2024-09-01T00-00-00.json")

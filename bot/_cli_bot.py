@@ -14,12 +14,14 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from bot.app import AAOptions, App, Job, Outcome, ReadmeOptions, Report
+from bot.app import AAOptions, App, Job, Outcome, ReadmeOptions, Report, ResultsOptions
 from bot.artificial_analysis import AAModel, find_model, scores_from_model
 from bot.card import FORMATS
 from bot.config import Settings
 from bot.errors import ConfigError, InputError
 from bot.hub import HubClient
+from bot.result_files import ResultFile, check_model, read_result_file
+from bot.result_files import check_publishable as check_results_publishable
 from bot.scores import Score
 from bot.store import Store
 from evaluators import Run
@@ -71,6 +73,25 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     aa_mode.add_argument("--apply", action="store_true", help="commit to main (needs write; else a PR)")
     aa_mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's AA pull request")
     aa.set_defaults(func=cmd_import_aa)
+
+    imp = commands.add_parser(
+        "import-results", help="import lm-eval / lighteval / inspect result files, through the dedupe gate"
+    )
+    imp.add_argument("--repo-id", required=True)
+    imp.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="results_*.json, *.eval or an inspect .json log"
+    )
+    imp.add_argument("--force-model", action="store_true", help="import files that name another model than --repo-id")
+    imp.add_argument("--allow-partial", action="store_true", help="publish partial runs, marked 'partial: ...'")
+    imp.add_argument(
+        "--output-formats", default="model-index,eval-results", help=f"comma-separated, from {', '.join(FORMATS)}"
+    )
+    imp.add_argument("--format", choices=("text", "json"), default="text")
+    imp_mode = imp.add_mutually_exclusive_group()
+    imp_mode.add_argument("--dry-run", action="store_true", help="print the scores and the full diff (the default)")
+    imp_mode.add_argument("--apply", action="store_true", help="commit to main (needs write; else a PR)")
+    imp_mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's imported-results PR")
+    imp.set_defaults(func=cmd_import_results)
 
     ev = commands.add_parser("evaluate", help="evaluate a model with lighteval or inspect-ai, through the dedupe gate")
     ev.add_argument("--repo-id", required=True)
@@ -149,7 +170,9 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def _add_job_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sources", default="readme", help="comma-separated: readme (default), aa")
+    parser.add_argument(
+        "--sources", default="readme", help="comma-separated: readme (default), aa, eval, results, leaderboard"
+    )
     parser.add_argument(
         "--output-formats", default="model-index,eval-results", help=f"comma-separated, from {', '.join(FORMATS)}"
     )
@@ -341,6 +364,52 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     reports = app.run(job)
     print_reports(reports, args.format, show_diff=dry_run)
     return exit_code(reports)
+
+
+def cmd_import_results(args: argparse.Namespace, settings: Settings) -> int:
+    """`import-results`: harness result files for one repo; without --apply/--create-pr nothing is written."""
+    results = [read_local_result(path) for path in args.files]  # every file is read before anything is written
+    for result in results:
+        check_model(result, args.repo_id, force=args.force_model)
+    dry_run = not (args.apply or args.create_pr)
+    if not dry_run:
+        check_results_publishable(results, allow_partial=args.allow_partial)
+    job = Job(
+        repo_id=args.repo_id,
+        sources=("import",),
+        dry_run=dry_run,
+        mode="push" if args.apply else "pr",
+        formats=_csv(args.output_formats),
+        results=ResultsOptions(files=tuple(results), force_model=args.force_model, allow_partial=args.allow_partial),
+    )
+    if args.format == "text":
+        print(format_result_files(results))
+    reports = make_app(settings, dry_run=dry_run).run(job)
+    print_reports(reports, args.format, show_diff=dry_run)
+    return exit_code(reports)
+
+
+def read_local_result(path: Path) -> ResultFile:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}") from e
+    return read_result_file(str(path), data)
+
+
+def format_result_files(results: Sequence[ResultFile]) -> str:
+    """Each file's scores with their provenance: engine, model, commit, task, metric, value ± stderr, shots."""
+    lines = []
+    for result in results:
+        lines.append(result.describe() + (f"  PARTIAL: {result.partial}" if result.partial else ""))
+        for score in result.scores:
+            stderr = f" ± {score.metric.stderr:.4g}" if score.metric.stderr is not None else ""
+            shots = f"{score.shots}-shot" if score.shots is not None else "shots ?"
+            task = score.provenance.get("task", "")
+            lines.append(
+                f"  {task:<32} {score.benchmark:<24} {score.metric.type:<28} {score.metric.value:.4g}{stderr}  {shots}"
+            )
+    return "\n".join(lines) + "\n"
 
 
 def format_run(run: Run) -> str:

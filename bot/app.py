@@ -18,11 +18,12 @@ from typing import Literal
 
 import jinja2
 
-from bot import _deadline, artificial_analysis, readme_source
+from bot import _deadline, artificial_analysis, leaderboard_source, readme_source, result_files, results_source
 from bot.artificial_analysis import AAClient, AASettings, find_model, scores_from_model
 from bot.benchmarks import task_type_for
 from bot.card import DEFAULT_FORMATS, Card, CardChange, apply_scores, parse_card
 from bot.config import Settings
+from bot.config_file import OPEN_LLM_LEADERBOARD
 from bot.diffs import files_diff
 from bot.errors import (
     AmbiguousWriteError,
@@ -42,6 +43,7 @@ from bot.hub import CommitResult, HubClient, Snapshot
 from bot.plan import Budget, Plan, Policy, PrInfo, decide
 from bot.registry import BenchmarkRegistry
 from bot.render import default_environment
+from bot.result_files import ResultFile, check_model, newest_first
 from bot.scores import Score
 from bot.store import IntentAction, PrStatus, Store
 from bot.tables import DEFAULT_MIN_CONFIDENCE, extract_all, why_nothing
@@ -53,7 +55,7 @@ from evaluators.settings import ENGINES
 logger = logging.getLogger(__name__)
 
 Outcome = Literal["created", "updated", "pushed", "planned", "unchanged", "skipped", "failed"]
-SOURCES = ("readme", "aa", "eval")
+SOURCES = ("readme", "aa", "eval", "results", "leaderboard", "import")  # import: `import-results` files
 _WRITE_ATTEMPTS = 5  # ambiguous write → re-list → maybe write again; stale parent → re-plan
 
 
@@ -79,6 +81,15 @@ class AAOptions:
 
 
 @dataclass(frozen=True)
+class ResultsOptions:
+    """The `results`/`leaderboard`/`import` sources: local files read by `import-results`, and what to allow."""
+
+    files: tuple[ResultFile, ...] = ()  # the `import` source's files, already read
+    force_model: bool = False  # import files evaluated under another model name
+    allow_partial: bool = False  # publish partial runs, marked as partial
+
+
+@dataclass(frozen=True)
 class Job:
     """One unit of work, whatever triggered it (DESIGN §1)."""
 
@@ -91,6 +102,7 @@ class Job:
     readme: ReadmeOptions = field(default_factory=ReadmeOptions)
     aa: AAOptions = field(default_factory=AAOptions)
     eval: EvalRequest | None = None  # None: the eval: section of evalbot.yaml
+    results: ResultsOptions = field(default_factory=ResultsOptions)
     trigger_key: str | None = None
 
 
@@ -344,8 +356,31 @@ class App:
             )
             lines = [f"Data from Artificial Analysis ({model.page_url}), model {model.label}"]
             return scores_from_model(model, fetched_at=listing.fetched_at), lines, ()
+        if source == "results":
+            from_files, lines = results_source.collect(
+                self.hub,
+                snapshot,
+                repo_url=self.settings.repo_url(job.repo_id),
+                allow_partial=job.results.allow_partial,
+            )
+            return from_files, lines, ()
+        if source == "leaderboard":
+            config = self.settings.config
+            boards = config.leaderboards if config is not None else (OPEN_LLM_LEADERBOARD,)
+            from_files, lines = leaderboard_source.collect(
+                self.hub, snapshot, boards, allow_partial=job.results.allow_partial
+            )
+            return from_files, lines, ()
+        if source == "import":
+            if not job.results.files:
+                raise InputError("the import source reads local files: use evalbot import-results --repo-id R FILE")
+            for result in job.results.files:
+                check_model(result, job.repo_id, force=job.results.force_model)
+            if not job.dry_run:
+                result_files.check_publishable(job.results.files, allow_partial=job.results.allow_partial)
+            return newest_first(job.results.files), [f"From the {r.describe()}" for r in job.results.files], ()
         if source != "readme":
-            raise NotAvailableError(f"source {source!r} is not available; use readme, aa or eval")
+            raise NotAvailableError(f"source {source!r} is not available; use {', '.join(SOURCES)}")
         options = job.readme
         assert snapshot.readme is not None
         # Only results at or above the confidence threshold are ever published (DESIGN §6).
@@ -599,9 +634,18 @@ _SOURCE_NAMES: Mapping[str, str] = {
     "readme": readme_source.SOURCE_NAME,
     "aa": artificial_analysis.SOURCE_NAME,
     "eval": "evalbot evaluation",
+    "results": results_source.SOURCE_NAME,
+    "leaderboard": leaderboard_source.SOURCE_NAME,
+    "import": "Imported result files",
 }
 # .eval_results/<file>.yaml per source (DESIGN §3); eval uses the engine's name
-_SOURCE_FILES: Mapping[str, str] = {"readme": "readme", "aa": artificial_analysis.SOURCE_KEY}
+_SOURCE_FILES: Mapping[str, str] = {
+    "readme": "readme",
+    "aa": artificial_analysis.SOURCE_KEY,
+    "results": results_source.SOURCE_KEY,
+    "leaderboard": leaderboard_source.SOURCE_KEY,
+    "import": "imported_results",
+}
 
 
 def eval_scores(run: Run) -> list[Score]:

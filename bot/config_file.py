@@ -38,6 +38,12 @@
       task_dirs: [tasks]                  # folders whose task files (file.py@task) may be run
     readme:
       min_confidence: 0.8                 # README results below this are shown, never published (0..1)
+    leaderboards:                         # the `leaderboard` source; this entry is the default
+      - name: Open LLM Leaderboard
+        dataset: open-llm-leaderboard/results   # <org>/<model>/results_<timestamp>.json, newest wins
+        url: https://huggingface.co/spaces/open-llm-leaderboard/open_llm_leaderboard
+        subtasks: false                   # true: also each subtask, not only the group scores
+        variants: false                   # true: C-prefixed translated tasks (Open Chinese LLM Leaderboard)
     deny: ["acme/private-*"]              # never touched
     webhook_secret_env: EVALBOT_WEBHOOK_SECRET   # the NAME of the variable holding the secret
     workers: 2                            # worker threads
@@ -67,14 +73,15 @@ if TYPE_CHECKING:
 
 KNOWN_KEYS = (
     "aa", "eval", "watch", "sources", "new_repo_sources", "outputs", "templates_dir", "budgets", "chatops",
-    "deny", "webhook_secret_env", "workers", "readme",
+    "deny", "webhook_secret_env", "workers", "readme", "leaderboards",
 )  # fmt: skip
 _EVAL_KEYS = (
     "tasks", "engine", "backend", "runner", "provider", "base_url", "limit", "allow_partial", "custom_tasks",
     "chat_template", "use_chat_template", "dtype", "device", "trust_remote_code", "batch_size", "max_length",
     "max_model_len", "max_new_tokens", "temperature", "tensor_parallel_size", "gpu_memory_utilization",
 )  # fmt: skip
-SOURCES = ("readme", "aa", "eval")
+SOURCES = ("readme", "aa", "eval", "results", "leaderboard")
+_LEADERBOARD_KEYS = ("name", "dataset", "url", "subtasks", "variants")
 DEFAULT_SOURCES = ("readme",)
 DEFAULT_BOT_NAME = "evalbot"
 MAX_BYTES = 1_000_000  # a config file is a few hundred lines; anything bigger is a mistake (or hostile)
@@ -113,6 +120,24 @@ class Budgets:
 
 
 @dataclass(frozen=True)
+class Leaderboard:
+    """A leaderboard that publishes per-model results files in a Hub dataset (the `leaderboard` source)."""
+
+    name: str
+    dataset: str  # <org>/<model>/results_<timestamp>.json inside it
+    url: str
+    subtasks: bool = False  # also each subtask's scores, not only the benchmark (group) scores
+    variants: bool = False  # the files name C-prefixed translated tasks (Open Chinese LLM Leaderboard)
+
+
+OPEN_LLM_LEADERBOARD = Leaderboard(
+    "Open LLM Leaderboard",
+    "open-llm-leaderboard/results",
+    "https://huggingface.co/spaces/open-llm-leaderboard/open_llm_leaderboard",
+)
+
+
+@dataclass(frozen=True)
 class ChatOps:
     """Who may run GPU-costing commands (besides repo owners and org members), and the @name to answer to."""
 
@@ -140,6 +165,7 @@ class ConfigFile:
     webhook_secret_env: str | None = None  # the variable's NAME; None: the service's default
     workers: int | None = None  # None: the service's default
     readme_min_confidence: float | None = None  # None: the strict default (bot.tables.DEFAULT_MIN_CONFIDENCE)
+    leaderboards: tuple[Leaderboard, ...] = (OPEN_LLM_LEADERBOARD,)
 
     def is_watched(self, repo_id: str) -> bool:
         """Whether the bot acts on `repo_id` (no watch section: every repo is watched)."""
@@ -223,6 +249,7 @@ def load_config_file(path: Path) -> ConfigFile:
         webhook_secret_env=_secret_env(path, data.get("webhook_secret_env")),
         workers=_whole(path, "workers", data.get("workers"), maximum=MAX_WORKERS),
         readme_min_confidence=_readme(path, data.get("readme")),
+        leaderboards=_leaderboards(path, data.get("leaderboards")),
     )
 
 
@@ -353,6 +380,35 @@ def _repo_mapping(path: Path, key: str, value: Any) -> dict[str, str]:
             raise ConfigError(f"{path}: {key}: {_key(repo)}: expected an AA model id or creator/slug, got {got}")
         mapping[repo] = target.strip()
     return mapping
+
+
+def _leaderboards(path: Path, value: Any) -> tuple[Leaderboard, ...]:
+    if value is None:
+        return (OPEN_LLM_LEADERBOARD,)
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{path}: leaderboards: expected a list of {{name, dataset, url}} entries")
+    found = []
+    for number, entry in enumerate(value, start=1):
+        where = f"leaderboards entry {number}"
+        entry = _section(path, where, entry, _LEADERBOARD_KEYS)
+        texts = {}
+        for key in ("name", "dataset", "url"):
+            text = entry.get(key)
+            if not isinstance(text, str) or not text.strip():
+                raise ConfigError(f"{path}: {where}: {key}: expected text, got {_show(text)}")
+            texts[key] = text.strip()
+        if texts["dataset"].count("/") != 1 or not all(_HUB_NAME.fullmatch(p) for p in texts["dataset"].split("/")):
+            raise ConfigError(f"{path}: {where}: dataset: {_show(texts['dataset'])} is not a dataset id like org/name")
+        if not texts["url"].startswith(("https://", "http://")):
+            raise ConfigError(f"{path}: {where}: url: {_show(texts['url'])} is not an http(s) URL")
+        flags = {}
+        for key in ("subtasks", "variants"):
+            flag = entry.get(key, False)
+            if not isinstance(flag, bool):
+                raise ConfigError(f"{path}: {where}: {key}: expected true or false, got {_show(flag)}")
+            flags[key] = flag
+        found.append(Leaderboard(texts["name"], texts["dataset"], texts["url"], **flags))
+    return tuple(found)
 
 
 def _section(path: Path, key: str, value: Any, known: tuple[str, ...]) -> dict[Any, Any]:

@@ -113,6 +113,7 @@ class Snapshot:
     private: bool = False
     gated: bool = False
     date: str | None = None  # the commit's date (ISO 8601 "YYYY-MM-DD"), when the Hub says
+    files: tuple[str, ...] = ()  # every file path at `sha` (model_info's siblings: no extra request)
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ class HubClient:
         gated = bool(getattr(info, "gated", False))
         modified = getattr(info, "last_modified", None)
         date = modified.date().isoformat() if modified is not None else None
-        return Snapshot(repo_id, sha, readme, eval_results, bool(info.private), gated, date)
+        return Snapshot(repo_id, sha, readme, eval_results, bool(info.private), gated, date, tuple(names))
 
     def read_file(self, repo_id: str, path: str, revision: str) -> str:
         """One file's text at `revision` (a single GET, no HEAD)."""
@@ -206,6 +207,30 @@ class HubClient:
             return self._read(f"read {path}", repo_id, get)
         except UnicodeDecodeError as e:
             raise InputError(f"{repo_id}: {path} is not UTF-8 text") from e
+
+    def read_bytes(self, repo_id: str, path: str, revision: str, *, repo_type: str = "model") -> bytes:
+        """One file's bytes at `revision` (a single GET): result files may be binary (`.eval` zips)."""
+        url = hf_hub_url(repo_id, path, revision=revision, repo_type=repo_type, endpoint=self._endpoint)
+
+        def get() -> bytes:
+            response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
+            hf_raise_for_status(response)
+            return bytes(response.content)
+
+        return self._read(f"read {path}", repo_id, get)
+
+    def list_dataset_folder(self, dataset_id: str, folder: str) -> list[str]:
+        """The file paths directly under `folder` in a dataset repo (one tree listing); [] when
+        the folder does not exist (the Hub answers 404 for a missing path)."""
+
+        def listing() -> list[str]:
+            try:
+                entries = self._api.list_repo_tree(dataset_id, path_in_repo=folder, repo_type="dataset")
+                return [e.path for e in entries if getattr(e, "size", None) is not None]  # files, not folders
+            except (EntryNotFoundError, RemoteEntryNotFoundError):
+                return []
+
+        return self._read(f"list {folder}", dataset_id, listing)
 
     def list_prs(
         self,

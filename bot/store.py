@@ -19,11 +19,14 @@ Pure persistence on SQLite in WAL mode; no Hub calls. The tables:
 - ``own_commits``: commits the bot made itself, so that their webhooks do not trigger it again.
 - ``opt_outs``: repos whose owners asked the bot (``@evalbot ignore``) to leave them alone.
 
-Safe across threads (one connection per thread) and processes (SQLite locking, ``busy_timeout``);
-every write runs in ``BEGIN IMMEDIATE``, so read-modify-write steps such as taking a lease are
-atomic. The clock is injected so that tests control time. The SQL is plain (upserts with
-``ON CONFLICT``, ``RETURNING``) so a server database can replace SQLite later (DESIGN §8); only
-the PRAGMAs at connect time are SQLite's own.
+Two databases, one contract (`bot._store_db` holds what differs): SQLite in WAL mode, the
+embedded default (``$EVALBOT_HOME/evalbot.sqlite3``; one machine: every write runs in ``BEGIN
+IMMEDIATE``, so read-modify-write steps such as taking a lease are atomic), and PostgreSQL
+(``EVALBOT_DATABASE_URL=postgresql://...``, a psycopg 3 pool; several replicas: the
+read-modify-write steps hold a per-repo advisory lock, and job claims use ``FOR UPDATE SKIP
+LOCKED``). The SQL is shared (upserts with ``ON CONFLICT``, ``RETURNING``), so coalescing,
+idempotent enqueue and lease expiry are the same on both. The clock is injected so that tests
+control time.
 
 >>> with Store.open(home) as store:  # doctest: +SKIP
 ...     with store.lease("org/model", owner="worker-1", ttl_seconds=600) as acquired:
@@ -34,9 +37,6 @@ the PRAGMAs at connect time are SQLite's own.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -45,11 +45,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, cast, get_args
 
-from bot.errors import ConfigError
+from bot._store_db import Connection, Database, PostgresDatabase, SQLiteDatabase, database_for_url
 
 DB_FILENAME = "evalbot.sqlite3"
 SCHEMA_VERSION = 2
-BUSY_TIMEOUT_MS = 5000
 
 Outcome = Literal["created", "updated", "pushed", "unchanged", "skipped", "none", "failed"]
 IntentAction = Literal["open", "update", "push"]
@@ -173,6 +172,8 @@ _JOB_COLUMNS = (
     "lease_owner, lease_expires, created_at, started_at, finished_at, error, result"
 )
 _JOB_STATES: tuple[JobState, ...] = get_args(JobState)
+# PostgreSQL claims look at this many ready jobs at most (those of repos being claimed elsewhere are passed over).
+_CLAIM_CANDIDATES = 32
 
 
 @dataclass(frozen=True)
@@ -255,40 +256,43 @@ class JobRow:
 
 
 class Store:
-    """The SQLite ledger. Open one per process; it hands each thread its own connection.
+    """The ledger, on SQLite (one file, one machine) or PostgreSQL (several replicas). Open one per process.
+
+    Both databases give the same answers to the same calls (the tests run every store test on
+    both): the SQL is shared, and what differs (transactions, locks, schema version) is
+    `bot._store_db`'s. Safe across threads (a connection per thread on SQLite, a pool on
+    PostgreSQL) and processes.
 
     >>> store = Store(Path("/tmp/evalbot/evalbot.sqlite3"), now=lambda: 1000.0)  # doctest: +SKIP
     >>> store.acquire_lease("org/model", "worker-1", ttl_seconds=60)  # doctest: +SKIP
     True
     """
 
-    def __init__(self, path: Path, *, now: Callable[[], float] = time.time) -> None:
-        """Open (and create, with its directories and schema, if needed) the database at ``path``.
+    def __init__(self, path: Path | Database, *, now: Callable[[], float] = time.time) -> None:
+        """Open (and create, with its directories and schema, if needed) the database.
 
         Args:
-            path: The SQLite file.
+            path: The SQLite file, or an open `Database` (see `Store.from_url`).
             now: The clock, in seconds since the epoch; tests pass a fake one.
 
         Raises:
-            ConfigError: The file was written by a newer evalbot (unknown schema version).
+            ConfigError: The database was written by a newer evalbot (unknown schema version).
         """
-        self.path = Path(path)
+        self._db: Database = SQLiteDatabase(Path(path)) if isinstance(path, (str, Path)) else path
+        #: The SQLite file, or None on PostgreSQL.
+        self.path: Path | None = self._db.path if isinstance(self._db, SQLiteDatabase) else None
+        #: Where the store is, for messages: the file, or the URL without its password.
+        self.where = self._db.where
         self._now = now
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        self._pid = os.getpid()
-        self._closed = False
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._migrate()
+            self._db.migrate(_MIGRATIONS)
         except BaseException:
             self.close()
             raise
 
     @classmethod
     def open(cls, home: Path, *, now: Callable[[], float] = time.time) -> Store:
-        """Open the store at ``home / "evalbot.sqlite3"`` (``home`` is ``$EVALBOT_HOME``).
+        """Open the SQLite store at ``home / "evalbot.sqlite3"`` (``home`` is ``$EVALBOT_HOME``).
 
         Args:
             home: evalbot's home directory; created if missing.
@@ -299,15 +303,31 @@ class Store:
         """
         return cls(Path(home) / DB_FILENAME, now=now)
 
+    @classmethod
+    def from_url(cls, url: str, *, now: Callable[[], float] = time.time) -> Store:
+        """Open the store that ``url`` (``EVALBOT_DATABASE_URL``) names.
+
+        Args:
+            url: ``sqlite:///path/to/file`` or ``postgresql://user:password@host:port/dbname``.
+            now: The clock, in seconds since the epoch.
+
+        Returns:
+            The open store, its schema migrated.
+
+        Raises:
+            ConfigError: The URL is not one of those, the server cannot be reached, psycopg is
+                missing, or the schema is newer than this evalbot's.
+        """
+        return cls(database_for_url(url), now=now)
+
+    def __repr__(self) -> str:
+        return f"Store({self.where!r})"
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close every connection this store opened. Further calls raise ``sqlite3.ProgrammingError``."""
-        with self._lock:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
+        """Close every connection this store opened. Further calls raise (``sqlite3.ProgrammingError`` on SQLite)."""
+        self._db.close()
 
     def __enter__(self) -> Store:
         return self
@@ -616,7 +636,7 @@ class Store:
         """
         _check_ttl(ttl_seconds)
         now = self._now()
-        with self._write() as conn:
+        with self._write(("repo", repo_id)) as conn:
             row = conn.execute("SELECT owner, expires_at FROM leases WHERE repo_id = ?", (repo_id,)).fetchone()
             if row is None:
                 conn.execute(
@@ -648,14 +668,11 @@ class Store:
             How many triggers were refused while it was held (run once more if > 0); 0 when
             ``owner`` did not hold the lease.
         """
-        with self._write() as conn:
+        with self._write(("repo", repo_id)) as conn:
             row = conn.execute(
-                "SELECT pending FROM leases WHERE repo_id = ? AND owner = ?", (repo_id, owner)
-            ).fetchone()
-            if row is None:
-                return 0
-            conn.execute("DELETE FROM leases WHERE repo_id = ? AND owner = ?", (repo_id, owner))
-            return int(row[0])
+                "DELETE FROM leases WHERE repo_id = ? AND owner = ? RETURNING pending", (repo_id, owner)
+            ).fetchall()  # drain RETURNING so COMMIT finds no open statement
+            return int(row[0][0]) if row else 0
 
     def renew_lease(self, repo_id: str, owner: str, ttl_seconds: float) -> bool:
         """Extend ``owner``'s lease to ``now + ttl_seconds`` (long jobs call this periodically).
@@ -815,7 +832,7 @@ class Store:
         new_options = dict(options or {})
         options_json = json.dumps(new_options)  # fail here, before the transaction, if it cannot be stored
         now = self._now()
-        with self._write() as conn:
+        with self._write(("trigger", trigger_key), ("repo", repo_id)) as conn:
             known = conn.execute("SELECT job_id FROM job_keys WHERE key = ?", (trigger_key,)).fetchone()
             if known is not None:
                 return int(known[0])
@@ -829,9 +846,10 @@ class Store:
             if queued is not None:
                 job_id = int(queued[0])
                 merged_options = {**json.loads(queued[3]), **new_options}
-                conn.execute(
+                # `state = 'queued'` again: on PostgreSQL a replica may have claimed the job since the SELECT.
+                merged = conn.execute(
                     "UPDATE jobs SET sources = ?, revision = ?, options = ?, merged_keys = ?, "
-                    "coalesced = coalesced + 1 WHERE id = ?",
+                    "coalesced = coalesced + 1 WHERE id = ? AND state = 'queued'",
                     (
                         json.dumps(list(_union(json.loads(queued[1]), new_sources))),
                         revision if revision is not None else queued[2],
@@ -839,8 +857,10 @@ class Store:
                         json.dumps([*json.loads(queued[4]), trigger_key]),
                         job_id,
                     ),
-                )
-            else:
+                ).rowcount
+                if merged != 1:
+                    queued = None
+            if queued is None:
                 job_id = int(
                     conn.execute(
                         "INSERT INTO jobs (kind, repo_id, sources, revision, trigger_key, options, state, "
@@ -871,7 +891,9 @@ class Store:
         """
         _check_positive(lease_seconds, "lease_seconds")
         now = self._now()
-        with self._write() as conn:
+        if isinstance(self._db, PostgresDatabase):
+            return self._claim_job_postgres(self._db, worker, lease_seconds, now)
+        with self._write() as conn:  # BEGIN IMMEDIATE: no other writer until COMMIT
             conn.execute(
                 "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires = NULL "
                 "WHERE state = 'running' AND lease_expires <= ?",
@@ -885,11 +907,47 @@ class Store:
             ).fetchone()
             if row is None:
                 return None
-            claimed = conn.execute(
-                "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires = ?, attempts = attempts + 1, "
-                f"started_at = ? WHERE id = ? RETURNING {_JOB_COLUMNS}",
-                (worker, now + lease_seconds, now, int(row[0])),
-            ).fetchall()[0]  # drain RETURNING so COMMIT finds no open statement
+            return self._start_job(conn, int(row[0]), worker, lease_seconds, now)
+
+    def _claim_job_postgres(
+        self, db: PostgresDatabase, worker: str, lease_seconds: float, now: float
+    ) -> JobRow | None:
+        """`claim_job` for several replicas: ``FOR UPDATE SKIP LOCKED``, so claimers never wait on each other.
+
+        Expired leases are taken back the same way (rows another claimer holds are left to it).
+        Among the ready jobs that no other transaction holds (the oldest first), a job is taken only
+        once its repo's claim lock is ours and, checked again under that lock (a fresh snapshot:
+        READ COMMITTED), no job of the repo runs: so two replicas never run one repo at once.
+        """
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires = NULL WHERE id IN ("
+                "SELECT id FROM jobs WHERE state = 'running' AND lease_expires <= ? FOR UPDATE SKIP LOCKED)",
+                (now,),
+            )
+            candidates = conn.execute(
+                "SELECT j.id, j.repo_id FROM jobs AS j WHERE j.state = 'queued' AND j.next_run_at <= ? "
+                "AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.repo_id = j.repo_id AND r.state = 'running' "
+                "AND r.lease_expires > ?) ORDER BY j.id LIMIT ? FOR UPDATE OF j SKIP LOCKED",
+                (now, now, _CLAIM_CANDIDATES),
+            ).fetchall()
+            for job_id, repo_id in candidates:
+                if not db.try_lock(conn, "claim", str(repo_id)):
+                    continue  # another replica is claiming a job of this repo right now
+                running = conn.execute(
+                    "SELECT 1 FROM jobs WHERE repo_id = ? AND state = 'running' AND lease_expires > ? LIMIT 1",
+                    (repo_id, now),
+                ).fetchone()
+                if running is None:
+                    return self._start_job(conn, int(job_id), worker, lease_seconds, now)
+            return None
+
+    def _start_job(self, conn: Connection, job_id: int, worker: str, lease_seconds: float, now: float) -> JobRow:
+        claimed = conn.execute(
+            "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires = ?, attempts = attempts + 1, "
+            f"started_at = ? WHERE id = ? RETURNING {_JOB_COLUMNS}",
+            (worker, now + lease_seconds, now, job_id),
+        ).fetchall()[0]  # drain RETURNING so COMMIT finds no open statement
         return _job(claimed)
 
     def heartbeat(self, job_id: int, worker: str, lease_seconds: float) -> bool:
@@ -1113,57 +1171,26 @@ class Store:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _conn(self) -> sqlite3.Connection:
-        """This thread's connection, opened on first use (and again in a forked child)."""
-        if os.getpid() != self._pid:
-            # A forked child must not use its parent's connections; forget them without closing.
-            with self._lock:
-                self._pid = os.getpid()
-                self._connections = []
-                self._local = threading.local()
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
-        with self._lock:
-            if self._closed:
-                raise sqlite3.ProgrammingError(f"the store at {self.path} is closed")
-            conn = _connect(self.path)
-            self._connections.append(conn)
-        self._local.conn = conn
-        return conn
-
     def _fetchone(self, query: str, params: tuple[Any, ...] = ()) -> Any:
-        return self._conn().execute(query, params).fetchone()
+        with self._db.read() as conn:
+            return conn.execute(query, params).fetchone()
 
     def _fetchall(self, query: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return self._conn().execute(query, params).fetchall()
+        with self._db.read() as conn:
+            return conn.execute(query, params).fetchall()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction, taken with ``BEGIN IMMEDIATE`` so reads inside it cannot go stale."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:  # SQLite may already have rolled back on its own
-                conn.execute("ROLLBACK")
-            raise
+    def _write(self, *locks: tuple[str, str]) -> Iterator[Connection]:
+        """A write transaction holding ``locks`` ((kind, key) pairs, taken in the order given).
 
-    def _migrate(self) -> None:
-        with self._write() as conn:
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if version > SCHEMA_VERSION:
-                raise ConfigError(
-                    f"{self.path} has store schema version {version}, but this evalbot knows only up to "
-                    f"{SCHEMA_VERSION}; upgrade evalbot or point EVALBOT_HOME at another directory"
-                )
-            for statements in _MIGRATIONS[version:]:
-                for statement in statements:
-                    conn.execute(statement)
-            if version < SCHEMA_VERSION:
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+        On SQLite the transaction itself is the lock (``BEGIN IMMEDIATE``); on PostgreSQL each
+        pair is an advisory lock, so a read-modify-write on one repo cannot interleave with another
+        replica's on the same repo. Take ``trigger`` before ``repo`` locks (a fixed order: no deadlocks).
+        """
+        with self._db.write() as conn:
+            for kind, key in locks:
+                self._db.lock(conn, kind, key)
+            yield conn
 
     def _update_owned(self, job_id: int, worker: str, assignments: str, params: tuple[Any, ...]) -> bool:
         """``UPDATE jobs SET <assignments>`` on ``job_id`` if ``worker`` holds it (running, its lease)."""
@@ -1185,43 +1212,6 @@ class Store:
             )
             if cursor.rowcount == 0:
                 raise KeyError(f"no intent with id {intent_id} in the store")
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    # isolation_level=None: no implicit transactions; `Store._write` issues BEGIN/COMMIT itself.
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
-        _enable_wal(conn, path)
-        conn.execute("PRAGMA foreign_keys = ON")
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _enable_wal(conn: sqlite3.Connection, path: Path) -> None:
-    """Switch the file to WAL (a no-op once it is: the mode is stored in the file).
-
-    Leaving rollback-journal mode needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
-    (without the busy handler) while other processes are opening the same new file; so retry here.
-    """
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
-            if mode != "wal":
-                mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorname != "SQLITE_BUSY" or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-            continue
-        if mode != "wal":
-            raise ConfigError(
-                f"{path}: SQLite cannot use WAL mode here (journal_mode is {mode!r}); put EVALBOT_HOME on a local disk"
-            )
-        return
 
 
 def _intent(row: Any) -> Intent:

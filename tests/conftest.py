@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from bot.sim.postgres import PostgresServer, PostgresUnavailable
 
 CORPUS = Path(os.environ.get("EVALBOT_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 # Labelled cards that were never used to build the rules; tests/corpus_next_not_exact.txt is the ratchet.
@@ -44,3 +47,35 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     monkeypatch.setenv("EVALBOT_HOME", str(tmp_path / "evalbot-home"))
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+# -- the store's two databases ------------------------------------------------------------------
+
+STORE_BACKENDS = ("sqlite", "postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole session, started on first use (about a second)."""
+    try:
+        server = PostgresServer()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"the PostgreSQL store tests need a server: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """An empty database on the session's server (every table dropped), as EVALBOT_DATABASE_URL."""
+    return postgres_server.reset_database("evalbot_test")
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """EVALBOT_DATABASE_URL of an empty store: a SQLite file under tmp_path, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'home' / 'evalbot.sqlite3'}"
+    return str(request.getfixturevalue("postgres_url"))

@@ -34,8 +34,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
-    with Store.open(tmp_path / "home", now=clock) as s:
+def store(store_url: str, clock: Clock) -> Iterator[Store]:
+    """An empty store on SQLite, then on PostgreSQL (every test that takes it runs on both)."""
+    with Store.from_url(store_url, now=clock) as s:
         yield s
 
 
@@ -140,13 +141,13 @@ def test_failed_and_abandoned_intents_are_not_pending(store: Store) -> None:
     assert [i.repo_id for i in store.pending_intents("org/other")] == ["org/other"]
 
 
-def test_pending_intents_survive_a_crash_and_are_listed_on_reopen(tmp_path: Path, clock: Clock) -> None:
-    crashed = Store.open(tmp_path, now=clock)
+def test_pending_intents_survive_a_crash_and_are_listed_on_reopen(store_url: str, clock: Clock) -> None:
+    crashed = Store.from_url(store_url, now=clock)
     done = crashed.record_intent(REPO, "readme", "fp1", "open")
     crashed.complete_intent(done, pr_num=1)
     lost = crashed.record_intent(REPO, "readme", "fp2", "update")
     # The process dies here: no close(), no complete_intent().
-    with Store.open(tmp_path, now=clock) as restarted:
+    with Store.from_url(store_url, now=clock) as restarted:
         pending = restarted.pending_intents(REPO)
         assert [(i.id, i.fingerprint, i.action, i.state) for i in pending] == [(lost, "fp2", "update", "pending")]
         restarted.abandon_intent(lost, "re-listed PRs: nothing was written")
@@ -316,8 +317,8 @@ def test_lease_context_manager_releases_when_the_body_raises(store: Store) -> No
 # -- concurrency -------------------------------------------------------------------------------
 
 
-def test_eight_threads_racing_for_one_repo_get_exactly_one_winner(tmp_path: Path) -> None:
-    store = Store.open(tmp_path)
+def test_eight_threads_racing_for_one_repo_get_exactly_one_winner(store_url: str) -> None:
+    store = Store.from_url(store_url)
     barrier = threading.Barrier(8)
     results: dict[str, bool] = {}
 
@@ -338,23 +339,23 @@ def test_eight_threads_racing_for_one_repo_get_exactly_one_winner(tmp_path: Path
 
 
 def _race_in_process(
-    home: str,
+    url: str,
     owner: str,
     barrier: multiprocessing.synchronize.Barrier,
     won: multiprocessing.queues.Queue[tuple[str, bool]],
 ) -> None:
     """One bot process: open the store, wait for the others, try to take the lease."""
-    with Store.open(Path(home)) as store:
+    with Store.from_url(url) as store:
         barrier.wait()
         won.put((owner, store.acquire_lease(REPO, owner, ttl_seconds=60)))
 
 
-def test_four_processes_racing_for_one_repo_get_exactly_one_winner(tmp_path: Path) -> None:
+def test_four_processes_racing_for_one_repo_get_exactly_one_winner(store_url: str) -> None:
     # spawn: a fresh interpreter per worker, as separate bot processes would be.
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(4)
     won: multiprocessing.queues.Queue[tuple[str, bool]] = ctx.Queue()
-    procs = [ctx.Process(target=_race_in_process, args=(str(tmp_path), f"p{i}", barrier, won)) for i in range(4)]
+    procs = [ctx.Process(target=_race_in_process, args=(store_url, f"p{i}", barrier, won)) for i in range(4)]
     for proc in procs:
         proc.start()
     results = dict(won.get(timeout=30) for _ in procs)
@@ -364,5 +365,5 @@ def test_four_processes_racing_for_one_repo_get_exactly_one_winner(tmp_path: Pat
     winners = [owner for owner, ok in results.items() if ok]
     assert len(results) == 4
     assert len(winners) == 1
-    with Store.open(tmp_path) as store:
+    with Store.from_url(store_url) as store:
         assert store.release_lease(REPO, winners[0]) == 3

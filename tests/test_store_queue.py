@@ -14,6 +14,7 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.store import DB_FILENAME, SCHEMA_VERSION, EventRow, JobRow, Store
+from tests._raw_store import INTEGRITY_ERRORS, raw_execute
 
 REPO = "org/model"
 OTHER = "org/other"
@@ -36,8 +37,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
-    with Store.open(tmp_path / "home", now=clock) as s:
+def store(store_url: str, clock: Clock) -> Iterator[Store]:
+    """An empty store on SQLite, then on PostgreSQL (every test that takes it runs on both)."""
+    with Store.from_url(store_url, now=clock) as s:
         yield s
 
 
@@ -72,8 +74,8 @@ def test_event_is_recorded_once_and_listed_newest_first_without_its_payload(stor
         store.record_event("", "run", REPO, "{}")
 
 
-def test_one_thousand_deliveries_of_one_key_from_eight_threads_record_it_once(tmp_path: Path) -> None:
-    store = Store.open(tmp_path)
+def test_one_thousand_deliveries_of_one_key_from_eight_threads_record_it_once(store_url: str) -> None:
+    store = Store.from_url(store_url)
     barrier = threading.Barrier(8)
     results: list[bool] = []
     lock = threading.Lock()
@@ -156,15 +158,11 @@ def test_a_second_trigger_merges_into_the_queued_job_of_the_repo(store: Store, c
     assert store.job_counts() == {"queued": 1, "running": 0, "done": 0, "failed": 0}
 
 
-def test_merged_keys_are_kept_as_a_json_list(store: Store) -> None:
+def test_merged_keys_are_kept_as_a_json_list(store: Store, store_url: str) -> None:
     job_id = store.enqueue_job(REPO, sources=["readme"], trigger_key="k1")
     store.enqueue_job(REPO, sources=["readme"], trigger_key="k2")
     store.enqueue_job(REPO, sources=["readme"], trigger_key="k3")
-    raw = sqlite3.connect(store.path)
-    try:
-        assert raw.execute("SELECT merged_keys FROM jobs WHERE id = ?", (job_id,)).fetchone()[0] == '["k2", "k3"]'
-    finally:
-        raw.close()
+    assert raw_execute(store_url, "SELECT merged_keys FROM jobs WHERE id = ?", (job_id,)) == [('["k2", "k3"]',)]
 
 
 def test_jobs_of_another_repo_or_kind_do_not_coalesce(store: Store) -> None:
@@ -405,27 +403,27 @@ def test_job_counts_list_jobs_and_pending_jobs(store: Store, clock: Clock) -> No
         store.list_jobs(state="lost")
 
 
-def test_a_queued_job_survives_a_restart(tmp_path: Path, clock: Clock) -> None:
-    first = Store.open(tmp_path, now=clock)
+def test_a_queued_job_survives_a_restart(store_url: str, clock: Clock) -> None:
+    first = Store.from_url(store_url, now=clock)
     job_id = first.enqueue_job(REPO, sources=["readme"], trigger_key="k1", options={"n": 1})
     first.claim_job("crashed", 60)
     # The process dies here, its job still leased.
     clock.t += 60
-    with Store.open(tmp_path, now=clock) as restarted:
+    with Store.from_url(store_url, now=clock) as restarted:
         job = claimed(restarted.claim_job("w2", 60))
         assert (job.id, job.options, job.attempts) == (job_id, {"n": 1}, 2)
     first.close()
 
 
 def _claim_all_in_process(
-    home: str,
+    url: str,
     worker: str,
     barrier: multiprocessing.synchronize.Barrier,
     out: multiprocessing.queues.Queue[tuple[str, list[int]]],
 ) -> None:
     """One bot process: claim and complete jobs until none is left (a fixed clock: no lease expires)."""
     mine: list[int] = []
-    with Store.open(Path(home), now=lambda: T0) as store:
+    with Store.from_url(url, now=lambda: T0) as store:
         barrier.wait()
         while (job := store.claim_job(worker, 60)) is not None:
             mine.append(job.id)
@@ -433,13 +431,13 @@ def _claim_all_in_process(
     out.put((worker, mine))
 
 
-def test_four_processes_claiming_from_one_file_take_each_job_exactly_once(tmp_path: Path) -> None:
-    with Store.open(tmp_path, now=lambda: T0) as store:
+def test_four_processes_claiming_from_one_store_take_each_job_exactly_once(store_url: str) -> None:
+    with Store.from_url(store_url, now=lambda: T0) as store:
         ids = [store.enqueue_job(f"org/m{i}", sources=["readme"], trigger_key=f"k{i}") for i in range(40)]
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(4)
     out: multiprocessing.queues.Queue[tuple[str, list[int]]] = ctx.Queue()
-    procs = [ctx.Process(target=_claim_all_in_process, args=(str(tmp_path), f"p{i}", barrier, out)) for i in range(4)]
+    procs = [ctx.Process(target=_claim_all_in_process, args=(store_url, f"p{i}", barrier, out)) for i in range(4)]
     for proc in procs:
         proc.start()
     results = dict(out.get(timeout=30) for _ in procs)
@@ -448,7 +446,7 @@ def test_four_processes_claiming_from_one_file_take_each_job_exactly_once(tmp_pa
         assert proc.exitcode == 0
     claims = [job_id for mine in results.values() for job_id in mine]
     assert sorted(claims) == ids  # every job, each once
-    with Store.open(tmp_path, now=lambda: T0) as store:
+    with Store.from_url(store_url, now=lambda: T0) as store:
         assert store.job_counts() == {"queued": 0, "running": 0, "done": 40, "failed": 0}
         for job in store.list_jobs(limit=100):
             assert job.attempts == 1
@@ -601,13 +599,9 @@ def test_a_database_from_a_newer_evalbot_is_still_refused(tmp_path: Path) -> Non
         Store.open(tmp_path)
 
 
-def test_a_job_row_cannot_be_running_without_a_lease(store: Store) -> None:
+def test_a_job_row_cannot_be_running_without_a_lease(store: Store, store_url: str) -> None:
     job_id = store.enqueue_job(REPO, sources=["readme"], trigger_key="k1")
-    raw = sqlite3.connect(store.path)
-    try:
-        with pytest.raises(sqlite3.IntegrityError):
-            raw.execute("UPDATE jobs SET state = 'running' WHERE id = ?", (job_id,))
-        with pytest.raises(sqlite3.IntegrityError):
-            raw.execute("UPDATE jobs SET state = 'lost' WHERE id = ?", (job_id,))
-    finally:
-        raw.close()
+    with pytest.raises(INTEGRITY_ERRORS):
+        raw_execute(store_url, "UPDATE jobs SET state = 'running' WHERE id = ?", (job_id,))
+    with pytest.raises(INTEGRITY_ERRORS):
+        raw_execute(store_url, "UPDATE jobs SET state = 'lost' WHERE id = ?", (job_id,))

@@ -54,7 +54,7 @@ COPY bot ./bot
 COPY evaluators ./evaluators
 COPY templates ./templates
 COPY examples ./examples
-RUN pip install --no-compile "./[server,github]" \
+RUN pip install --no-compile "./[server,github,postgres]" \
     && groupadd --gid 10001 evalbot \
     && useradd --uid 10001 --gid 10001 --create-home --shell /usr/sbin/nologin evalbot \
     && mkdir -p /data && chown 10001:10001 /data

@@ -205,7 +205,7 @@ def make_app(
     timeout_s: float | None = None,
 ) -> App:
     """The App for the CLI: the real Hub client, and the ledger unless this is a dry run."""
-    store = None if dry_run else Store.open(settings.home)
+    store = None if dry_run else Store.from_url(settings.store_url.reveal())
     hub = HubClient(settings)
     evals = EvalService(
         hub,

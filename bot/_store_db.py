@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from bot.errors import ConfigError
 
 BUSY_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT_S = 5
 POOL_MAX_SIZE = 16  # connections per process: the webhook handler's threads plus the workers
 _SCHEMES = ("sqlite", "postgresql", "postgres")
 # Advisory-lock classes (the first half of PostgreSQL's two-int lock key), one per kind of key.
@@ -241,7 +242,7 @@ class PostgresDatabase:
 
     def __init__(self, url: str, *, max_size: int = POOL_MAX_SIZE) -> None:
         try:
-            import psycopg
+            import psycopg  # noqa: F401 - checked here, used in `_open_pool`
             from psycopg_pool import ConnectionPool
         except ImportError:
             raise ConfigError(
@@ -249,7 +250,6 @@ class PostgresDatabase:
             ) from None
         self.where = redact(url)
         self.dialect = "postgresql"
-        self._errors: tuple[type[BaseException], ...] = (psycopg.OperationalError,)
         self._pid = os.getpid()
         self._url = url
         self._max_size = max_size
@@ -296,6 +296,16 @@ class PostgresDatabase:
         self._pool.close()
 
     def _open_pool(self) -> Any:
+        import psycopg
+
+        try:  # one direct connection first: a wrong URL fails at once, with the server's reason
+            psycopg.connect(self._url, connect_timeout=CONNECT_TIMEOUT_S).close()
+        except psycopg.Error as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__  # libpq's text: host, user, database; no password
+            raise ConfigError(
+                f"cannot connect to the PostgreSQL store at {self.where}: {reason}; "
+                "check EVALBOT_DATABASE_URL and that the server is up"
+            ) from None
         pool = self._pool_class(
             self._url,
             min_size=1,

@@ -81,6 +81,8 @@ class Settings:
     results_repo: str | None = None  # the dataset repo HF Jobs write their Run JSON to
     jobs_namespace: str | None = None
     gpu_image: str | None = None  # the image HF Jobs run evaluations in
+    # EVALBOT_DATABASE_URL (it may hold a password: kept as a Secret); None: SQLite under `home`
+    database_url: Secret | None = None
     config: ConfigFile | None = None  # evalbot.yaml, when one was read
 
     @classmethod
@@ -112,6 +114,9 @@ class Settings:
             results_repo=env.get("EVALBOT_RESULTS_REPO") or None,
             jobs_namespace=env.get("EVALBOT_JOBS_NAMESPACE") or None,
             gpu_image=env.get("EVALBOT_GPU_IMAGE") or None,
+            database_url=Secret(env["EVALBOT_DATABASE_URL"].strip())
+            if env.get("EVALBOT_DATABASE_URL", "").strip()
+            else None,
         )
 
     def with_config_file(self, path: Path | None) -> Settings:
@@ -139,6 +144,11 @@ class Settings:
     @property
     def store_path(self) -> Path:
         return self.home / "evalbot.sqlite3"
+
+    @property
+    def store_url(self) -> Secret:
+        """Where the ledger lives: ``EVALBOT_DATABASE_URL``, else ``sqlite:///$EVALBOT_HOME/evalbot.sqlite3``."""
+        return self.database_url or Secret(f"sqlite:///{self.store_path}")
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the CLI's flags applied (None means "not given")."""

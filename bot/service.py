@@ -67,7 +67,7 @@ def build_service(
     check_configured_tasks(config)  # remote code is never trusted: tasks are names or files in task_dirs
     hub = hub or HubClient(settings)
     identity = hub.whoami()
-    store = Store.open(settings.home)
+    store = Store.from_url(settings.store_url.reveal())
     pipeline = App(settings, hub, store, env=make_environment(settings.templates_dir))
     handler = JobHandler(pipeline, config)
     count = workers if workers is not None else (config.workers or 2)  # 0: accept and queue only

@@ -909,9 +909,7 @@ class Store:
                 return None
             return self._start_job(conn, int(row[0]), worker, lease_seconds, now)
 
-    def _claim_job_postgres(
-        self, db: PostgresDatabase, worker: str, lease_seconds: float, now: float
-    ) -> JobRow | None:
+    def _claim_job_postgres(self, db: PostgresDatabase, worker: str, lease_seconds: float, now: float) -> JobRow | None:
         """`claim_job` for several replicas: ``FOR UPDATE SKIP LOCKED``, so claimers never wait on each other.
 
         Expired leases are taken back the same way (rows another claimer holds are left to it).

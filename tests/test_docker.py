@@ -103,8 +103,9 @@ def test_the_cpu_target_is_the_service_image(stages: dict[str, Stage]) -> None:
     assert exec_form(cpu.last("VOLUME")) == ["/data"]
     env = env_of(cpu)
     assert (env["EVALBOT_HOME"], env["PIP_NO_CACHE_DIR"], env["PORT"]) == ("/data", "1", "8080")
+    # postgres: EVALBOT_DATABASE_URL may name PostgreSQL (several replicas)
     installs = [args for args in cpu.all("RUN") if re.search(r"\bpip install\b", args)]
-    assert len(installs) == 1 and re.search(r"""["']?\./?\[server,github\]["']?""", installs[0])
+    assert len(installs) == 1 and re.search(r"""["']?\./?\[server,github,postgres\]["']?""", installs[0])
 
 
 @pytest.mark.parametrize("target", ["cpu", "gpu"])

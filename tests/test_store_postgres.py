@@ -1,0 +1,179 @@
+"""What only the PostgreSQL store has: URLs, its schema version table, and several replicas'
+workers on one database (claims with FOR UPDATE SKIP LOCKED, per-repo locks). The shared
+contract runs on both databases in test_store.py and test_store_queue.py."""
+
+from __future__ import annotations
+
+import random
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot._store_db import redact
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.sim.postgres import PostgresServer
+from bot.store import SCHEMA_VERSION, Store
+from tests._raw_store import raw_execute
+
+T0 = 1_000_000.0
+
+
+# -- URLs --------------------------------------------------------------------------------------
+
+
+EXPECTED = "expected sqlite:///path or postgresql://user@host/dbname"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://u@h/db", f"EVALBOT_DATABASE_URL='mysql://u@h/db': {EXPECTED}"),
+        ("/var/lib/evalbot.sqlite3", f"EVALBOT_DATABASE_URL='/var/lib/evalbot.sqlite3': {EXPECTED}"),
+        ("mysql://u:pw@h/db", f"EVALBOT_DATABASE_URL='mysql://u:***@h/db': {EXPECTED}"),
+        ("sqlite://", "EVALBOT_DATABASE_URL='sqlite://': a SQLite URL is sqlite:///path/to/evalbot.sqlite3"),
+    ],
+)
+def test_a_url_that_names_no_known_database_is_refused_in_one_line(url: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Store.from_url(url)
+    assert str(info.value) == message
+
+
+def test_a_sqlite_url_opens_that_file(tmp_path: Path) -> None:
+    with Store.from_url(f"sqlite:///{tmp_path}/a/store.sqlite3") as store:
+        assert store.path == tmp_path / "a" / "store.sqlite3"
+        assert store.where == str(tmp_path / "a" / "store.sqlite3")
+    assert (tmp_path / "a" / "store.sqlite3").is_file()
+
+
+def test_an_unreachable_server_is_a_config_error_that_never_shows_the_password(
+    postgres_server: PostgresServer,
+) -> None:
+    url = f"postgresql://evalbot:hunter2-secret@127.0.0.1:{postgres_server.port}/no_such_database"
+    with pytest.raises(ConfigError) as info:
+        Store.from_url(url)
+    message = str(info.value)
+    assert message.startswith(
+        f"cannot connect to the PostgreSQL store at postgresql://evalbot:***@127.0.0.1:{postgres_server.port}/"
+        "no_such_database: connection failed: "
+    )
+    assert message.endswith(
+        'database "no_such_database" does not exist; check EVALBOT_DATABASE_URL and that the server is up'
+    )
+    assert "hunter2" not in message and "hunter2" not in repr(info.value.__context__)
+
+
+def test_the_store_and_the_settings_never_print_the_password(postgres_url: str) -> None:
+    with_password = postgres_url.replace("evalbot@", "evalbot:hunter2@")  # trust auth ignores it
+    assert redact(with_password) == postgres_url.replace("evalbot@", "evalbot:***@")
+    with Store.from_url(with_password) as store:
+        assert "hunter2" not in repr(store) + store.where
+    settings = Settings.from_env({"EVALBOT_DATABASE_URL": with_password})
+    assert "hunter2" not in repr(settings)
+    assert settings.store_url.reveal() == with_password
+
+
+def test_the_default_store_url_is_sqlite_under_evalbot_home(tmp_path: Path) -> None:
+    settings = Settings.from_env({"EVALBOT_HOME": str(tmp_path)})
+    assert settings.store_url.reveal() == f"sqlite:///{tmp_path}/evalbot.sqlite3"
+
+
+# -- schema ------------------------------------------------------------------------------------
+
+
+def test_the_schema_version_is_kept_in_its_table_and_a_newer_one_is_refused(postgres_url: str) -> None:
+    Store.from_url(postgres_url).close()
+    assert raw_execute(postgres_url, "SELECT version FROM evalbot_schema") == [(SCHEMA_VERSION,)]
+    types = dict(raw_execute(postgres_url, "SELECT column_name, data_type FROM information_schema.columns "
+                             "WHERE table_name = 'jobs'"))  # fmt: skip
+    assert (types["id"], types["next_run_at"], types["lease_expires"]) == (
+        "bigint",
+        "double precision",
+        "double precision",
+    )
+    raw_execute(postgres_url, "UPDATE evalbot_schema SET version = ?", (SCHEMA_VERSION + 1,))
+    with pytest.raises(ConfigError, match=f"schema version {SCHEMA_VERSION + 1}, but this evalbot knows only up to"):
+        Store.from_url(postgres_url)
+
+
+def test_replicas_starting_together_on_an_empty_database_migrate_it_once(postgres_url: str) -> None:
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def replica() -> None:
+        barrier.wait()
+        try:
+            Store.from_url(postgres_url).close()
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replica) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert raw_execute(postgres_url, "SELECT version FROM evalbot_schema") == [(SCHEMA_VERSION,)]
+
+
+# -- several replicas on one database ----------------------------------------------------------
+
+
+def test_workers_of_two_replicas_run_each_job_once_and_never_two_of_one_repo_at_a_time(postgres_url: str) -> None:
+    """Two stores (two pools, as two `serve` processes have) and 8 workers each, while triggers
+    keep arriving: every trigger is answered by exactly one job, every job runs once, and no repo
+    ever has two jobs running at once."""
+    replicas = [Store.from_url(postgres_url, now=lambda: T0) for _ in range(2)]
+    repos = [f"org/m{i}" for i in range(6)]
+    triggers = [(f"k{i}", repos[i % len(repos)]) for i in range(240)]
+    running: set[str] = set()
+    guard = threading.Lock()
+    overlaps: list[str] = []
+    done: list[int] = []
+    feeding = threading.Event()
+    feeding.set()
+
+    def feed(part: list[tuple[str, str]], store: Store) -> None:
+        for n, (key, repo) in enumerate(part):  # every other trigger never coalesces: many jobs per repo
+            store.enqueue_job(repo, sources=["readme"], trigger_key=key, coalesce=n % 2 == 0)
+        feeding.clear()
+
+    def work(store: Store, name: str) -> None:
+        while True:
+            job = store.claim_job(name, 60)
+            if job is None:
+                if not feeding.is_set() and store.pending_jobs() == 0:
+                    return
+                continue
+            with guard:
+                if job.repo_id in running:
+                    overlaps.append(job.repo_id)
+                running.add(job.repo_id)
+            threading.Event().wait(random.uniform(0, 0.003))
+            with guard:
+                running.discard(job.repo_id)
+                done.append(job.id)
+            assert store.complete_job(job.id, name, {"by": name})
+
+    rng = random.Random(7)
+    shuffled = triggers[:]
+    rng.shuffle(shuffled)
+    feeders = [threading.Thread(target=feed, args=(shuffled[i::2], replicas[i])) for i in range(2)]
+    workers = [threading.Thread(target=work, args=(replicas[i % 2], f"r{i % 2}:w{i}")) for i in range(16)]
+    for thread in feeders + workers:
+        thread.start()
+    for thread in feeders + workers:
+        thread.join(timeout=120)
+    assert overlaps == []
+    assert len(done) == len(set(done))  # no job ran twice
+    with replicas[0] as store:
+        jobs = store.list_jobs(limit=1000)
+        assert {job.state for job in jobs} == {"done"}
+        assert sorted(done) == sorted(job.id for job in jobs)
+        answered = raw_execute(postgres_url, "SELECT key, job_id FROM job_keys")
+        assert sorted(key for key, _ in answered) == sorted(key for key, _ in triggers)  # each trigger once
+        by_job = {job.id: job.repo_id for job in jobs}
+        assert all(by_job[job_id] == dict(triggers)[key] for key, job_id in answered)
+    replicas[1].close()

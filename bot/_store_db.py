@@ -311,6 +311,7 @@ class PostgresDatabase:
             min_size=1,
             max_size=self._max_size,
             kwargs={"autocommit": True},
+            check=self._pool_class.check_connection,  # a connection the server dropped (a restart) is replaced
             open=False,
             name="evalbot",
         )

@@ -45,6 +45,9 @@ DEFAULT_DEADLINE = 3600.0  # a normal run takes seconds; an hour means something
 EVAL_RUNNER_TIMEOUT = 3 * 3600.0  # the hf-jobs runner's job timeout (evaluators.jobs.JobsSettings)
 
 
+STORE_RETRY_SECONDS = 1.0  # after a store error, before the worker asks again
+
+
 @dataclass(frozen=True)
 class WorkerPolicy:
     lease_seconds: float = 300.0
@@ -144,8 +147,20 @@ class Worker:
             self.store.complete_job(job.id, self.name, result)
 
     def run_forever(self) -> None:
+        """`run_once` until `stop` is set. A store error (its database restarting, a dropped
+        connection) is logged and retried after a pause instead of ending the worker; a job it
+        interrupted keeps its lease, which expires, and the job runs again."""
         while not self.stop.is_set():
-            if not self.run_once():
+            try:
+                worked = self.run_once()
+            except Exception as e:
+                logger.warning(
+                    "%s: the store failed (%s: %s); trying again in %.0f s", self.name, type(e).__name__,
+                    _one_line(e), STORE_RETRY_SECONDS,
+                )  # fmt: skip
+                self.stop.wait(STORE_RETRY_SECONDS)
+                continue
+            if not worked:
                 self.stop.wait(self.policy.poll_seconds)
 
     def _retry_or_fail(self, job: JobRow, error: str, result: dict[str, object] | None = None) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from bot._store_db import redact
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.sim.postgres import PostgresServer
-from bot.store import SCHEMA_VERSION, Store
+from bot.store import SCHEMA_VERSION, JobRow, Store
+from bot.worker import Worker, WorkerPolicy
 from tests._raw_store import raw_execute
 
 T0 = 1_000_000.0
@@ -177,3 +179,36 @@ def test_workers_of_two_replicas_run_each_job_once_and_never_two_of_one_repo_at_
         by_job = {job.id: job.repo_id for job in jobs}
         assert all(by_job[job_id] == dict(triggers)[key] for key, job_id in answered)
     replicas[1].close()
+
+
+def test_a_worker_outlives_a_database_restart(postgres_server: PostgresServer, postgres_url: str) -> None:
+    """The server goes away under a running worker and comes back: the worker keeps going, and the
+    pool replaces the connections the restart cut (no call fails once the server is back)."""
+    done: list[int] = []
+
+    def handle(job: JobRow) -> dict[str, object]:
+        done.append(job.id)
+        return {"reports": []}
+
+    def wait_for(count: int) -> None:
+        deadline = time.monotonic() + 20
+        while len(done) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    with Store.from_url(postgres_url) as store:
+        worker = Worker(store, handle, name="w1", policy=WorkerPolicy(lease_seconds=30, poll_seconds=0.01))
+        thread = threading.Thread(target=worker.run_forever)
+        thread.start()
+        try:
+            first = store.enqueue_job("org/m1", sources=["readme"], trigger_key="k1")
+            wait_for(1)
+            postgres_server.shutdown()
+            time.sleep(0.2)  # the worker's claims fail meanwhile
+            postgres_server.start()
+            second = store.enqueue_job("org/m2", sources=["readme"], trigger_key="k2")
+            wait_for(2)
+        finally:
+            worker.stop.set()
+            thread.join(timeout=10)
+        assert done == [first, second]
+        assert [job.state for job in store.list_jobs()] == ["done", "done"]

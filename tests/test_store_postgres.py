@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot._store_db import redact
+from bot._store_db import postgres_ddl, redact
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.sim.postgres import PostgresServer
-from bot.store import SCHEMA_VERSION, JobRow, Store
+from bot.store import _MIGRATIONS, SCHEMA_VERSION, JobRow, Store
 from bot.worker import Worker, WorkerPolicy
 from tests._raw_store import raw_execute
 
@@ -212,3 +212,27 @@ def test_a_worker_outlives_a_database_restart(postgres_server: PostgresServer, p
             thread.join(timeout=10)
         assert done == [first, second]
         assert [job.state for job in store.list_jobs()] == ["done", "done"]
+
+
+def test_a_version_1_database_is_upgraded_in_place_keeping_its_rows(postgres_url: str) -> None:
+    for statement in _MIGRATIONS[0]:  # a database as the first schema left it
+        raw_execute(postgres_url, postgres_ddl(statement))
+    raw_execute(postgres_url, "CREATE TABLE evalbot_schema (version INTEGER NOT NULL)")
+    raw_execute(postgres_url, "INSERT INTO evalbot_schema (version) VALUES (1)")
+    raw_execute(
+        postgres_url,
+        "INSERT INTO processed (repo_id, sha, source, fingerprint, outcome, detail, at) "
+        "VALUES ('org/model', 'sha1', 'readme', 'fp1', 'created', 'PR #3', 123.5)",
+    )
+    with Store.from_url(postgres_url, now=lambda: T0) as store:
+        row = store.is_processed("org/model", "sha1", "readme")
+        assert row is not None and (row.fingerprint, row.detail, row.at) == ("fp1", "PR #3", 123.5)
+        job_id = store.enqueue_job("org/model", sources=["readme"], trigger_key="k1")
+        job = store.claim_job("w1", 60)
+        assert job is not None and job.id == job_id
+    assert raw_execute(postgres_url, "SELECT version FROM evalbot_schema") == [(SCHEMA_VERSION,)]
+    tables = raw_execute(postgres_url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+    assert sorted(t for (t,) in tables) == sorted(
+        ["evalbot_schema", "processed", "intents", "prs", "leases", "events", "jobs", "job_keys", "replies",
+         "own_commits", "opt_outs"]
+    )  # fmt: skip

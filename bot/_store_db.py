@@ -22,7 +22,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -253,7 +253,7 @@ class PostgresDatabase:
         self._pid = os.getpid()
         self._url = url
         self._max_size = max_size
-        self._pool_class: Callable[..., Any] = ConnectionPool
+        self._pool_class: Any = ConnectionPool
         self._pool = self._open_pool()
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ contract runs on both databases in test_store.py and test_store_queue.py."""
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -12,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from bot._store_db import postgres_ddl, redact
+from bot.cli import main
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.sim.hub import HubSim
 from bot.sim.postgres import PostgresServer
 from bot.store import _MIGRATIONS, SCHEMA_VERSION, JobRow, Store
 from bot.worker import Worker, WorkerPolicy
@@ -236,3 +239,38 @@ def test_a_version_1_database_is_upgraded_in_place_keeping_its_rows(postgres_url
         ["evalbot_schema", "processed", "intents", "prs", "leases", "events", "jobs", "job_keys", "replies",
          "own_commits", "opt_outs"]
     )  # fmt: skip
+
+
+# -- the CLI on a PostgreSQL store -------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "demo"
+DEMO_REPO = "acme/Ours-7B-Instruct"
+
+
+def test_run_keeps_its_ledger_in_the_database_the_url_names(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with HubSim.from_directory(EXAMPLES) as sim:
+        monkeypatch.setenv("HF_ENDPOINT", sim.url)
+        monkeypatch.setenv("HF_TOKEN", "evalbot-token")
+        monkeypatch.setenv("EVALBOT_DATABASE_URL", postgres_url)
+        assert main(["run", "--repo-id", DEMO_REPO]) == 0
+        assert main(["run", "--repo-id", DEMO_REPO]) == 0
+        out = capsys.readouterr().out
+        assert "1 unchanged" in out  # the second run read the first one's ledger from PostgreSQL
+        assert len([d for d in sim.discussions(DEMO_REPO) if d.is_pr]) == 1
+    assert raw_execute(postgres_url, "SELECT repo_id, pr_num, status FROM prs") == [(DEMO_REPO, 1, "open")]
+    assert not (Path(os.environ["EVALBOT_HOME"]) / "evalbot.sqlite3").exists()
+
+
+def test_a_bad_database_url_stops_the_cli_in_one_line_before_any_hub_write(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with HubSim.from_directory(EXAMPLES) as sim:
+        monkeypatch.setenv("HF_ENDPOINT", sim.url)
+        monkeypatch.setenv("HF_TOKEN", "evalbot-token")
+        monkeypatch.setenv("EVALBOT_DATABASE_URL", "mysql://bot:s3cret@db/evalbot")
+        assert main(["run", "--repo-id", DEMO_REPO]) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.endswith(f"EVALBOT_DATABASE_URL='mysql://bot:***@db/evalbot': {EXPECTED}")
+        assert sim.request_count(method="POST") == 0

@@ -1,7 +1,7 @@
 """The bot's ledger: what was processed, what it meant to write, which PRs it owns, who holds a repo,
 and the service's durable queue (DESIGN §8): deliveries, jobs, ChatOps replies, the bot's own commits.
 
-Pure persistence on SQLite in WAL mode; no Hub calls. The tables:
+Pure persistence (SQLite or PostgreSQL, below); no Hub calls. The tables:
 
 - ``processed``: (repo_id, sha, source) already handled, and how. A ``failed`` outcome is kept for
   the record but does not count as processed, so the next trigger retries it.

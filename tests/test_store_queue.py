@@ -97,6 +97,36 @@ def test_one_thousand_deliveries_of_one_key_from_eight_threads_record_it_once(st
     store.close()
 
 
+def test_eight_threads_enqueueing_the_same_triggers_coalesce_them_without_losing_one(store_url: str) -> None:
+    """Every thread sends the same 40 triggers for 4 repos (redeliveries racing each other): each
+    trigger is answered by one job, all threads get the same answer, and every source arrives."""
+    store = Store.from_url(store_url, now=lambda: T0)
+    barrier = threading.Barrier(8)
+    answers: list[dict[str, int]] = []
+    lock = threading.Lock()
+    triggers = [(f"k{i}", f"org/m{i % 4}", f"s{i}") for i in range(40)]
+
+    def deliver() -> None:
+        barrier.wait()
+        mine = {key: store.enqueue_job(repo, sources=[source], trigger_key=key) for key, repo, source in triggers}
+        with lock:
+            answers.append(mine)
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 8 and all(answer == answers[0] for answer in answers)
+    jobs = store.list_jobs(limit=100)
+    assert len(jobs) == 4  # nothing ran, so each repo's triggers coalesced into its one queued job
+    for job in jobs:
+        expected = {source for key, repo, source in triggers if repo == job.repo_id}
+        assert set(job.sources) == expected and job.coalesced == len(expected) - 1
+        assert {answers[0][key] for key, repo, _ in triggers if repo == job.repo_id} == {job.id}
+    store.close()
+
+
 # -- enqueue and coalescing --------------------------------------------------------------------
 
 

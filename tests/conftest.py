@@ -52,13 +52,14 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 # -- the store's two databases ------------------------------------------------------------------
 
 STORE_BACKENDS = ("sqlite", "postgres")
+PG_BIN = os.environ.get("EVALBOT_PG_BIN")  # read now: clean_environ drops EVALBOT_* before the server starts
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """One real PostgreSQL server for the whole session, started on first use (about a second)."""
     try:
-        server = PostgresServer()
+        server = PostgresServer(bindir=PG_BIN)
     except PostgresUnavailable as exc:
         pytest.fail(f"the PostgreSQL store tests need a server: {exc}")
     try:

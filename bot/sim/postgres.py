@@ -29,15 +29,19 @@ class PostgresUnavailable(RuntimeError):
     """No PostgreSQL server binaries here (install Debian's ``postgresql`` package)."""
 
 
-def find_bindir() -> Path:
+def find_bindir(explicit: str | None = None) -> Path:
     """The directory with ``initdb``, ``pg_ctl`` and ``postgres``.
+
+    Args:
+        explicit: Look here first (default: ``$EVALBOT_PG_BIN``).
 
     Raises:
         PostgresUnavailable: None found.
     """
     candidates: list[Path] = []
-    if os.environ.get("EVALBOT_PG_BIN"):
-        candidates.append(Path(os.environ["EVALBOT_PG_BIN"]))
+    explicit = explicit or os.environ.get("EVALBOT_PG_BIN")
+    if explicit:
+        candidates.append(Path(explicit))
     candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: _major(p.parent.name), reverse=True)
     on_path = shutil.which("initdb")
     if on_path:
@@ -53,8 +57,8 @@ def find_bindir() -> Path:
 class PostgresServer:
     """One PostgreSQL server, started on construction and stopped (its directory removed) by `stop`."""
 
-    def __init__(self, *, port: int | None = None) -> None:
-        self.bindir = find_bindir()
+    def __init__(self, *, port: int | None = None, bindir: str | None = None) -> None:
+        self.bindir = find_bindir(bindir)
         self.port = port or _free_port()
         self._tmp = Path(tempfile.mkdtemp(prefix="evalbot-pg-"))
         self.data = self._tmp / "data"

@@ -5,8 +5,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
+import re
+import socket
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -14,11 +17,11 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from bot.app import AAOptions, App, Job, Outcome, ReadmeOptions, Report, ResultsOptions
+from bot.app import SOURCES, AAOptions, App, Job, Outcome, ReadmeOptions, Report, ResultsOptions
 from bot.artificial_analysis import AAModel, find_model, scores_from_model
 from bot.card import FORMATS
 from bot.config import Settings
-from bot.errors import ConfigError, InputError
+from bot.errors import ConfigError, InputError, MissingExtraError
 from bot.hub import HubClient
 from bot.result_files import ResultFile, check_model, read_result_file
 from bot.result_files import check_publishable as check_results_publishable
@@ -29,12 +32,21 @@ from evaluators.cache import EvalCache
 from evaluators.service import RUNNERS, EvalRequest, EvalService, check_publishable, jobs_remote
 from evaluators.settings import BACKENDS, CHAT_TEMPLATES, ENGINES, EvalSettings
 
-EXIT_OK, EXIT_ERROR, EXIT_NOTHING = 0, 1, 3
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_NOTHING = 0, 1, 2, 3
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9._-]+$")
+_REPO_HELP = "the model repo on the Hub, e.g. org/model"
+
+
+def repo_id_arg(value: str) -> str:
+    """argparse type for --repo-id: a malformed id is bad input (exit 2), not a Hub failure."""
+    if len(value) > 96 or not _REPO_ID.match(value):
+        raise argparse.ArgumentTypeError(f"{value[:100]!r} is not a repo id like org/name")
+    return value
 
 
 def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     run = commands.add_parser("run", help="the full pipeline for one repo, through the dedupe gate")
-    run.add_argument("--repo-id", required=True)
+    run.add_argument("--repo-id", required=True, type=repo_id_arg, help=_REPO_HELP)
     _add_job_options(run)
     run.set_defaults(func=cmd_run)
 
@@ -47,7 +59,7 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     scan.set_defaults(func=cmd_scan)
 
     prs = commands.add_parser("get-prs", help="list a repo's pull requests and which are evalbot's")
-    prs.add_argument("--repo-id", required=True)
+    prs.add_argument("--repo-id", required=True, type=repo_id_arg, help=_REPO_HELP)
     prs.add_argument("--format", choices=("text", "json"), default="text")
     prs.set_defaults(func=cmd_get_prs)
 
@@ -60,7 +72,7 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     sim.set_defaults(func=cmd_sim)
 
     aa = commands.add_parser("import-aa", help="import Artificial Analysis scores, through the dedupe gate")
-    aa.add_argument("--repo-id", required=True)
+    aa.add_argument("--repo-id", required=True, type=repo_id_arg, help=_REPO_HELP)
     aa.add_argument("--aa-model", help="the AA model: its id (preferred), creator/slug, or slug")
     aa.add_argument("--creator-slug", help="with --model-name: the AA creator slug (reference tool's flags)")
     aa.add_argument("--model-name", help="the AA model slug")
@@ -94,7 +106,7 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     imp.set_defaults(func=cmd_import_results)
 
     ev = commands.add_parser("evaluate", help="evaluate a model with lighteval or inspect-ai, through the dedupe gate")
-    ev.add_argument("--repo-id", required=True)
+    ev.add_argument("--repo-id", required=True, type=repo_id_arg, help=_REPO_HELP)
     ev.add_argument(
         "--tasks", required=True, help="comma-separated, in the engine's spelling: 'gsm8k|5' or 'x.py@task'"
     )
@@ -171,25 +183,52 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
 
 def _add_job_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--sources", default="readme", help="comma-separated: readme (default), aa, eval, results, leaderboard"
+        "--sources",
+        default="readme",
+        help=f"comma-separated, from {', '.join(s for s in SOURCES if s != 'import')} (default: readme)",
     )
+    parser.add_argument(
+        "--tasks", help="for the eval source: tasks in the engine's spelling, e.g. 'gsm8k|5' (else evalbot.yaml eval:)"
+    )
+    parser.add_argument("--engine", choices=ENGINES, default="lighteval", help="for the eval source with --tasks")
     parser.add_argument(
         "--output-formats", default="model-index,eval-results", help=f"comma-separated, from {', '.join(FORMATS)}"
     )
-    parser.add_argument("--push", action="store_true", help="commit to main instead of opening a PR (needs write)")
-    parser.add_argument("--dry-run", action="store_true", help="print the plan and the full diff; write nothing")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--dry-run", action="store_true", help="print the plan and the full diff; write nothing (the default)"
+    )
+    mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's PR, through the dedupe gate")
+    mode.add_argument("--push", action="store_true", help="commit to main, through the dedupe gate (needs write)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _writes(args: argparse.Namespace) -> bool:
+    """`run` and `scan` write only when asked: --create-pr or --push (DESIGN §11)."""
+    return bool(args.create_pr or args.push)
 
 
 def _job(args: argparse.Namespace, repo_id: str, readme: ReadmeOptions | None = None) -> Job:
     return Job(
         repo_id=repo_id,
         sources=_csv(args.sources),
-        dry_run=args.dry_run,
+        dry_run=not _writes(args),
         mode="push" if getattr(args, "push", False) else "pr",
         formats=_csv(args.output_formats),
         readme=readme or ReadmeOptions(),
+        eval=_job_eval(args),
     )
+
+
+def _job_eval(args: argparse.Namespace) -> EvalRequest | None:
+    """`run/scan --tasks`: the eval source's request (None: evalbot.yaml's eval: section)."""
+    if not args.tasks:
+        return None
+    if "eval" not in _csv(args.sources):
+        raise InputError("--tasks is for the eval source: add eval to --sources (e.g. --sources readme,eval)")
+    request = EvalRequest(tasks=_csv(args.tasks), settings=EvalSettings(engine=args.engine))
+    request.specs()  # bad task strings fail now, with exit 2
+    return request
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -217,9 +256,10 @@ def make_app(
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    app = make_app(settings, dry_run=args.dry_run)
+    dry_run = not _writes(args)
+    app = make_app(settings, dry_run=dry_run)
     reports = app.run(_job(args, args.repo_id))
-    print_reports(reports, args.format, show_diff=args.dry_run)
+    print_reports(reports, args.format, show_diff=dry_run)
     return exit_code(reports)
 
 
@@ -437,7 +477,8 @@ def format_aa_scores(model: AAModel, scores: Sequence[Score]) -> str:
 def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     from bot.scan import heads_for_author, heads_for_repos, run_scan
 
-    app = make_app(settings, dry_run=args.dry_run)
+    dry_run = not _writes(args)
+    app = make_app(settings, dry_run=dry_run)
     workers = args.workers if args.workers is not None else settings.workers
     if workers < 1:
         raise ConfigError(f"--workers {workers}: must be at least 1")
@@ -451,7 +492,7 @@ def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
         print("no repos to scan", file=sys.stderr)
         return EXIT_NOTHING
     reports = run_scan(app, targets, _job(args, ""), workers=workers, progress=sys.stderr.isatty())
-    print_reports(reports, args.format, show_diff=args.dry_run)
+    print_reports(reports, args.format, show_diff=dry_run)
     return exit_code(reports)
 
 
@@ -499,18 +540,48 @@ def cmd_sim(args: argparse.Namespace, settings: Settings) -> int:
     if args.aa_port is not None:
         from bot.sim.aa import AASim
 
-        aa = AASim(api_key=args.aa_key, port=args.aa_port).start()
+        try:
+            aa = AASim(api_key=args.aa_key, port=args.aa_port).start()
+        except OSError as e:
+            raise _port_error("--aa-port", args.aa_port, e) from e
         print(f"Artificial Analysis stand-in listening on {aa.url} ({len(aa.models)} models)", flush=True)
-    serve(args.port, args.repos, args.faults, None)
+    try:
+        serve(args.port, args.repos, args.faults, None)
+    except OSError as e:
+        raise _port_error("--port", args.port, e) from e
     return EXIT_OK
 
 
+def _port_error(flag: str, port: int, error: OSError) -> InputError:
+    """A port that cannot be bound is bad input: one line, exit 2."""
+    why = "already in use" if error.errno == errno.EADDRINUSE else (error.strerror or str(error))
+    return InputError(f"{flag} {port}: {why}; pick another port (or stop what is listening there)")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound before the banner (so a busy port is one line, exit 2)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise _port_error("--port", port, e) from e
+    sock.set_inheritable(True)
+    return sock
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+    try:
+        import uvicorn
 
-    from bot.server import is_loopback
-    from bot.service import STATUS_TOKEN_ENV, build_service
+        from bot.server import is_loopback
+        from bot.service import STATUS_TOKEN_ENV, build_service
+    except ModuleNotFoundError as e:
+        raise MissingExtraError("serve", "server") from e
 
+    sock = _bind(args.host, args.port)
     service = build_service(settings, workers=args.workers, host=args.host)
     print(f"evalbot serve on http://{args.host}:{args.port} ({len(service.workers)} workers)", flush=True)
     if not is_loopback(args.host) and not os.environ.get(STATUS_TOKEN_ENV):
@@ -520,7 +591,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
             flush=True,
         )
-    uvicorn.run(service.app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=30)
+    config = uvicorn.Config(
+        service.app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=30
+    )
+    uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 
 

@@ -16,8 +16,10 @@ runner's environment into the same `Settings` and `Job`s as the CLI and runs the
    * `pull_request`, `issue_comment`, `issues`: the inputs as given, and the run is reported back
      on that PR/issue (one comment, updated in place, and a check run when the token may);
    * anything else (`schedule`, `push`, ...): the inputs as given.
-3. `create_pr: true` opens/updates one deduplicated PR per repo and source; `create_pr: false`
-   or `dry_run: true` is a dry run: plan and full diff, nothing written.
+3. `dry_run` is the one switch: `false` (the default: a deployed Action publishes as configured)
+   opens/updates one deduplicated PR per repo and source; `true` is a dry run: plan and full
+   diff, nothing written, no token needed. `create_pr: false` is a deprecated alias of
+   `dry_run: true` (a warning says so); `create_pr: true` with `dry_run: true` is bad input.
 4. Outputs (`operations`, `pr_urls`, `results_json`) go to `GITHUB_OUTPUT` in the multi-line
    `name<<DELIMITER` form, a job summary to `GITHUB_STEP_SUMMARY`, and `::error::` /
    `::warning::` annotations name failed and skipped repos.
@@ -67,7 +69,7 @@ INPUT_DEFAULTS: Mapping[str, str] = {
     "limit": "",
     "allow_partial": "false",
     "output_formats": "model-index,eval-results",
-    "create_pr": "true",
+    "create_pr": "",  # deprecated alias: create_pr: false is dry_run: true
     "dry_run": "false",
     "hf_token": "",
     "aa_api_key": "",
@@ -349,6 +351,18 @@ def _repo_id(where: str, value: str) -> str:
     return value
 
 
+def _dry_run(dry_run: str, create_pr: str) -> bool:
+    """`dry_run` decides; `create_pr` (deprecated) may only agree with it."""
+    dry = _bool_input("dry_run", dry_run)
+    if not create_pr:
+        return dry
+    create = _bool_input("create_pr", create_pr)
+    if create and dry:
+        raise InputError("create_pr: true contradicts dry_run: true; drop create_pr (deprecated: dry_run decides)")
+    print("::warning::create_pr is deprecated: use dry_run (true: write nothing; false: open or update PRs)")
+    return dry or not create
+
+
 def _bool_input(name: str, text: str) -> bool:
     value = text.casefold()
     if value in _TRUE:
@@ -404,7 +418,7 @@ def build_config(env: Mapping[str, str], trigger: Trigger) -> ActionConfig:
     engine = _choices("engine", [get("engine")], ENGINES)[0]
     backend = _choices("backend", [get("backend")], BACKENDS)[0]
     runner = _choices("runner", [get("runner")], RUNNERS)[0]
-    dry_run = _bool_input("dry_run", get("dry_run")) or not _bool_input("create_pr", get("create_pr"))
+    dry_run = _dry_run(get("dry_run"), get("create_pr"))
     if trigger.repos is not None:
         repos, author = trigger.repos, None  # the event names the repos
     else:
@@ -455,7 +469,8 @@ def build_config(env: Mapping[str, str], trigger: Trigger) -> ActionConfig:
         raise InputError("sources include aa but aa_api_key is empty: pass aa_api_key: ${{ secrets.AA_API_KEY }}")
     if not dry_run and settings.hf_token is None:
         raise InputError(
-            "hf_token is empty: pass hf_token: ${{ secrets.HF_TOKEN }} (or set create_pr: false for a dry run)"
+            "hf_token is empty: a write needs the hf_token input (hf_token: ${{ secrets.HF_TOKEN }}), "
+            "or set dry_run: true for a dry run"
         )
     return ActionConfig(
         settings=settings,

@@ -324,7 +324,7 @@ class App:
         if not plan.writes:
             return self._finish(job, source, snapshot, plan)
         if self.settings.hf_token is None:
-            raise AuthError(f"HF_TOKEN is not set: evalbot needs a token to {plan.reason} (or use --dry-run)")
+            raise AuthError(f"no Hub token: set HF_TOKEN or run `hf auth login` to {plan.reason}")
         try:
             result = self._publish(job.repo_id, snapshot, plan, bot_user)
         except NoWriteAccessError as e:

@@ -49,7 +49,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that exits with 2 and a one-line message, like every other bad input."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"evalbot: error: {message} (see `evalbot {self.prog.split()[-1]} --help`)\n")
+        self.exit(EXIT_BAD_INPUT, f"evalbot: error: {message} (see `{self.prog} --help`)\n")
 
 
 @dataclass(frozen=True)
@@ -63,13 +63,15 @@ class _Input:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="evalbot", description="Trustworthy evaluation results for Hugging Face model repos.")
-    parser.add_argument("--version", action="version", version=f"evalbot {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log decisions (INFO) to stderr")
-    parser.add_argument(
-        "--config", type=Path, help="evalbot.yaml (default: $EVALBOT_CONFIG, else ./evalbot.yaml if present)"
+    parser = _Parser(
+        prog="evalbot",
+        description="Trustworthy evaluation results for Hugging Face model repos.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"evalbot {__version__}")
+    _add_global_flags(parser, default=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     inspect = commands.add_parser("inspect-tables", help="list the card's tables and how evalbot reads them")
     _add_source(inspect)
@@ -112,18 +114,84 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(func=func)
     _cli_bot.add_commands(commands)
     action.add_command(commands)
+    for name, command in commands.choices.items():
+        # global flags work after the subcommand too; SUPPRESS keeps a flag given before it
+        _add_global_flags(command, default=argparse.SUPPRESS)
+        command.formatter_class = _HelpFormatter
+        for flag in command._actions:  # a flag without help still shows its default
+            if flag.help is None and flag.option_strings and flag.default not in (None, False):
+                flag.help = "default: %(default)s"
+        command.epilog = command.epilog or _EXAMPLES.get(name)
     return parser
+
+
+_EPILOG = """exit codes: 0 results (or a plan), 3 nothing found (the message says why), 2 bad input, 1 any other error
+
+Nothing is written to the Hub unless a command is asked to: --create-pr opens or updates evalbot's
+pull request, --push/--apply commits to main. `evalbot COMMAND --help` shows each command's examples."""
+
+_EXAMPLES = {
+    "inspect-tables": "example:\n  evalbot inspect-tables --repo-id org/model\n"
+    "  evalbot inspect-tables --readme-file README.md",
+    "extract-readme": "example:\n  evalbot extract-readme --readme-file README.md --model-name Ours-7B --format json\n"
+    "  evalbot extract-readme --repo-id org/model --dry-run",
+    "show": "example:\n  evalbot show --repo-id org/model",
+    "validate": "example:\n  evalbot validate --readme-file README.md",
+    "run": "example:\n  evalbot run --repo-id org/model                # the plan and the diff; nothing written\n"
+    "  evalbot run --repo-id your-name/your-model --create-pr",
+    "scan": "example:\n  evalbot scan --author org                       # dry run over every model of org\n"
+    "  evalbot scan --repos-file repos.txt --workers 8 --create-pr",
+    "get-prs": "example:\n  evalbot get-prs --repo-id org/model --format json",
+    "sim": "example:\n  evalbot sim --repos examples/demo --port 8765   # then HF_ENDPOINT=http://127.0.0.1:8765",
+    "import-aa": "example:\n  evalbot import-aa --repo-id org/model --aa-model gpt-4o   # scores and diff only\n"
+    "  evalbot import-aa --repo-id org/model --aa-model gpt-4o --create-pr",
+    "evaluate": "example:\n  evalbot evaluate --repo-id org/model --tasks 'gsm8k|5' --limit 10\n"
+    "  evalbot evaluate --repo-id org/model --tasks inspect_evals/gsm8k --engine inspect --create-pr",
+    "demo": "example:\n  evalbot demo\n  evalbot demo --evaluate   # needs the eval extra: pip install 'evalbot[eval]'",
+    "serve": "example:\n  EVALBOT_WEBHOOK_SECRET=... evalbot serve --port 8080\n"
+    "  (needs the server extra: pip install 'evalbot[server]')",
+    "action": "example:\n  INPUT_REPO_IDS=org/model INPUT_DRY_RUN=true evalbot action",
+}
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown (where the help does not already say them), examples kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        help_text = action.help or ""
+        if "default" in help_text or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return help_text
+        return f"{help_text} (default: %(default)s)"
+
+
+def _add_global_flags(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", default=default, help="log decisions (INFO) to stderr")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None if default is False else default,
+        help="evalbot.yaml (default: $EVALBOT_CONFIG, else ./evalbot.yaml if present)",
+    )
 
 
 def _add_source(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--repo-id", help="a model repo on the Hub (read-only), e.g. org/model")
+    group.add_argument(
+        "--repo-id", type=_cli_bot.repo_id_arg, help="a model repo on the Hub (read-only), e.g. org/model"
+    )
     group.add_argument("--readme-file", type=Path, help="a local README.md")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `evalbot` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a one-line usage error (exit 2)
+        return e.code if isinstance(e.code, int) else EXIT_BAD_INPUT
+    if args.command is None:  # bare `evalbot`: the overview, not an error
+        parser.print_help()
+        return EXIT_OK
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

@@ -8,6 +8,7 @@ BotError
       - PayloadError       a webhook body evalbot cannot read; `status` 413 (too large) or 400
   + TemplateError          a template failed to render or rendered invalid YAML
   + NotAvailableError      a feature this build cannot do yet (never a silent no-op)
+      - MissingExtraError    an optional extra is not installed; names the `pip install` that fixes it
   + JobDeadlineError       a service job ran past its deadline (never retried)
   + HubError               a Hub failure we could not recover from
       - RepoNotFoundError    missing, or private to someone else
@@ -59,6 +60,17 @@ class TemplateError(BotError):
 
 class NotAvailableError(BotError):
     """A feature that is not available in this build; says which issue/option provides it."""
+
+
+class MissingExtraError(NotAvailableError):
+    """A command needs an optional extra that is not installed.
+
+    Example: ``evalbot serve needs the server extra: pip install 'evalbot[server]'``
+    """
+
+    def __init__(self, command: str, extra: str) -> None:
+        super().__init__(f"evalbot {command} needs the {extra} extra: pip install 'evalbot[{extra}]'")
+        self.extra = extra
 
 
 class JobDeadlineError(BotError):

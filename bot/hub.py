@@ -169,7 +169,9 @@ class HubClient:
         """The token's user and orgs (cached). `AuthError` without a valid token."""
         if self._identity is None:
             if not self._token:
-                raise AuthError("HF_TOKEN is not set: evalbot needs a token to write to the Hub")
+                raise AuthError(
+                    "no Hub token: set HF_TOKEN or run `hf auth login` (evalbot needs a token to write to the Hub)"
+                )
             data = self._read("whoami", None, lambda: self._api.whoami())
             orgs = tuple(str(o.get("name")) for o in data.get("orgs", ()) if isinstance(o, dict))
             user_id = data.get("id")
@@ -272,6 +274,8 @@ class HubClient:
             if e.type == "comment" and (bot_user is None or e.author == bot_user)
         ]
         markers = [m for text in texts for m in parse_markers(text)]
+        diff = details.diff or ""
+        touches = "model-index" in diff or f"{EVAL_RESULTS_DIR}/" in diff  # evalbot's own results PRs too
         if markers and (bot_user is None or author == bot_user):
             last = markers[-1]
             return PrInfo(
@@ -282,9 +286,8 @@ class HubClient:
                 str(last["source"]),
                 str(last.get("fingerprint") or ""),
                 str(last.get("base") or ""),
+                touches_results=touches,
             )
-        diff = details.diff or ""
-        touches = "model-index" in diff or f"{EVAL_RESULTS_DIR}/" in diff
         return PrInfo(num, details.title, details.status, author, touches_results=touches)
 
     def pr_head(self, repo_id: str, num: int) -> str:

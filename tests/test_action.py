@@ -289,7 +289,7 @@ def test_repository_dispatch_with_a_raw_hub_webhook(runner: Runner) -> None:
         "webhook": {"id": "w1", "version": 3},
     }
     result = runner.run(
-        "repository_dispatch", {"client_payload": {"hub": hub_event}}, hf_token=BOT_TOKEN, create_pr="false"
+        "repository_dispatch", {"client_payload": {"hub": hub_event}}, hf_token=BOT_TOKEN, dry_run="true"
     )
     assert result.code == 0, result.stdout + result.stderr
     assert result.operations == {repo: "planned"}
@@ -331,6 +331,19 @@ def test_only_skips_exit_0_with_warnings(runner: Runner) -> None:
     assert "::error" not in result.stdout
 
 
+def test_a_dry_run_needs_no_token_and_create_pr_false_is_its_deprecated_alias(runner: Runner) -> None:
+    dry = runner.run("schedule", {"schedule": "17 3 * * *"}, repo_ids="acme/gemma-like-2b", dry_run="true")
+    assert dry.code == 0, dry.stdout + dry.stderr
+    assert dry.operations == {"acme/gemma-like-2b": "planned"}
+    alias = runner.run("schedule", {"schedule": "17 3 * * *"}, repo_ids="acme/gemma-like-2b", create_pr="false")
+    assert alias.code == 0 and alias.operations == {"acme/gemma-like-2b": "planned"}
+    warning = "::warning::create_pr is deprecated: use dry_run (true: write nothing; false: open or update PRs)"
+    assert warning in alias.stdout.splitlines()
+    assert runner.hub.discussions("acme/gemma-like-2b") == []
+    both = runner.run("schedule", {}, repo_ids="acme/gemma-like-2b", create_pr="true", dry_run="true")
+    assert both.code == 2 and "create_pr: true contradicts dry_run: true" in both.stdout
+
+
 def test_no_repos_exits_2(runner: Runner) -> None:
     result = runner.run("schedule", {"schedule": "17 3 * * *"}, hf_token=BOT_TOKEN)
     assert result.code == 2
@@ -364,7 +377,7 @@ def run_in_process(env: Mapping[str, str]) -> tuple[int, list[str]]:
         ({"INPUT_SOURCES": "eval", "INPUT_TASKS": "gsm8k|5", "INPUT_CHAT_TEMPLATE": "yes"}, "chat_template: unknown"),
         ({"INPUT_SOURCES": "eval", "INPUT_TASKS": "gsm8k|5", "INPUT_PROVIDER": "together"}, "run with inspect"),
         ({"INPUT_SOURCES": "aa"}, "sources include aa but aa_api_key is empty"),
-        ({"INPUT_HF_TOKEN": ""}, "hf_token is empty"),
+        ({"INPUT_HF_TOKEN": ""}, "hf_token is empty: a write needs the hf_token input"),
         ({"INPUT_CONFIG": "missing.yaml"}, "config: missing.yaml is not a file"),
         ({"GITHUB_EVENT_NAME": "issue_comment", "GITHUB_EVENT_PATH": "/nonexistent/event.json"}, "cannot read it"),
     ],
@@ -448,7 +461,8 @@ def test_action_yml_matches_the_entry_point() -> None:
         if name != "github_token":
             assert str(spec["default"]) == INPUT_DEFAULTS[name], name
     assert inputs["github_token"]["default"] == "${{ github.token }}"
-    assert inputs["hf_token"]["required"] is True
+    assert inputs["hf_token"]["required"] is False  # a dry run needs no token
+    assert "deprecationMessage" in inputs["create_pr"]
 
 
 def test_example_workflows_use_the_action_and_pass_actionlint() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -242,7 +243,58 @@ def test_console_script_runs(tmp_path: Path) -> None:
     assert len(json.loads(proc.stdout)["results"]) == 3
 
 
-def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["extract-readme"])
-    assert exc.value.code == 2
+def test_usage_error_exits_2_and_names_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["extract-readme"], capsys)
+    assert code == 2
+    assert err == (
+        "evalbot: error: one of the arguments --repo-id --readme-file is required "
+        "(see `evalbot extract-readme --help`)\n"
+    )
+    code, _, err = run(["no-such-command"], capsys)
+    assert code == 2 and err.endswith("(see `evalbot --help`)\n") and "evalbot evalbot" not in err
+
+
+def test_bare_evalbot_prints_help_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run([], capsys)
+    assert code == 0 and err == ""
+    assert out.startswith("usage: evalbot") and "extract-readme" in out and "exit codes: 0 results" in out
+
+
+def test_global_flags_work_after_the_subcommand_too(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "evalbot.yaml"
+    config.write_text("deny: [\n", encoding="utf-8")  # broken: proves --config was read
+    for argv in (
+        ["--config", str(config), "show", "--readme-file", str(EXAMPLE)],
+        ["show", "--readme-file", str(EXAMPLE), "--config", str(config)],
+    ):
+        code, _, err = run(argv, capsys)
+        assert code == 2 and str(config) in err, argv
+    code, _, _ = run(["show", "--readme-file", str(EXAMPLE), "-v"], capsys)
+    assert code in (0, 3)
+
+
+def test_a_malformed_repo_id_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("show", "run", "get-prs", "import-aa"):
+        code, _, err = run([command, "--repo-id", "not a repo"], capsys)
+        assert code == 2, command
+        assert err == (
+            f"evalbot: error: argument --repo-id: 'not a repo' is not a repo id like org/name "
+            f"(see `evalbot {command} --help`)\n"
+        )
+
+
+def test_every_subcommand_has_an_example_and_shows_its_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import build_parser
+
+    parser = build_parser()
+    (commands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in commands.choices.items():
+        text = command.format_help()
+        assert "example:" in text, name
+        assert "--repo-id REPO_ID" not in text or "e.g. org/model" in text, name
+    assert "default: text" in commands.choices["get-prs"].format_help()
+    assert "default: 8765" in commands.choices["sim"].format_help()
+    assert "default: lighteval" in commands.choices["evaluate"].format_help()
+    run_help = " ".join(commands.choices["run"].format_help().split())
+    assert "--sources SOURCES comma-separated, from readme, aa, eval" in run_help
+    assert "--tasks TASKS for the eval source" in run_help

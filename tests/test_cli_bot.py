@@ -39,11 +39,11 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def test_run_opens_a_pr_and_a_rerun_does_nothing(sim: HubSim, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["run", "--repo-id", REPO, "--format", "json"], capsys)
+    code, out, _ = run(["run", "--repo-id", REPO, "--create-pr", "--format", "json"], capsys)
     assert code == 0
     (report,) = json.loads(out)
     assert (report["outcome"], report["pr_num"]) == ("created", 1)
-    code, out, _ = run(["run", "--repo-id", REPO], capsys)
+    code, out, _ = run(["run", "--repo-id", REPO, "--create-pr"], capsys)
     assert code == 0
     assert "unchanged" in out and "1 unchanged" in out
     assert len([d for d in sim.discussions(REPO) if d.is_pr]) == 1
@@ -58,6 +58,25 @@ def test_run_dry_run_prints_the_plan_and_diff_and_writes_nothing(
     assert "--- a/README.md\n+++ b/README.md\n" in out and "+++ b/.eval_results/readme.yaml" in out
     assert sim.discussions(REPO) == [] and sim.request_count(method="POST") == 0
     assert not (Path(os.environ["EVALBOT_HOME"]) / "evalbot.sqlite3").exists()
+
+
+@pytest.mark.parametrize("argv", [["run", "--repo-id", REPO], ["scan", "--author", "acme"]])
+def test_run_and_scan_write_nothing_unless_asked(
+    sim: HubSim, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    assert "would open a pull request" in out and "+++ b/README.md" in out
+    assert sim.discussions(REPO) == [] and sim.request_count(method="POST") == 0
+    assert not (Path(os.environ["EVALBOT_HOME"]) / "evalbot.sqlite3").exists()
+
+
+def test_run_create_pr_opens_the_pr_and_push_needs_write(sim: HubSim, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["run", "--repo-id", REPO, "--create-pr"], capsys)
+    assert code == 0 and "created" in out
+    assert [d.num for d in sim.discussions(REPO) if d.is_pr] == [1]
+    code, _, err = run(["run", "--repo-id", REPO, "--create-pr", "--push"], capsys)
+    assert code == 2 and "--push: not allowed with argument --create-pr" in err
 
 
 def test_extract_readme_create_pr_goes_through_the_gate(sim: HubSim, capsys: pytest.CaptureFixture[str]) -> None:
@@ -86,7 +105,7 @@ def test_extract_readme_apply_with_write_access_pushes(
 
 
 def test_scan_by_author_then_again_changes_nothing(sim: HubSim, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["scan", "--author", "acme", "--workers", "2", "--format", "json"], capsys)
+    code, out, _ = run(["scan", "--author", "acme", "--workers", "2", "--create-pr", "--format", "json"], capsys)
     assert code == 0
     outcomes = {r["repo_id"]: r["outcome"] for r in json.loads(out)}
     assert outcomes == {
@@ -96,14 +115,14 @@ def test_scan_by_author_then_again_changes_nothing(sim: HubSim, capsys: pytest.C
         "acme/plain-model": "unchanged",
         "acme/tiny-asr-en": "created",
     }
-    code, out, _ = run(["scan", "--author", "acme"], capsys)
+    code, out, _ = run(["scan", "--author", "acme", "--create-pr"], capsys)
     assert code == 0 and out.rstrip().endswith("5 unchanged")
 
 
 def test_scan_from_a_repos_file(sim: HubSim, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     repos = tmp_path / "repos.txt"
     repos.write_text(f"# models to watch\n{REPO}\n\nacme/plain-model  # no tables\n{REPO}\n")
-    code, out, _ = run(["scan", "--repos-file", str(repos), "--format", "json"], capsys)
+    code, out, _ = run(["scan", "--repos-file", str(repos), "--create-pr", "--format", "json"], capsys)
     assert code == 0
     assert [(r["repo_id"], r["outcome"]) for r in json.loads(out)] == [
         (REPO, "created"),
@@ -116,7 +135,7 @@ def test_scan_reports_a_missing_repo_as_failed_and_exits_1(
 ) -> None:
     repos = tmp_path / "repos.txt"
     repos.write_text(f"{REPO}\nacme/missing\n")
-    code, out, _ = run(["scan", "--repos-file", str(repos)], capsys)
+    code, out, _ = run(["scan", "--repos-file", str(repos), "--create-pr"], capsys)
     assert code == 1
     assert "acme/missing" in out and "failed" in out and "1 created, 1 failed" in out
 
@@ -130,7 +149,7 @@ def test_bad_repos_file_is_bad_input(capsys: pytest.CaptureFixture[str], tmp_pat
 
 
 def test_get_prs_lists_every_pr_and_marks_evalbots(sim: HubSim, capsys: pytest.CaptureFixture[str]) -> None:
-    run(["run", "--repo-id", REPO], capsys)
+    run(["run", "--repo-id", REPO, "--create-pr"], capsys)
     sim.open_pr(REPO, {"notes.md": "hi"}, author="alice", title="Add notes")
     code, out, _ = run(["get-prs", "--repo-id", REPO, "--format", "json"], capsys)
     assert code == 0
@@ -144,9 +163,9 @@ def test_missing_token_for_writes_is_a_clear_error(
     sim: HubSim, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("HF_TOKEN")
-    code, out, _ = run(["run", "--repo-id", REPO], capsys)
+    code, out, _ = run(["run", "--repo-id", REPO, "--create-pr"], capsys)
     assert code == 1
-    assert "failed" in out and "HF_TOKEN is not set" in out
+    assert "failed" in out and "no Hub token: set HF_TOKEN or run `hf auth login`" in out
 
 
 def test_demo_runs_offline_and_its_rerun_is_a_no_op(tmp_path: Path) -> None:
@@ -235,3 +254,49 @@ def test_sim_command_can_serve_the_aa_stand_in_too(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("command", ["sim", "serve"])
+def test_a_port_in_use_is_one_line_and_exit_2(
+    sim: HubSim, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.setenv("EVALBOT_WEBHOOK_SECRET", "s3cret")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        argv = ["sim", "--repos", str(EXAMPLES)] if command == "sim" else ["serve", "--workers", "0"]
+        code, out, err = run([*argv, "--port", str(port)], capsys)
+    assert code == 2
+    assert out == ""
+    why = "already in use; pick another port (or stop what is listening there)"
+    assert err == f"evalbot: error: --port {port}: {why}\n"
+
+
+def test_serve_without_the_server_extra_names_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if `pip install evalbot` (no extras)
+    code, _, err = run(["serve"], capsys)
+    assert code == 1
+    assert err == "evalbot: error: evalbot serve needs the server extra: pip install 'evalbot[server]'\n"
+
+
+def test_run_eval_source_takes_tasks_and_a_stray_tasks_flag_says_what_to_do(
+    sim: HubSim, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["run", "--repo-id", REPO, "--tasks", "gsm8k|5"], capsys)
+    assert code == 2
+    assert err == "evalbot: error: --tasks is for the eval source: add eval to --sources (e.g. --sources readme,eval)\n"
+    code, _, err = run(["run", "--repo-id", REPO, "--sources", "eval", "--tasks", "|5"], capsys)
+    assert code == 2 and "lighteval task '|5'" in err
+
+
+def test_get_prs_marks_evalbots_own_results_pr_as_touching_results(
+    sim: HubSim, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["run", "--repo-id", REPO, "--create-pr"], capsys)
+    code, out, _ = run(["get-prs", "--repo-id", REPO, "--format", "json"], capsys)
+    assert code == 0
+    (pr,) = json.loads(out)
+    assert (pr["is_bot"], pr["touches_results"]) == (True, True)

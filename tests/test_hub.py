@@ -54,7 +54,7 @@ def test_invalid_token_is_an_auth_error(sim: HubSim) -> None:
 
 
 def test_missing_token_is_an_auth_error_without_a_request(sim: HubSim) -> None:
-    with pytest.raises(AuthError, match="HF_TOKEN is not set"):
+    with pytest.raises(AuthError, match="no Hub token: set HF_TOKEN or run `hf auth login`"):
         client(sim, token=None).whoami()
     assert sim.request_count() == 0
 

@@ -255,10 +255,19 @@ def make_app(
     return App(settings, hub, store, evals=evals)
 
 
+def banner(app: App, command: str, *, dry_run: bool) -> str:
+    """The first line of `run`, `scan` and `serve`: who evalbot acts as, where, and whether it writes."""
+    who = f"as {app.hub.whoami().name}" if app.settings.hf_token else "without a token (read-only)"
+    mode = "dry run: nothing is written (--create-pr or --push to write)" if dry_run else "writes through the gate"
+    return f"evalbot {command} {who} on {app.settings.hf_endpoint}; {mode}"
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     dry_run = not _writes(args)
+    job = _job(args, args.repo_id)  # bad flags fail before any request
     app = make_app(settings, dry_run=dry_run)
-    reports = app.run(_job(args, args.repo_id))
+    print(banner(app, "run", dry_run=dry_run), file=sys.stderr, flush=True)
+    reports = app.run(job)
     print_reports(reports, args.format, show_diff=dry_run)
     return exit_code(reports)
 
@@ -478,18 +487,27 @@ def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     from bot.scan import heads_for_author, heads_for_repos, run_scan
 
     dry_run = not _writes(args)
-    app = make_app(settings, dry_run=dry_run)
     workers = args.workers if args.workers is not None else settings.workers
     if workers < 1:
         raise ConfigError(f"--workers {workers}: must be at least 1")
+    _job_eval(args)  # bad flags and inputs fail before any request
     repos = None if args.author else read_repos_file(args.repos_file)
     if repos == []:
-        print("no repos to scan", file=sys.stderr)
+        print(f"no repos to scan: {args.repos_file} names none (one org/name per line)", file=sys.stderr)
         return EXIT_NOTHING
+    app = make_app(settings, dry_run=dry_run)
+    print(banner(app, "scan", dry_run=dry_run), file=sys.stderr, flush=True)
     # one listing per owner carries every repo's sha: an unchanged repo costs no further request
     targets = heads_for_author(app.hub, args.author) if repos is None else heads_for_repos(app.hub, repos)
     if not targets:
-        print("no repos to scan", file=sys.stderr)
+        if args.author:
+            print(
+                f"no repos to scan: {settings.hf_endpoint} lists no model repos of {args.author!r}; the user or "
+                "organization may not exist (names are case-sensitive) or have only private models",
+                file=sys.stderr,
+            )
+        else:
+            print(f"no repos to scan: none of the repos in {args.repos_file} is on the Hub", file=sys.stderr)
         return EXIT_NOTHING
     reports = run_scan(app, targets, _job(args, ""), workers=workers, progress=sys.stderr.isatty())
     print_reports(reports, args.format, show_diff=dry_run)
@@ -583,7 +601,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     sock = _bind(args.host, args.port)
     service = build_service(settings, workers=args.workers, host=args.host)
-    print(f"evalbot serve on http://{args.host}:{args.port} ({len(service.workers)} workers)", flush=True)
+    user = service.pipeline.hub.whoami().name  # read once, at start (build_service checked the token)
+    print(
+        f"evalbot serve as {user} on http://{args.host}:{args.port} ({len(service.workers)} workers; "
+        f"Hub {settings.hf_endpoint})",
+        flush=True,
+    )
     if not is_loopback(args.host) and not os.environ.get(STATUS_TOKEN_ENV):
         print(
             f"evalbot serve: {args.host} is not a loopback interface and {STATUS_TOKEN_ENV} is not set: "

@@ -432,6 +432,7 @@ def build_config(env: Mapping[str, str], trigger: Trigger) -> ActionConfig:
         )
 
     mapping = dict(env)  # EVALBOT_* and HF_ENDPOINT still apply, as for the CLI
+    mapping["EVALBOT_TOKEN_FROM"] = "env"  # the hf_token input, never a login token left on the runner
     for key, name in (("HF_TOKEN", "hf_token"), ("AA_API_KEY", "aa_api_key")):
         if read_input(env, name):
             mapping[key] = read_input(env, name)

@@ -172,6 +172,13 @@ def _add_global_flags(parser: argparse.ArgumentParser, *, default: Any) -> None:
         default=None if default is False else default,
         help="evalbot.yaml (default: $EVALBOT_CONFIG, else ./evalbot.yaml if present)",
     )
+    parser.add_argument(
+        "--token-from",
+        choices=("env", "login"),
+        default=None if default is False else default,
+        help="where the Hub token comes from: env (HF_TOKEN) or login (`hf auth login`); "
+        "default: HF_TOKEN, else the login token",
+    )
 
 
 def _add_source(parser: argparse.ArgumentParser) -> None:
@@ -198,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
         config = args.config or (Path(os.environ["EVALBOT_CONFIG"]) if os.environ.get("EVALBOT_CONFIG") else None)
-        settings = Settings.from_env(os.environ).with_config_file(config)
+        env = dict(os.environ) | ({"EVALBOT_TOKEN_FROM": args.token_from} if args.token_from else {})
+        settings = Settings.from_env(env).with_config_file(config)
         return func(args, settings)
     except BotError as e:
         print(f"evalbot: error: {_one_line(str(e))}", file=sys.stderr)

@@ -1,7 +1,8 @@
 """Settings, built once per entry point from a mapping (the environment, or a test's dict).
 
 Precedence lives here and nowhere else: CLI flag > EVALBOT_* > defaults. Hub variables keep
-the names huggingface_hub uses (HF_TOKEN, HF_ENDPOINT). Secrets are wrapped in `Secret`, whose
+the names huggingface_hub uses (HF_TOKEN, HF_ENDPOINT); without HF_TOKEN the token `hf auth login`
+saved is used, as huggingface_hub does (`--token-from env|login` picks one). Secrets are wrapped in `Secret`, whose
 repr and str never show the value.
 """
 
@@ -88,7 +89,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Read the settings from `env` (pass `os.environ`, or a dict in tests)."""
-        token = env.get("EVALBOT_HF_TOKEN") or env.get("HF_TOKEN") or env.get("HUGGING_FACE_HUB_TOKEN")
+        token = _hub_token(env)
         endpoint = env.get("EVALBOT_HF_ENDPOINT") or env.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
         home = env.get("EVALBOT_HOME")
         templates = env.get("EVALBOT_TEMPLATES_DIR")
@@ -157,6 +158,40 @@ class Settings:
     def repo_url(self, repo_id: str) -> str:
         """The public page of a model repo on this Hub."""
         return f"{self.hf_endpoint}/{repo_id}"
+
+
+TOKEN_SOURCES = ("auto", "env", "login")
+
+
+def _hub_token(env: Mapping[str, str]) -> str | None:
+    """The Hub token as huggingface_hub's `get_token()` finds it: the environment (EVALBOT_HF_TOKEN,
+    HF_TOKEN, HUGGING_FACE_HUB_TOKEN), else the token `hf auth login` saved. `EVALBOT_TOKEN_FROM`
+    (`--token-from`) narrows it to one of the two: `env` or `login`."""
+    source = (env.get("EVALBOT_TOKEN_FROM") or "auto").strip().casefold()
+    if source not in TOKEN_SOURCES:
+        raise ConfigError(f"EVALBOT_TOKEN_FROM={source!r}: expected env or login (or auto: env, then login)")
+    if source != "login":
+        token = env.get("EVALBOT_HF_TOKEN") or env.get("HF_TOKEN") or env.get("HUGGING_FACE_HUB_TOKEN")
+        if token or source == "env":
+            return token or None
+    return _login_token(env)
+
+
+def _login_token(env: Mapping[str, str]) -> str | None:
+    """The token file `hf auth login` writes: $HF_TOKEN_PATH, else $HF_HOME/token, else
+    $XDG_CACHE_HOME/huggingface/token, else ~/.cache/huggingface/token (huggingface_hub's rule)."""
+    if env.get("HF_TOKEN_PATH"):
+        path = Path(env["HF_TOKEN_PATH"]).expanduser()
+    else:
+        cache = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser()
+        path = Path(env.get("HF_HOME") or cache / "huggingface").expanduser() / "token"
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as e:
+        raise ConfigError(f"cannot read the saved Hub token {path}: {e.strerror or e}; run `hf auth login`") from e
+    return token or None
 
 
 def _flag(env: Mapping[str, str], key: str) -> bool:

@@ -300,3 +300,40 @@ def test_get_prs_marks_evalbots_own_results_pr_as_touching_results(
     assert code == 0
     (pr,) = json.loads(out)
     assert (pr["is_bot"], pr["touches_results"]) == (True, True)
+
+
+def test_the_hf_auth_login_token_is_used_without_hf_token(
+    sim: HubSim, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HF_TOKEN")
+    token_file = Path(os.environ["HF_HOME"]) / "token"
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token_file.write_text("evalbot-token\n")  # what `hf auth login` saves
+    code, out, err = run(["run", "--repo-id", REPO, "--token-from", "env", "--create-pr"], capsys)
+    assert code == 1 and "no Hub token: set HF_TOKEN or run `hf auth login`" in out
+    assert err.splitlines()[0].startswith("evalbot run without a token (read-only) on http://127.0.0.1:")
+    code, out, err = run(["run", "--repo-id", REPO, "--create-pr"], capsys)
+    assert code == 0 and "created" in out
+    assert err.splitlines()[0] == f"evalbot run as evalbot on {sim.url}; writes through the gate"
+    assert "evalbot-token" not in out + err
+
+
+def test_run_and_scan_say_who_they_act_as_and_that_a_dry_run_writes_nothing(
+    sim: HubSim, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for command in (["run", "--repo-id", REPO], ["scan", "--author", "acme"]):
+        _, _, err = run(command, capsys)
+        assert err.splitlines()[0] == (
+            f"evalbot {command[0]} as evalbot on {sim.url}; dry run: nothing is written (--create-pr or --push to write)"
+        )
+
+
+def test_scan_of_an_unknown_author_says_why_nothing_was_scanned(
+    sim: HubSim, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["scan", "--author", "nobody-here"], capsys)
+    assert code == 3 and out == ""
+    assert err.splitlines()[1] == (
+        f"no repos to scan: {sim.url} lists no model repos of 'nobody-here'; the user or organization may not "
+        "exist (names are case-sensitive) or have only private models"
+    )

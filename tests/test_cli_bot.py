@@ -324,7 +324,8 @@ def test_run_and_scan_say_who_they_act_as_and_that_a_dry_run_writes_nothing(
     for command in (["run", "--repo-id", REPO], ["scan", "--author", "acme"]):
         _, _, err = run(command, capsys)
         assert err.splitlines()[0] == (
-            f"evalbot {command[0]} as evalbot on {sim.url}; dry run: nothing is written (--create-pr or --push to write)"
+            f"evalbot {command[0]} as evalbot on {sim.url}; "
+            "dry run: nothing is written (--create-pr or --push to write)"
         )
 
 

@@ -47,6 +47,9 @@ def repo_id_arg(value: str) -> str:
 def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     run = commands.add_parser("run", help="the full pipeline for one repo, through the dedupe gate")
     run.add_argument("--repo-id", required=True, type=repo_id_arg, help=_REPO_HELP)
+    run.add_argument("--model-name", help="(readme) the model whose scores to take (default: the repo name)")
+    run.add_argument("--table", type=int, help="(readme) only table N (1-based, as `inspect-tables` numbers them)")
+    run.add_argument("--model-column-index", type=int, help="(readme) with --table: the model's column (0-based)")
     _add_job_options(run)
     run.set_defaults(func=cmd_run)
 
@@ -264,7 +267,10 @@ def banner(app: App, command: str, *, dry_run: bool) -> str:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     dry_run = not _writes(args)
-    job = _job(args, args.repo_id)  # bad flags fail before any request
+    if args.model_column_index is not None and args.table is None:
+        raise InputError("--model-column-index needs --table (the table that column is in)")
+    readme = ReadmeOptions(model_name=args.model_name, table=args.table, model_column_index=args.model_column_index)
+    job = _job(args, args.repo_id, readme)  # bad flags fail before any request
     app = make_app(settings, dry_run=dry_run)
     print(banner(app, "run", dry_run=dry_run), file=sys.stderr, flush=True)
     reports = app.run(job)

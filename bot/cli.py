@@ -256,6 +256,11 @@ def _cmd_inspect_tables(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({"model": model, "tables": [_info_json(i) for i in infos]}, indent=2, ensure_ascii=False))
     else:
         print(_format_infos(infos, source.label))
+        if not any(info.published for info in infos):
+            why = why_nothing(source.text, model)
+            print("nothing would be published" + (":" if why else " (no evaluation table)"))
+            for line in why:
+                print(f"  {line}")
     return EXIT_OK if infos else EXIT_NOTHING
 
 

@@ -338,3 +338,36 @@ def test_scan_of_an_unknown_author_says_why_nothing_was_scanned(
         f"no repos to scan: {sim.url} lists no model repos of 'nobody-here'; the user or organization may not "
         "exist (names are case-sensitive) or have only private models"
     )
+
+
+MISS_CARD = """# Mistral 9B
+
+| Benchmark | Llama-3-8B | Ours-9B-Base | Qwen2-7B |
+|---|---|---|---|
+| MMLU | 66.6 | 70.1 | 70.3 |
+| GSM8K | 79.6 | 80.2 | 82.3 |
+"""
+
+
+def test_a_model_name_miss_says_why_with_the_closest_column_and_the_flag_run_takes(
+    sim: HubSim, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim.add_repo("acme/Mistral-9B", {"README.md": MISS_CARD})
+    why = (
+        "table 1: columns name other models; none of them is this model; candidates: 'Llama-3-8B', "
+        "'Ours-9B-Base', 'Qwen2-7B'; closest 'Ours-9B-Base': --table 1 --model-column-index 2"
+    )
+    code, out, _ = run(["run", "--repo-id", "acme/Mistral-9B"], capsys)
+    assert code == 0 and f"no results found: {why}" in out
+    code, out, _ = run(["scan", "--repos-file", _repos(sim, "acme/Mistral-9B")], capsys)
+    assert f"unchanged      no results found: {why}" in out
+    code, out, _ = run(["inspect-tables", "--repo-id", "acme/Mistral-9B"], capsys)
+    assert out.endswith(f"nothing would be published:\n  {why}\n")
+    code, out, _ = run(["run", "--repo-id", "acme/Mistral-9B", "--table", "1", "--model-column-index", "2"], capsys)
+    assert code == 0 and "would open a pull request" in out and "+      value: 70.1\n" in out
+
+
+def _repos(sim: HubSim, *repos: str) -> str:
+    path = Path(os.environ["EVALBOT_HOME"]).parent / "repos.txt"
+    path.write_text("\n".join(repos) + "\n")
+    return str(path)

@@ -35,6 +35,7 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY evaluators ./evaluators
 COPY templates ./templates
+COPY examples/demo ./examples/demo
 RUN python -m pip install --no-compile "vllm==0.10.1.1" "./[eval,gpu]" \
     && groupadd --gid 10001 evalbot \
     && useradd --uid 10001 --gid 10001 --create-home --shell /usr/sbin/nologin evalbot \

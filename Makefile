@@ -5,16 +5,23 @@ BIN := $(VENV)/bin
 
 .PHONY: install test lint demo bench clean chromium postgresql
 
+# `make demo` needs the core only (about 70 MB); `make test` installs everything.
 # torch first, pinned: the CPU build (a plain `torch` requirement would pull a multi-GB CUDA build).
-# TORCH_INDEX may point pip at the CPU wheel index on machines without the local wheel (GitHub CI).
+# TORCH_INDEX points pip at the CPU wheel index, for machines without a local torch wheel:
+#   make test TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
+
+$(BIN)/.core: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install --quiet -e ".[dev,eval,server,github,postgres]"
-	touch $@
+	touch $(BIN)/.core $@
 
 install: $(BIN)/.installed
 
@@ -36,7 +43,7 @@ postgresql:
 test: lint chromium postgresql
 	$(BIN)/pytest
 
-demo: install
+demo: $(BIN)/.core
 	$(BIN)/evalbot demo
 
 bench: install

@@ -576,6 +576,19 @@ def cmd_sim(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def require_extra(command: str, extra: str, modules: Sequence[str]) -> None:
+    """A one-line `MissingExtraError` naming the `pip install` when one of `modules` is missing."""
+    import importlib.util
+
+    for module in modules:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # a module set to None (tests) or a broken install
+            found = False
+        if not found:
+            raise MissingExtraError(command, extra)
+
+
 def _port_error(flag: str, port: int, error: OSError) -> InputError:
     """A port that cannot be bound is bad input: one line, exit 2."""
     why = "already in use" if error.errno == errno.EADDRINUSE else (error.strerror or str(error))
@@ -646,6 +659,9 @@ def cmd_hook(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.demo import run_demo
+
+    if args.evaluate:
+        require_extra("demo --evaluate", "eval", ("torch", "transformers", "lighteval", "inspect_ai"))
 
     code: int = run_demo(args.keep, evaluate=args.evaluate)
     return code

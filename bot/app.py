@@ -19,7 +19,7 @@ from typing import Literal
 import jinja2
 
 from bot import _deadline, artificial_analysis, leaderboard_source, readme_source, result_files, results_source
-from bot.artificial_analysis import AAClient, AASettings, find_model, scores_from_model
+from bot.artificial_analysis import AAClient, AASettings, find_model, pipeline_mismatch, scores_from_model
 from bot.benchmarks import task_type_for
 from bot.card import DEFAULT_FORMATS, Card, CardChange, apply_scores, parse_card
 from bot.config import Settings
@@ -78,6 +78,7 @@ class AAOptions:
     model: str | None = None  # an AA model id, or creator/slug, or slug
     creator_slug: str | None = None
     model_name: str | None = None
+    force: bool = False  # import even when the card's pipeline_tag is not an LLM's
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,8 @@ class App:
         if snapshot.readme is None:
             return self._finish(job, source, snapshot, Plan("skip", "the repo has no README.md", source))
         card = parse_card(snapshot.readme)
+        if source == "aa" and not job.aa.force and (mismatch := pipeline_mismatch(card.data)):
+            return self._finish(job, source, snapshot, Plan("skip", mismatch, source))
         scores, details, withheld = self._collect(job, source, snapshot)
         report = self._propose(job, source, snapshot, card, scores, details, policy)
         return replace(report, withheld=withheld) if withheld else report

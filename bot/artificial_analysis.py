@@ -183,7 +183,14 @@ class AAClient:
     def _cache_path(self) -> Path | None:
         if self._settings.cache_dir is None:
             return None
-        name = hashlib.sha256(f"{self._settings.base_url}|{self._settings.endpoint}".encode()).hexdigest()[:24]
+        key = self._settings.api_key
+        if not key:  # no key: nothing cached may stand in for AA's answer
+            return None
+        # Keyed by the API key's hash too: a listing is only ever written after AA accepted that key,
+        # so a cached answer is used only for a key AA accepted (a wrong or missing key is refused).
+        key_hash = hashlib.sha256(key.reveal().encode()).hexdigest()
+        identity = f"{self._settings.base_url}|{self._settings.endpoint}|{key_hash}"
+        name = hashlib.sha256(identity.encode()).hexdigest()[:24]
         return self._settings.cache_dir / f"{name}.json"
 
     def _read_cache(self, now: float) -> AAListing | None:
@@ -235,6 +242,28 @@ def _model_json(model: AAModel) -> dict[str, Any]:
         "model_creator": {"slug": model.creator_slug, "name": model.creator_name},
         "evaluations": dict(model.evaluations),
     }
+
+
+# Artificial Analysis rates LLMs (text in, text out; some take images too). A card that declares
+# another pipeline (speech recognition, translation, image classification, ...) is not such a model.
+LLM_PIPELINES = frozenset({"text-generation", "text2text-generation", "image-text-to-text", "any-to-any"})
+
+
+def pipeline_mismatch(card_data: Mapping[str, Any]) -> str | None:
+    """Why AA's scores do not fit this card (its `pipeline_tag` is not an LLM's), or None.
+
+    >>> pipeline_mismatch({"pipeline_tag": "automatic-speech-recognition"})[:60]
+    'Artificial Analysis rates LLMs; this card declares pipeline_'
+    >>> pipeline_mismatch({"pipeline_tag": "text-generation"}) is None
+    True
+    """
+    tag = card_data.get("pipeline_tag")
+    if not isinstance(tag, str) or not tag.strip() or tag.strip() in LLM_PIPELINES:
+        return None
+    return (
+        f"Artificial Analysis rates LLMs; this card declares pipeline_tag: {tag.strip()} "
+        "(import anyway with --force if the model really is an LLM)"
+    )
 
 
 def parse_models(payload: Mapping[str, Any]) -> list[AAModel]:

@@ -333,3 +333,40 @@ def test_job_aa_options_are_used(hub: HubSim, aa: AASim, tmp_path: Path) -> None
     app = make_app(hub, aa, tmp_path, aa_mapping={})
     (report,) = app.run(Job(REPO, sources=("aa",), dry_run=True, aa=AAOptions(model=O3)))
     assert "+      name: Artificial Analysis\n" in report.diff
+
+
+def test_a_cached_listing_is_never_an_answer_for_a_wrong_or_missing_key(aa: AASim, tmp_path: Path) -> None:
+    client(aa, tmp_path).listing()  # AA accepted KEY: its answer is cached for 12 h
+    assert aa.request_count() == 1
+    with pytest.raises(ArtificialAnalysisKeyError, match=r"the API answered 401"):
+        client(aa, tmp_path, key="wrong").listing()  # asks AA (a cache of another key does not count)
+    with pytest.raises(ArtificialAnalysisKeyError, match=r"^AA_API_KEY missing or invalid"):
+        client(aa, tmp_path, key=None).listing()
+    assert aa.request_count() == 2
+    assert len(client(aa, tmp_path).listing().models) == 11 and aa.request_count() == 2  # KEY: still cached
+    cached = sorted(p.read_text() for p in (tmp_path / "aa-cache").iterdir())
+    assert len(cached) == 1 and KEY not in cached[0]
+
+
+ASR_CARD = "---\nlicense: mit\npipeline_tag: automatic-speech-recognition\n---\n# tiny ASR\n"
+
+
+def test_aa_scores_are_refused_for_a_card_that_is_not_an_llm_unless_forced(
+    hub: HubSim, aa: AASim, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    hub.push(REPO, {"README.md": ASR_CARD}, author="alice")
+    (report,) = make_app(hub, aa, tmp_path).run(Job(REPO, sources=("aa",)))
+    why = (
+        "Artificial Analysis rates LLMs; this card declares pipeline_tag: automatic-speech-recognition "
+        "(import anyway with --force if the model really is an LLM)"
+    )
+    assert (report.outcome, report.reason) == ("skipped", why)
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("AA_API_BASE", aa.url)
+    monkeypatch.setenv("AA_API_KEY", KEY)
+    aa.reset_requests()
+    code = main(["import-aa", "--repo-id", REPO, "--aa-model", "meta/llama-3-1-instruct-8b"])
+    assert code == 2 and capsys.readouterr().err == f"evalbot: error: {REPO}: {why}\n"
+    assert aa.request_count() == 0 and hub.discussions(REPO) == []
+    code = main(["import-aa", "--repo-id", REPO, "--aa-model", "meta/llama-3-1-instruct-8b", "--force"])
+    assert code == 0 and "would open a pull request" in capsys.readouterr().out

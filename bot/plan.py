@@ -264,7 +264,7 @@ def decide(
         return Plan("skip", f"budget: {budget.opened_last_hour} PRs opened in the last hour", source)
     body = render_template(env, "pr_body.md.j2", **context)
     if policy.push_to_main and can_write:
-        return Plan("push", "push to main (configured)", source, fingerprint, sha, files, None, title, body)
+        return Plan("push", "push to main", source, fingerprint, sha, files, None, title, body)
     return Plan("open", "open a pull request", source, fingerprint, sha, files, None, title, body)
 
 

@@ -104,7 +104,7 @@ def test_an_unregistered_benchmark_gets_model_index_only(sim: HubSim, tmp_path: 
     assert "cais/mmlu" not in entries(sim)
     assert model_index_values(sim)["MMLU"] == 65.4
     (pr,) = sim.discussions(REPO)
-    assert "| MMLU | MMLU | 65.4 | not a Hub benchmark yet: model-index only |" in pr.description
+    assert "| MMLU | acc | 65.4 | not a Hub benchmark yet: model-index only |" in pr.description
 
 
 def test_a_fraction_from_the_card_lands_as_percent_on_a_0_100_leaderboard(sim: HubSim, tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_another_files_different_value_is_kept_and_reported(sim: HubSim, tmp_pat
     assert kept in pr.description
     # model-index still gets the card's value: the PR lists it, and why .eval_results does not
     assert model_index_values(sim)["GSM8K"] == 48.2
-    assert "| GSM8K | GSM8K | 48.2 | .eval_results/gsm8k.yaml already has 50.1 (kept) |" in pr.description
+    assert "| GSM8K | exact_match | 48.2 | .eval_results/gsm8k.yaml already has 50.1 (kept) |" in pr.description
 
 
 def test_a_benchmark_whose_eval_yaml_has_no_matching_task_is_model_index_only(tmp_path: Path) -> None:
@@ -214,9 +214,9 @@ def test_an_update_says_old_to_new_in_its_comment_and_description(sim: HubSim, t
     (pr,) = sim.discussions(REPO)
     ((author, comment),) = pr.comments
     assert author == "evalbot"
-    assert "| GPQA Diamond | GPQA Diamond | 0.35 | 0.312 → 0.35; 31.2 → 35.0 in .eval_results/readme.yaml |" in comment
-    assert "| MMLU | MMLU | 66.0 | 65.4 → 66.0 |" in comment
-    assert "| GSM8K | GSM8K | 48.2 | unchanged |" in comment
+    assert "| GPQA Diamond | acc | 0.35 | 0.312 → 0.35; 31.2 → 35.0 in .eval_results/readme.yaml |" in comment
+    assert "| MMLU | acc | 66.0 | 65.4 → 66.0 |" in comment
+    assert "| GSM8K | exact_match | 48.2 | unchanged |" in comment
     assert "- GPQA Diamond / acc: 0.312 → 0.35; 31.2 → 35.0 in .eval_results/readme.yaml\n" in pr.description
     assert "| 0.35 | 35.0 on 0–100 (`Idavidrein/gpqa` task `diamond`) |" in pr.description
     assert parse_markers(pr.description)[-1]["fingerprint"] == report.fingerprint

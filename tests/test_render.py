@@ -423,3 +423,13 @@ def test_to_yaml_falls_back_to_pyyaml_for_shared_objects_and_long_keys() -> None
     shared = {"x": 1}
     for value in ([shared, shared], {"k" * 130: 1}, {1: "a"}, ["line\nbreak"]):
         assert to_yaml(value) == _pyyaml(value)
+
+
+def test_pr_body_metric_column_is_the_metric_and_an_update_says_so() -> None:
+    score = readme_score("ARC-Challenge", 61.2, 1, "61.2", type="acc_norm", name="ARC-Challenge")
+    body = pr_body(scores=[score])
+    assert "| Benchmark | Metric | Value | Where |\n" in body
+    assert "| ARC-Challenge | acc_norm (5-shot) | 61.2 | table 2, row 1, column 3: `61.2` |" in body
+    updated = pr_body(scores=[score], before=["58.0 → 61.2"])
+    assert updated.startswith('This pull request (updated: see "Changed in the last update" for old → new)')
+    assert "- ARC-Challenge / acc_norm: 58.0 → 61.2\n" in updated

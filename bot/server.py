@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import hmac
 import html
-import json
 import logging
+import re
 import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -280,6 +281,39 @@ def _job_json(job: Any) -> dict[str, Any]:
     return data
 
 
+_MDN_HINT = re.compile(r"\s*For more information check:?\s*https?://developer\.mozilla\.org/\S*", re.I)
+_ERROR_WIDTH = 300
+
+
+def one_line_error(error: str | None) -> str:
+    """A stored error as one short line: whitespace folded, HTTP clients' MDN links dropped, cut at 300."""
+    if not error:
+        return ""
+    text = " ".join(_MDN_HINT.sub("", error).split())
+    return text if len(text) <= _ERROR_WIDTH else text[: _ERROR_WIDTH - 1] + "…"
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _plan_text(result: dict[str, Any] | None) -> str:
+    """A job's result in words: each report's outcome and reason, or what a ChatOps command did."""
+    if not result:
+        return ""
+    reports = result.get("reports")
+    if isinstance(reports, list):
+        return "; ".join(f"{r.get('source')}: {r.get('outcome')} — {r.get('reason')}" for r in reports)
+    if "chatops" in result:
+        command, author = result.get("command"), result.get("author")
+        who = f"@{author} " if author else ""
+        asked = f"{who}asked `{command}`: " if command else ""
+        return f"ChatOps: {asked}{result['chatops']}"
+    return "; ".join(f"{key}: {value}" for key, value in result.items())
+
+
 def _render_status(store: Store) -> str:
     counts = store.job_counts()
     jobs = store.list_jobs(limit=50)
@@ -287,22 +321,23 @@ def _render_status(store: Store) -> str:
     esc = html.escape
     rows = []
     for job in jobs:
-        reports = (job.result or {}).get("reports", []) if job.result else []
-        plan = "; ".join(f"{r.get('source')}: {r.get('outcome')} — {r.get('reason')}" for r in reports) or (
-            json.dumps(job.result) if job.result else ""
-        )
+        when = _when(job.finished_at or job.started_at or job.created_at)
         rows.append(
-            f"<tr class='{esc(job.state)}'><td>{job.id}</td><td>{esc(job.repo_id)}</td><td>{esc(job.kind)}</td>"
-            f"<td>{esc(', '.join(job.sources))}</td><td>{esc(job.state)}</td><td>{job.attempts}</td>"
-            f"<td>{esc(plan)}</td><td>{esc(job.error or '')}</td></tr>"
+            f"<tr class='{esc(job.state)}'><td>{job.id}</td><td>{esc(when)}</td><td>{esc(job.repo_id)}</td>"
+            f"<td>{esc(job.kind)}</td><td>{esc(', '.join(job.sources))}</td><td>{esc(job.state)}</td>"
+            f"<td>{job.attempts}</td><td>{esc(_plan_text(job.result))}</td><td>{esc(one_line_error(job.error))}</td></tr>"
         )
     pr_rows = [
-        f"<tr><td>{esc(p.repo_id)}</td><td><a href='{esc(p.url)}'>#{p.pr_num}</a></td><td>{esc(p.source)}</td>"
-        f"<td>{esc(p.status)}</td><td>{p.updates}</td></tr>"
+        f"<tr><td>{esc(_when(p.updated_at))}</td><td>{esc(p.repo_id)}</td><td><a href='{esc(p.url)}'>#{p.pr_num}</a>"
+        f"</td><td>{esc(p.source)}</td><td>{esc(p.status)}</td><td>{p.updates}</td></tr>"
         for p in prs
     ]
     failures = [j for j in jobs if j.state == "failed"]
-    failure_rows = [f"<li>{esc(j.repo_id)} (job {j.id}): {esc(j.error or '')}</li>" for j in failures]
+    failure_rows = [
+        f"<li>{esc(_when(j.finished_at or j.created_at))} {esc(j.repo_id)} (job {j.id}): "
+        f"{esc(one_line_error(j.error))}</li>"
+        for j in failures
+    ]
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>evalbot status</title>
 <style>
@@ -315,11 +350,11 @@ th {{ background: #f3f3f3; }} tr.failed td {{ background: #fde8e8; }} tr.done td
 <h1>evalbot</h1>
 <p class="counts">{"".join(f"<span>{esc(k)}: <b>{v}</b></span>" for k, v in counts.items())}</p>
 <h2>Recent jobs</h2>
-<table><tr><th>job</th><th>repo</th><th>kind</th><th>sources</th><th>state</th><th>attempts</th>
+<table><tr><th>job</th><th>when (UTC)</th><th>repo</th><th>kind</th><th>sources</th><th>state</th><th>attempts</th>
 <th>plan and reason</th><th>error</th></tr>
-{"".join(rows) or '<tr><td colspan="8">no jobs yet</td></tr>'}</table>
+{"".join(rows) or '<tr><td colspan="9">no jobs yet</td></tr>'}</table>
 <h2>Pull requests opened or updated</h2>
-<table><tr><th>repo</th><th>PR</th><th>source</th><th>status</th><th>updates</th></tr>
-{"".join(pr_rows) or '<tr><td colspan="5">none yet</td></tr>'}</table>
+<table><tr><th>updated (UTC)</th><th>repo</th><th>PR</th><th>source</th><th>status</th><th>updates</th></tr>
+{"".join(pr_rows) or '<tr><td colspan="6">none yet</td></tr>'}</table>
 <h2>Failures</h2><ul>{"".join(failure_rows) or "<li>none</li>"}</ul>
 </body></html>"""

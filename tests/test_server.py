@@ -296,3 +296,26 @@ def test_a_push_evalbot_made_itself_does_not_trigger_it_again(bot: Callable[...,
     running.service.store.record_own_commit(REPO, "e" * 40)
     answer = running.post(push_event(REPO, "e" * 40))
     assert answer.json() == {"status": "ignored", "reason": "caused by evalbot itself (its own commit)"}
+
+
+def test_status_page_has_timestamps_readable_chatops_rows_and_one_line_errors(tmp_path: Path) -> None:
+    from bot.server import _render_status
+    from bot.store import Store
+
+    with Store.open(tmp_path / "home", now=lambda: 1_780_000_000.0) as store:
+        chat = store.enqueue_job(REPO, sources=(), trigger_key="c1", kind="chatops", options={"num": 1})
+        broken = store.enqueue_job("acme/broken", sources=("readme",), trigger_key="b1")
+        assert store.claim_job("w", 60) is not None and store.claim_job("w", 60) is not None
+        store.complete_job(chat, "w", {"chatops": "queued", "command": "refresh", "author": "alice"})
+        raw = (
+            "Server error '502 Bad Gateway' for url 'https://huggingface.co/api/models/acme/broken'\n"
+            "For more information check: https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/502"
+        )
+        store.fail_job(broken, "w", raw, retry_in=None)
+        page = _render_status(store)
+    assert "<th>when (UTC)</th>" in page and "<td>2026-05-28 20:26:40</td>" in page
+    assert "ChatOps: @alice asked `refresh`: queued" in page and '{"chatops"' not in page
+    one_line = (
+        "Server error &#x27;502 Bad Gateway&#x27; for url &#x27;https://huggingface.co/api/models/acme/broken&#x27;"
+    )
+    assert f"<td>{one_line}</td>" in page and "developer.mozilla.org" not in page

@@ -127,3 +127,28 @@ def test_log_lines_escape_control_characters_and_truncate(tmp_path: Path, caplog
     line = record.getMessage()
     assert "\n" not in line and "\x1b" not in line and "\\x1b" in line
     assert len(line) < 700 and line.count("x") < 600
+
+
+def test_a_comment_that_does_not_exist_fails_at_once_and_is_not_retried(tmp_path: Path) -> None:
+    from bot.app import App
+    from bot.config import Secret, Settings
+    from bot.config_file import ConfigFile
+    from bot.hub import HubClient, RetryPolicy
+    from bot.sim.hub import HubSim
+    from bot.worker import JobHandler
+
+    with HubSim() as sim:
+        sim.add_repo(REPO, {"README.md": "# m\n"})
+        num = sim.open_pr(REPO, {"notes.md": "hi"}, author="alice", title="Notes")
+        settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url, home=tmp_path)
+        hub = HubClient(settings, retry=RetryPolicy(base_wait=0.0))
+        store = Store(tmp_path / "db.sqlite3")
+        handler = JobHandler(App(settings, hub, store), ConfigFile())
+        options = {"num": num, "comment_id": "0" * 24, "text": "@evalbot refresh"}
+        job_id = store.enqueue_job(REPO, sources=(), trigger_key="c1", kind="chatops", options=options)
+        before = hub.requests
+        assert Worker(store, handler, name="w1", policy=policy()).run_once()
+        job = store.get_job(job_id)
+        assert job is not None and (job.state, job.attempts) == ("failed", 1)
+        assert job.error == f"{REPO}: discussion #{num} has no comment {'0' * 24}"
+        assert hub.requests - before == 1  # one read of the discussion, no retries

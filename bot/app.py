@@ -699,10 +699,16 @@ def run_many(app: App, jobs: Sequence[Job], *, workers: int, progress: bool = Fa
     """Run jobs on a bounded pool of threads; reports come back in the jobs' order."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
+    from contextlib import nullcontext
+
     from tqdm.auto import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
     results: dict[int, list[Report]] = {}
+    # while the bar is drawn, log lines (retries, warnings) are written above it, never through it
+    redirect = logging_redirect_tqdm(loggers=[logging.getLogger()]) if progress else nullcontext()
     with (
+        redirect,
         ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
         tqdm(total=len(jobs), disable=not progress, unit="repo", desc="scan", leave=False) as bar,
     ):

@@ -293,3 +293,31 @@ def test_token_never_appears_in_logs_reports_or_errors(
     App(settings, hub, None).run(Job(REPO, dry_run=True))
     text = caplog.text + repr(reports) + repr(hub) + repr(settings)
     assert secret not in text
+
+
+def test_scan_log_lines_are_written_above_the_progress_bar_not_through_it(sim: HubSim, tmp_path: Path) -> None:
+    import io
+
+    from tqdm.contrib.logging import _TqdmLoggingHandler
+
+    seen: list[bool] = []  # for each retry line: was the root logger writing through tqdm?
+
+    def record(entry: logging.LogRecord) -> bool:
+        if "retrying" in entry.getMessage():
+            seen.append(any(isinstance(h, _TqdmLoggingHandler) for h in logging.getLogger().handlers))
+        return True
+
+    console = logging.StreamHandler(io.StringIO())
+    console.addFilter(record)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(console)
+    root.setLevel(logging.INFO)
+    try:
+        sim.inject("model_info", 503, times=1)
+        run_many(make_app(sim, tmp_path), [Job(REPO, dry_run=True)], workers=1, progress=True)
+    finally:
+        root.removeHandler(console)
+        root.setLevel(level)
+    assert seen == [True]
+    assert "retrying" in console.stream.getvalue()  # type: ignore[attr-defined]

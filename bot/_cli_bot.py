@@ -23,6 +23,7 @@ from bot.card import FORMATS, parse_card
 from bot.config import Settings
 from bot.errors import ConfigError, InputError, MissingExtraError
 from bot.hub import HubClient
+from bot.plan import PrInfo
 from bot.result_files import ResultFile, check_model, read_result_file
 from bot.result_files import check_publishable as check_results_publishable
 from bot.scores import Score
@@ -64,6 +65,7 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     prs = commands.add_parser("get-prs", help="list a repo's pull requests and which are evalbot's")
     prs.add_argument("--repo-id", required=True, type=repo_id_arg, help=_REPO_HELP)
     prs.add_argument("--format", choices=("text", "json"), default="text")
+    prs.add_argument("--bot-user", help="evalbot's Hub account (default: EVALBOT_BOT_USER, else the token's user)")
     prs.set_defaults(func=cmd_get_prs)
 
     sim = commands.add_parser("sim", help="run the local Hub stand-in in the foreground")
@@ -544,16 +546,28 @@ def read_repos_file(path: Path) -> list[str]:
 
 def cmd_get_prs(args: argparse.Namespace, settings: Settings) -> int:
     hub = HubClient(settings)
-    bot_user = settings.bot_user or (hub.whoami().name if settings.hf_token else None)
-    prs = hub.list_prs(args.repo_id, bot_user=bot_user, all_details=True)
+    bot_user = args.bot_user or settings.bot_user or (hub.whoami().name if settings.hf_token else None)
+    # evalbot's PRs are those with its marker AND by its account: markers are read whoever wrote them,
+    # so a PR with the marker by another account is shown as such (say which account is evalbot's)
+    prs = hub.list_prs(args.repo_id, bot_user=None, all_details=True)
+
+    def is_bot(pr: PrInfo) -> bool:
+        return pr.is_bot and (bot_user is None or pr.author == bot_user)
+
     if args.format == "json":
-        print(json.dumps([asdict(pr) | {"is_bot": pr.is_bot} for pr in prs], indent=2))
+        print(json.dumps([asdict(pr) | {"is_bot": is_bot(pr), "bot_user": bot_user} for pr in prs], indent=2))
     elif not prs:
         print(f"{args.repo_id}: no pull requests")
     else:
-        print(f"{args.repo_id}: {len(prs)} pull request(s)")
+        print(f"{args.repo_id}: {len(prs)} pull request(s)" + (f"; evalbot's account: {bot_user}" if bot_user else ""))
         for pr in prs:
-            mine = f"  evalbot source={pr.source} fingerprint={(pr.fingerprint or '')[:12]}" if pr.is_bot else ""
+            mine = ""
+            if is_bot(pr):
+                mine = f"  evalbot source={pr.source} fingerprint={(pr.fingerprint or '')[:12]}"
+            elif pr.is_bot:
+                mine = (
+                    f"  evalbot's marker, but not by {bot_user} (--bot-user {pr.author} if that is evalbot's account)"
+                )
             print(f"#{pr.num:<5} {pr.status:<7} {pr.author:<20} {pr.title}{mine}")
     return EXIT_OK if prs else EXIT_NOTHING
 

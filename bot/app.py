@@ -698,7 +698,6 @@ def _diff(snapshot: Snapshot, files: Mapping[str, str]) -> str:
 def run_many(app: App, jobs: Sequence[Job], *, workers: int, progress: bool = False) -> list[Report]:
     """Run jobs on a bounded pool of threads; reports come back in the jobs' order."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
-
     from contextlib import nullcontext
 
     from tqdm.auto import tqdm

@@ -371,3 +371,16 @@ def _repos(sim: HubSim, *repos: str) -> str:
     path = Path(os.environ["EVALBOT_HOME"]).parent / "repos.txt"
     path.write_text("\n".join(repos) + "\n")
     return str(path)
+
+
+def test_get_prs_with_a_personal_token_shows_evalbots_pr_and_how_to_name_its_account(
+    sim: HubSim, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(["run", "--repo-id", REPO, "--create-pr"], capsys)  # as evalbot
+    monkeypatch.setenv("HF_TOKEN", "maintainer-token")  # a person's own token
+    code, out, _ = run(["get-prs", "--repo-id", REPO], capsys)
+    assert code == 0
+    assert "evalbot's marker, but not by maintainer (--bot-user evalbot if that is evalbot's account)" in out
+    code, out, _ = run(["get-prs", "--repo-id", REPO, "--bot-user", "evalbot", "--format", "json"], capsys)
+    (pr,) = json.loads(out)
+    assert (pr["is_bot"], pr["source"], pr["bot_user"]) == (True, "readme", "evalbot")

@@ -557,7 +557,10 @@ def cmd_get_prs(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "json":
         print(json.dumps([asdict(pr) | {"is_bot": is_bot(pr), "bot_user": bot_user} for pr in prs], indent=2))
     elif not prs:
-        print(f"{args.repo_id}: no pull requests")
+        print(
+            f"{args.repo_id}: no pull requests "
+            f"(`evalbot run --repo-id {args.repo_id}` shows what evalbot would propose)"
+        )
     else:
         print(f"{args.repo_id}: {len(prs)} pull request(s)" + (f"; evalbot's account: {bot_user}" if bot_user else ""))
         for pr in prs:

@@ -429,7 +429,7 @@ def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     card = parse_card(source.text)
     index = read_model_index(card)
     if not index and not source.eval_results:
-        print(f"{source.label}: no model-index and no .eval_results files", file=sys.stderr)
+        print(f"{source.label}: no model-index and no .eval_results files; {_try_extract(source)}", file=sys.stderr)
         return EXIT_NOTHING
     if index:
         print(_model_index_yaml(index), end="")
@@ -449,12 +449,20 @@ def _cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{source.label}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if index is None and not source.eval_results:
-        print(f"{source.label}: no model-index and no .eval_results files to validate", file=sys.stderr)
+        print(
+            f"{source.label}: no model-index and no .eval_results files to validate; {_try_extract(source)}",
+            file=sys.stderr,
+        )
         return EXIT_NOTHING
     count = sum(len(model["results"]) for model in index or [])
     files = len(source.eval_results)
     print(f"{source.label}: valid ({count} model-index result(s), {files} .eval_results file(s))")
     return EXIT_OK
+
+
+def _try_extract(source: _Input) -> str:
+    where = f"--repo-id {source.repo_id}" if source.repo_id else f"--readme-file {source.label}"
+    return f"`evalbot extract-readme {where} --dry-run` shows what evalbot would add from the card's tables"
 
 
 def _eval_results_problems(files: dict[str, str]) -> list[str]:

@@ -298,3 +298,17 @@ def test_every_subcommand_has_an_example_and_shows_its_defaults(capsys: pytest.C
     run_help = " ".join(commands.choices["run"].format_help().split())
     assert "--sources SOURCES comma-separated, from readme, aa, eval" in run_help
     assert "--tasks TASKS for the eval source" in run_help
+
+
+def test_show_and_validate_of_a_card_without_results_say_what_to_try(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    card = tmp_path / "README.md"
+    card.write_text("# A model\n\nNo results yet.\n", encoding="utf-8")
+    hint = (
+        f"`evalbot extract-readme --readme-file {card} --dry-run` shows what evalbot would add from the card's tables"
+    )
+    code, _, err = run(["show", "--readme-file", str(card)], capsys)
+    assert code == 3 and err == f"{card}: no model-index and no .eval_results files; {hint}\n"
+    code, _, err = run(["validate", "--readme-file", str(card)], capsys)
+    assert code == 3 and err == f"{card}: no model-index and no .eval_results files to validate; {hint}\n"

@@ -95,7 +95,7 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     imp = commands.add_parser(
         "import-results", help="import lm-eval / lighteval / inspect result files, through the dedupe gate"
     )
-    imp.add_argument("--repo-id", required=True)
+    imp.add_argument("--repo-id", required=True, type=repo_id_arg, help=_REPO_HELP)
     imp.add_argument(
         "files", nargs="+", type=Path, metavar="FILE", help="results_*.json, *.eval or an inspect .json log"
     )

@@ -141,6 +141,9 @@ _EXAMPLES = {
     "  evalbot run --repo-id your-name/your-model --create-pr",
     "scan": "example:\n  evalbot scan --author org                       # dry run over every model of org\n"
     "  evalbot scan --repos-file repos.txt --workers 8 --create-pr",
+    "import-results": "example:\n  evalbot import-results --repo-id org/model results_2025-01-01.json   # the diff\n"
+    "  evalbot import-results --repo-id org/model logs/*.eval --create-pr",
+    "hook": "example:\n  WEBHOOK_PAYLOAD='{...}' WEBHOOK_SECRET=... evalbot hook   # inside a webhook-triggered HF Job",
     "get-prs": "example:\n  evalbot get-prs --repo-id org/model --format json",
     "sim": "example:\n  evalbot sim --repos examples/demo --port 8765   # then HF_ENDPOINT=http://127.0.0.1:8765",
     "import-aa": "example:\n  evalbot import-aa --repo-id org/model --aa-model gpt-4o   # scores and diff only\n"

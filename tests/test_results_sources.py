@@ -55,7 +55,7 @@ def test_results_source_opens_one_pr_with_every_metric_then_nothing(
     hub: HubSim, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hub.add_repo(REPO, {"README.md": CARD, LM_EVAL_PATH: (FILES / "lm_eval_results.json").read_bytes()})
-    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "results"], capsys)
+    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "results", "--create-pr"], capsys)
     assert code == 0 and "created  #1" in out
     [pr] = hub.discussions(REPO)
     metrics = _metrics(_model_index(hub, f"refs/pr/{pr.num}"))
@@ -76,7 +76,7 @@ def test_results_source_opens_one_pr_with_every_metric_then_nothing(
     entries = yaml.safe_load(hub.file(REPO, ".eval_results/results.yaml", f"refs/pr/{pr.num}") or b"")
     assert [(e["dataset"]["id"], e["value"]) for e in entries] == [("openai/gsm8k", 47.15693707354056)]
 
-    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "results"], capsys)
+    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "results", "--create-pr"], capsys)
     assert code == 0 and "unchanged" in out
     assert len(hub.discussions(REPO)) == 1
 
@@ -102,7 +102,7 @@ def test_results_source_leaves_out_foreign_and_broken_files(hub: HubSim, capsys:
             "logs/2025-02-11T09-30-00+00-00_gsm8k_Cf.json": (FILES / "inspect_log.json").read_bytes(),
         },
     )
-    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "results"], capsys)
+    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "results", "--create-pr"], capsys)
     assert code == 0 and "created" in out
     [pr] = hub.discussions(REPO)
     assert sorted(_metrics(_model_index(hub, f"refs/pr/{pr.num}"))) == [("GSM8K", "acc")]  # the inspect log only
@@ -116,7 +116,7 @@ def test_results_source_reads_an_eval_zip_in_the_repo(hub: HubSim, capsys: pytes
     from tests.test_result_files import _eval_zip, _inspect_header
 
     hub.add_repo(REPO, {"README.md": CARD, "logs/run.eval": _eval_zip(_inspect_header())})
-    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "results"], capsys)
+    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "results", "--create-pr"], capsys)
     assert code == 0 and "created" in out
     [pr] = hub.discussions(REPO)
     gsm8k = _metrics(_model_index(hub, f"refs/pr/{pr.num}"))[("GSM8K", "acc")]
@@ -150,7 +150,7 @@ def test_leaderboard_source_opens_one_pr_with_the_six_v2_scores(
     hub.add_repo(REPO, {"README.md": CARD})
     _board(hub)
     hub.reset_requests()
-    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "leaderboard"], capsys)
+    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "leaderboard", "--create-pr"], capsys)
     assert code == 0 and "created  #1" in out
     board_requests = [p for _m, p in hub.requests if "open-llm-leaderboard" in p]
     assert len(board_requests) == 2  # one tree listing of the model's folder, one download
@@ -174,7 +174,7 @@ def test_leaderboard_source_opens_one_pr_with_the_six_v2_scores(
     head = hub.head(REPO)
     assert f"The Open LLM Leaderboard evaluated commit 0123456789ab; the repo's head is {head[:12]}" in pr.description
 
-    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "leaderboard"], capsys)
+    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "leaderboard", "--create-pr"], capsys)
     assert code == 0 and "unchanged" in out and len(hub.discussions(REPO)) == 1
 
 
@@ -186,7 +186,7 @@ def test_leaderboard_at_the_repo_head_says_nothing_about_revisions(
     doc = json.loads((FILES / "open_llm_leaderboard_v2.json").read_text())
     doc["config"]["model_sha"] = head
     _board(hub, config=doc["config"])
-    code, _, _ = _run(["run", "--repo-id", REPO, "--sources", "leaderboard"], capsys)
+    code, _, _ = _run(["run", "--repo-id", REPO, "--sources", "leaderboard", "--create-pr"], capsys)
     [pr] = hub.discussions(REPO)
     assert code == 0 and "evaluated commit" not in pr.description
 
@@ -196,7 +196,8 @@ def test_repo_not_on_the_leaderboard_is_unchanged_with_the_reason(
 ) -> None:
     hub.add_repo(REPO, {"README.md": CARD})
     _board(hub, folder="someone/else")
-    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "leaderboard", "--format", "json"], capsys)
+    code, out, _ = _run(["run", "--repo-id", REPO, "--sources", "leaderboard", "--create-pr", "--format", "json"],
+                         capsys)  # fmt: skip
     [report] = json.loads(out)
     assert code == 0 and (report["outcome"], report["reason"]) == ("unchanged", "no results found")
     assert hub.discussions(REPO) == []
@@ -212,7 +213,8 @@ def test_configured_leaderboard_with_subtasks(hub: HubSim, capsys: pytest.Captur
         "leaderboards:\n  - name: Acme Board\n    dataset: acme/board-results\n"
         "    url: https://huggingface.co/spaces/acme/board\n    subtasks: true\n"
     )
-    code, out, _ = _run(["--config", str(config), "run", "--repo-id", REPO, "--sources", "leaderboard"], capsys)
+    code, out, _ = _run(["--config", str(config), "run", "--repo-id", REPO, "--sources", "leaderboard", "--create-pr"],
+                         capsys)  # fmt: skip
     assert code == 0 and "created" in out
     [pr] = hub.discussions(REPO)
     names = {name for name, _ in _metrics(_model_index(hub, f"refs/pr/{pr.num}"))}
@@ -237,7 +239,8 @@ def test_bad_leaderboards_config_is_one_line(
 ) -> None:
     config = tmp_path / "evalbot.yaml"
     config.write_text(text)
-    code, _, err = _run(["--config", str(config), "run", "--repo-id", REPO, "--sources", "leaderboard"], capsys)
+    code, _, err = _run(["--config", str(config), "run", "--repo-id", REPO, "--sources", "leaderboard", "--create-pr"],
+                         capsys)  # fmt: skip
     assert code == 2 and message in err and err.count("\n") == 1
 
 
@@ -366,7 +369,8 @@ def test_chinese_leaderboard_variants_are_their_own_benchmarks(
         "leaderboards:\n  - name: Open Chinese LLM Leaderboard\n    dataset: acme/cn-results\n"
         "    url: https://huggingface.co/spaces/acme/cn-board\n    variants: true\n"
     )
-    code, _, _ = _run(["--config", str(config), "run", "--repo-id", REPO, "--sources", "leaderboard"], capsys)
+    code, _, _ = _run(["--config", str(config), "run", "--repo-id", REPO, "--sources", "leaderboard", "--create-pr"],
+                         capsys)  # fmt: skip
     [pr] = hub.discussions(REPO)
     results = _model_index(hub, f"refs/pr/{pr.num}")
     datasets = {r["dataset"]["name"]: (r["dataset"]["type"], [m["type"] for m in r["metrics"]]) for r in results}
@@ -391,7 +395,7 @@ def test_open_llm_leaderboard_v1_lighteval_files(hub: HubSim, capsys: pytest.Cap
         },
     }  # fmt: skip
     hub.add_repo(BOARD, {f"{REPO}/results_2023-10-01T12-00-00.123456.json": json.dumps(doc)}, repo_type="dataset")
-    code, _, _ = _run(["run", "--repo-id", REPO, "--sources", "leaderboard"], capsys)
+    code, _, _ = _run(["run", "--repo-id", REPO, "--sources", "leaderboard", "--create-pr"], capsys)
     [pr] = hub.discussions(REPO)
     metrics = _metrics(_model_index(hub, f"refs/pr/{pr.num}"))
     assert code == 0 and {k: (v["value"], v["shots"]) for k, v in metrics.items()} == {

@@ -101,6 +101,7 @@ def test_extract_readme_apply_with_write_access_pushes(
     monkeypatch.setenv("HF_TOKEN", "maintainer-token")
     code, out, _ = run(["extract-readme", "--repo-id", REPO, "--apply"], capsys)
     assert code == 0 and "pushed" in out
+    assert "push to main" in out and "(configured)" not in out  # it was asked for, not configured
     assert b"model-index:" in (sim.file(REPO, "README.md") or b"")
 
 

@@ -254,8 +254,8 @@ def test_run_keeps_its_ledger_in_the_database_the_url_names(
         monkeypatch.setenv("HF_ENDPOINT", sim.url)
         monkeypatch.setenv("HF_TOKEN", "evalbot-token")
         monkeypatch.setenv("EVALBOT_DATABASE_URL", postgres_url)
-        assert main(["run", "--repo-id", DEMO_REPO]) == 0
-        assert main(["run", "--repo-id", DEMO_REPO]) == 0
+        assert main(["run", "--repo-id", DEMO_REPO, "--create-pr"]) == 0
+        assert main(["run", "--repo-id", DEMO_REPO, "--create-pr"]) == 0
         out = capsys.readouterr().out
         assert "1 unchanged" in out  # the second run read the first one's ledger from PostgreSQL
         assert len([d for d in sim.discussions(DEMO_REPO) if d.is_pr]) == 1
@@ -270,7 +270,7 @@ def test_a_bad_database_url_stops_the_cli_in_one_line_before_any_hub_write(
         monkeypatch.setenv("HF_ENDPOINT", sim.url)
         monkeypatch.setenv("HF_TOKEN", "evalbot-token")
         monkeypatch.setenv("EVALBOT_DATABASE_URL", "mysql://bot:s3cret@db/evalbot")
-        assert main(["run", "--repo-id", DEMO_REPO]) == 2
+        assert main(["run", "--repo-id", DEMO_REPO, "--create-pr"]) == 2
         (line,) = capsys.readouterr().err.strip().splitlines()
         assert line.endswith(f"EVALBOT_DATABASE_URL='mysql://bot:***@db/evalbot': {EXPECTED}")
         assert sim.request_count(method="POST") == 0

@@ -40,7 +40,7 @@ from bot.errors import (
     StaleParentError,
 )
 from bot.hub import CommitResult, HubClient, Snapshot
-from bot.plan import Budget, Plan, Policy, PrInfo, decide
+from bot.plan import TRANSIENT_KINDS, Budget, Plan, Policy, PrInfo, decide
 from bot.registry import BenchmarkRegistry
 from bot.render import default_environment
 from bot.result_files import ResultFile, check_model, newest_first
@@ -123,6 +123,7 @@ class Report:
     plan: str = ""  # the plan's action (none/skip/open/update/push)
     permanent: bool = False  # a failure that retrying cannot fix (missing repo, no access)
     withheld: tuple[str, ...] = ()  # README results below the confidence threshold, with their reasons
+    kind: str = ""  # the plan's kind (bot.plan.PlanKind): what retry and record decisions read
 
 
 class App:
@@ -175,9 +176,11 @@ class App:
         owner = f"{self._owner}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
         if not self._wait_for_lease(job.repo_id, owner):
             reason = "busy: another evalbot run holds this repo; this trigger was coalesced into it"
-            return [Report(job.repo_id, s, "skipped", reason) for s in job.sources]
+            return [Report(job.repo_id, s, "skipped", reason, kind="busy") for s in job.sources]
+        keeper = LeaseKeeper(self.store, job.repo_id, owner, self.settings.lease_seconds)
         try:
-            return self._run_unlocked(job)
+            with keeper:  # an evaluation may run for hours: the lease lives as long as the run
+                return self._run_unlocked(job)
         finally:
             if self.store.release_lease(job.repo_id, owner):
                 logger.info("%s: triggers arrived while busy; they were covered by this run", job.repo_id)
@@ -224,17 +227,19 @@ class App:
     def _attempt(self, job: Job, source: str) -> Report:
         policy = self._policy(job)
         if policy.opted_out:
-            return Report(job.repo_id, source, "skipped", "opted out (deny-list or @evalbot ignore)", plan="skip")
+            reason = "opted out (deny-list or @evalbot ignore)"
+            return Report(job.repo_id, source, "skipped", reason, plan="skip", kind="opted_out")
         try:
             snapshot = self.hub.snapshot(job.repo_id)
         except GatedRepoError as e:
-            return Report(job.repo_id, source, "skipped", _one_line(e), plan="skip")
+            return Report(job.repo_id, source, "skipped", _one_line(e), plan="skip", kind="not_eligible")
         if (snapshot.private or snapshot.gated) and not self.settings.allow_private:
             kind = "private" if snapshot.private else "gated"
             reason = f"{kind} repo (set EVALBOT_ALLOW_PRIVATE=true to include it)"
-            return self._finish(job, source, snapshot, Plan("skip", reason, source))
+            return self._finish(job, source, snapshot, Plan("skip", reason, source, kind="not_eligible"))
         if snapshot.readme is None:
-            return self._finish(job, source, snapshot, Plan("skip", "the repo has no README.md", source))
+            no_readme = Plan("skip", "the repo has no README.md", source, kind="not_eligible")
+            return self._finish(job, source, snapshot, no_readme)
         card = parse_card(snapshot.readme)
         if source == "aa" and not job.aa.force and (mismatch := pipeline_mismatch(card.data)):
             return self._finish(job, source, snapshot, Plan("skip", mismatch, source))
@@ -334,7 +339,7 @@ class App:
             if plan.action != "push":
                 raise
             logger.info("%s: %s; opening a pull request instead", job.repo_id, e)
-            plan = replace(plan, action="open", reason="no write access to main: open a pull request")
+            plan = replace(plan, action="open", reason="no write access to main: open a pull request", kind="open")
             result = self._publish(job.repo_id, snapshot, plan, bot_user)
         return self._finish(job, source, snapshot, plan, result)
 
@@ -523,7 +528,7 @@ class App:
                     self.store.record_pr(job.repo_id, num, source=plan.source, fingerprint=plan.fingerprint, url=url)
             if result is not None and plan.action == "push" and result.oid:
                 self.store.record_own_commit(job.repo_id, result.oid)  # its webhook must not trigger us again
-            transient = plan.action == "skip" and plan.reason.startswith(_TRANSIENT_SKIPS)
+            transient = plan.kind in TRANSIENT_KINDS
             for sha in () if transient else {snapshot.sha, job.revision or snapshot.sha}:
                 self.store.mark_processed(
                     job.repo_id, sha, self._pr_source(job, source), outcome=outcome,
@@ -543,7 +548,7 @@ class App:
         diff: str = "",
     ) -> Report:
         outcome: Outcome
-        if plan.action == "none" or plan.reason.startswith("unchanged"):
+        if plan.kind in ("none", "unchanged"):
             outcome = "unchanged"
         elif plan.action == "skip":
             outcome = "skipped"
@@ -556,7 +561,10 @@ class App:
         url = (result.pr_url if result else None) or (
             f"{self.settings.hf_endpoint}/{job.repo_id}/discussions/{num}" if num else None
         )
-        return Report(job.repo_id, source, outcome, reason, snapshot.sha, num, url, plan.fingerprint, diff, plan.action)
+        return Report(
+            job.repo_id, source, outcome, reason, snapshot.sha, num, url, plan.fingerprint, diff, plan.action,
+            kind=plan.kind or "",
+        )  # fmt: skip
 
     def _policy(self, job: Job) -> Policy:
         return Policy(
@@ -630,8 +638,6 @@ class App:
 _PERMANENT = (RepoNotFoundError, GatedRepoError, AuthError, NoWriteAccessError, JobDeadlineError)
 _INTENT_ACTIONS: Mapping[str, IntentAction] = {"open": "open", "update": "update", "push": "push"}
 _WRITE_OUTCOMES: Mapping[str, Outcome] = {"open": "created", "update": "updated", "push": "pushed"}
-# Skips that may clear up by themselves: not recorded as processed, so the next trigger retries.
-_TRANSIENT_SKIPS = ("budget", "deferred", "busy")
 
 _SOURCE_NAMES: Mapping[str, str] = {
     "readme": readme_source.SOURCE_NAME,
@@ -649,6 +655,40 @@ _SOURCE_FILES: Mapping[str, str] = {
     "leaderboard": leaderboard_source.SOURCE_KEY,
     "import": "imported_results",
 }
+
+
+class LeaseKeeper:
+    """Renews a repo lease every third of its time to live until the `with` block ends.
+
+    A renewal that finds the lease gone (expired and taken over) is logged: the run goes on, and
+    the dedupe gate (markers, the parent commit) keeps a second writer from duplicating its PR.
+    """
+
+    def __init__(self, store: Store, repo_id: str, owner: str, ttl_seconds: float) -> None:
+        self._store, self._repo_id, self._owner, self._ttl = store, repo_id, owner, ttl_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"lease:{repo_id}", daemon=True)
+        self.renewals = 0
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self._ttl / 3):
+            try:
+                held = self._store.renew_lease(self._repo_id, self._owner, self._ttl)
+            except Exception as e:  # a store hiccup (a dropped connection...): the next renewal tries again
+                logger.warning("%s: lease renewal failed (%s)", self._repo_id, _one_line(e))
+                continue
+            if not held:
+                logger.warning("%s: the repo lease was lost (another run took it over)", self._repo_id)
+                return
+            self.renewals += 1
 
 
 def eval_scores(run: Run) -> list[Score]:

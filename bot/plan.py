@@ -36,6 +36,23 @@ from bot.render import default_environment, render_template
 from bot.render import format_value as render_value
 
 PlanAction = Literal["none", "skip", "open", "update", "push"]
+# Why a plan is what it is. Every retry/record decision reads the kind, never the reason's text
+# (the reason is for people and may be reworded freely).
+PlanKind = Literal[
+    "none",  # nothing to propose: the card already has it all
+    "open",
+    "update",
+    "push",
+    "unchanged",  # evalbot's open PR already proposes exactly this
+    "declined",  # a maintainer closed a PR with this change: never re-opened
+    "deferred",  # a human's open PR edits the results
+    "budget",  # the namespace's or the hour's PR budget is spent
+    "opted_out",  # deny-list, `@evalbot ignore`, or `evalbot: ignore` in the card
+    "not_eligible",  # private/gated without EVALBOT_ALLOW_PRIVATE, or no README
+    "busy",  # another run holds the repo's lease (set on reports, never by `decide`)
+]
+# Kinds that may clear up by themselves: not recorded as processed, so the next trigger retries.
+TRANSIENT_KINDS: frozenset[str] = frozenset({"deferred", "budget", "busy"})
 Outcome = Literal["created", "updated", "pushed", "unchanged", "skipped", "failed"]
 
 MARKER_VERSION = 1
@@ -102,6 +119,13 @@ class Plan:
     title: str = ""
     body: str = ""
     comment: str = ""  # posted on the PR after an update
+    kind: PlanKind | None = None  # a skip says which; otherwise the action is the kind
+
+    def __post_init__(self) -> None:
+        if self.kind is None:
+            if self.action == "skip":
+                raise ValueError("a skip plan needs its kind")
+            object.__setattr__(self, "kind", self.action)
 
     @property
     def writes(self) -> bool:
@@ -208,7 +232,7 @@ def decide(
     comment and the new description show each value's old → new (what the PR proposed before).
     """
     if policy.opted_out or opted_out_in_card(card_data):
-        return Plan("skip", "opted out", source)
+        return Plan("skip", "opted out", source, kind="opted_out")
     if not change.changed:
         return Plan("none", "the card already contains everything proposed", source)
     fingerprint = fingerprint_change(source, change, formats)
@@ -217,12 +241,18 @@ def decide(
     same = next((pr for pr in open_mine if pr.fingerprint == fingerprint), None)
     if same is not None:
         return Plan(
-            "skip", f"unchanged: PR #{same.num} already proposes this", source, fingerprint, sha, pr_num=same.num
+            "skip",
+            f"unchanged: PR #{same.num} already proposes this",
+            source,
+            fingerprint,
+            sha,
+            pr_num=same.num,
+            kind="unchanged",
         )
     declined = next((pr for pr in mine if pr.status == "closed" and pr.fingerprint == fingerprint), None)
     if declined is not None:
         reason = f"declined: PR #{declined.num} with this change was closed"
-        return Plan("skip", reason, source, fingerprint, sha, pr_num=declined.num)
+        return Plan("skip", reason, source, fingerprint, sha, pr_num=declined.num, kind="declined")
 
     files = dict(change.files)
     if change.readme != card_text:
@@ -257,11 +287,13 @@ def decide(
         )
     human = [pr for pr in prs if not pr.is_bot and pr.is_open and pr.touches_results]
     if human and policy.defer_to_human_prs:
-        return Plan("skip", f"deferred: PR #{human[0].num} by {human[0].author} edits the results", source)
+        reason = f"deferred: PR #{human[0].num} by {human[0].author} edits the results"
+        return Plan("skip", reason, source, kind="deferred")
     if policy.max_open_per_namespace is not None and budget.open_in_namespace >= policy.max_open_per_namespace:
-        return Plan("skip", f"budget: {budget.open_in_namespace} open evalbot PRs in this namespace", source)
+        reason = f"budget: {budget.open_in_namespace} open evalbot PRs in this namespace"
+        return Plan("skip", reason, source, kind="budget")
     if policy.max_opened_per_hour is not None and budget.opened_last_hour >= policy.max_opened_per_hour:
-        return Plan("skip", f"budget: {budget.opened_last_hour} PRs opened in the last hour", source)
+        return Plan("skip", f"budget: {budget.opened_last_hour} PRs opened in the last hour", source, kind="budget")
     body = render_template(env, "pr_body.md.j2", **context)
     if policy.push_to_main and can_write:
         return Plan("push", "push to main", source, fingerprint, sha, files, None, title, body)

@@ -57,15 +57,15 @@ def heads_for_repos(hub: HubClient, repos: Sequence[str]) -> list[RepoHead | str
 
 def precheck(head: RepoHead, job: Job, *, allow_private: bool) -> list[Report] | None:
     """The reports for a repo the listing alone rules out (no request), or None to run it."""
-    reason = None
+    reason = kind = None
     if (head.private or head.gated) and not allow_private:
-        kind = "private" if head.private else "gated"
-        reason = f"{kind} repo (set EVALBOT_ALLOW_PRIVATE=true to include it)"
+        visibility = "private" if head.private else "gated"
+        reason, kind = f"{visibility} repo (set EVALBOT_ALLOW_PRIVATE=true to include it)", "not_eligible"
     elif head.card_data is not None and opted_out_in_card(head.card_data):
-        reason = "opted out (evalbot: ignore in the card's metadata)"
-    if reason is None:
+        reason, kind = "opted out (evalbot: ignore in the card's metadata)", "opted_out"
+    if reason is None or kind is None:
         return None
-    return [Report(head.repo_id, s, "skipped", reason, head.sha or "", plan="skip") for s in job.sources]
+    return [Report(head.repo_id, s, "skipped", reason, head.sha or "", plan="skip", kind=kind) for s in job.sources]
 
 
 def plan_scan(targets: Sequence[RepoHead | str], base: Job, *, allow_private: bool) -> list[Job | list[Report]]:

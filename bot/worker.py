@@ -138,7 +138,7 @@ class Worker:
         reports = [r for r in listed if isinstance(r, dict)] if isinstance(listed, list) else []
         failed = [r for r in reports if r.get("outcome") == "failed"]
         # a repo still leased by a crashed worker is "busy": try again once that lease expires
-        failed += [r for r in reports if r.get("outcome") == "skipped" and str(r.get("reason")).startswith("busy")]
+        failed += [r for r in reports if r.get("kind") == "busy"]
         if failed and all(r.get("permanent") for r in failed):
             self.store.fail_job(job.id, self.name, "; ".join(str(r.get("reason")) for r in failed), retry_in=None)
         elif failed:

@@ -144,7 +144,7 @@ def test_budget_not_reached_opens() -> None:
 
 
 def test_deny_list_opts_out() -> None:
-    assert plan(policy=Policy(opted_out=True)) == Plan("skip", "opted out", "readme")
+    assert plan(policy=Policy(opted_out=True)) == Plan("skip", "opted out", "readme", kind="opted_out")
 
 
 @pytest.mark.parametrize("value", ["ignore", "IGNORE ", {"ignore": True}])
@@ -189,3 +189,28 @@ def test_registered_benchmarks_also_get_an_eval_results_file() -> None:
     result = plan(change=change_for(hle))
     assert set(result.files) == {"README.md", ".eval_results/readme.yaml"}
     assert "cais/hle" in result.files[".eval_results/readme.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "kind"),
+    [
+        ({}, "open"),
+        ({"change": change_for(score(), card=CHANGE.readme)}, "none"),
+        ({"prs": [bot_pr(3)]}, "unchanged"),
+        ({"prs": [bot_pr(3, fingerprint="old")]}, "update"),
+        ({"prs": [bot_pr(2, status="closed")]}, "declined"),
+        ({"prs": [human_pr(7)]}, "deferred"),
+        ({"policy": Policy(max_open_per_namespace=1), "budget": Budget(open_in_namespace=1)}, "budget"),
+        ({"policy": Policy(opted_out=True)}, "opted_out"),
+        ({"policy": Policy(push_to_main=True), "can_write": True}, "push"),
+    ],
+)
+def test_every_decision_names_its_kind(kwargs: dict[str, object], kind: str) -> None:
+    """What is retried and what is recorded reads `Plan.kind`, so a reworded reason changes nothing."""
+    assert plan(**kwargs).kind == kind  # type: ignore[arg-type]
+
+
+def test_a_skip_without_its_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="needs its kind"):
+        Plan("skip", "some reason", "readme")
+    assert Plan("open", "open a pull request", "readme").kind == "open"

@@ -202,8 +202,25 @@ def test_a_repo_already_busy_is_coalesced(sim: HubSim, tmp_path: Path) -> None:
     app = make_app(sim, tmp_path, lease_wait_seconds=0.1)
     assert app.store is not None and app.store.acquire_lease(REPO, "another-worker", 60)
     (report,) = app.run(Job(REPO))
-    assert report.outcome == "skipped" and report.reason.startswith("busy")
+    assert (report.outcome, report.kind) == ("skipped", "busy")
     assert prs(sim) == []
+
+
+def test_a_run_longer_than_the_lease_keeps_it_until_it_ends(sim: HubSim, tmp_path: Path) -> None:
+    """The lease is renewed while the run lasts (an evaluation can take hours, the lease minutes)."""
+    sim.inject("validate_yaml", "delay", delay=1.2, times=1)  # the run outlives its 0.3 s lease four times over
+    slow = make_app(sim, tmp_path, lease_seconds=0.3)
+    outcome: list[str] = []
+    runner = threading.Thread(target=lambda: outcome.extend(r.outcome for r in slow.run(Job(REPO))))
+    runner.start()
+    while not any("validate-yaml" in path for _, path in list(sim.requests)):
+        time.sleep(0.01)
+    time.sleep(0.5)  # past the lease's first time to live
+    (second,) = make_app(sim, tmp_path, lease_wait_seconds=0.1).run(Job(REPO))
+    runner.join()
+    assert (second.outcome, second.kind) == ("skipped", "busy")  # still held: no second run meanwhile
+    assert outcome == ["created"] and len(prs(sim)) == 1
+    assert slow.store is not None and slow.store.acquire_lease(REPO, "next", 60)  # released at the end
 
 
 def test_stale_parent_commit_is_replanned(sim: HubSim, tmp_path: Path) -> None:

@@ -14,8 +14,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from markdown_it.token import Token
 
 
@@ -188,11 +186,3 @@ def _to_float(raw: str) -> float | None:
         return float(raw)
     except ValueError:
         return None
-
-
-def numeric_share(cells: Sequence[Cell]) -> float:
-    """The fraction of non-missing cells that hold a score."""
-    present = [c for c in cells if not is_missing(c.text)]
-    if not present:
-        return 0.0
-    return sum(parse_value(c.text) is not None for c in present) / len(present)

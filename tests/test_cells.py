@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot._cells import Cell, Value, clean_text, is_emoji, is_missing, numeric_share, parse_value
+from bot._cells import Cell, Value, clean_text, is_emoji, is_missing, parse_value
 from bot.tables import read_tables
 
 
@@ -190,10 +190,3 @@ def test_is_emoji(char: str, expected: bool) -> None:
 )
 def test_clean_text_drops_decorations(text: str, expected: tuple[str, bool]) -> None:
     assert clean_text(text) == expected
-
-
-def test_numeric_share_ignores_missing_cells() -> None:
-    cells = [Cell("65.4", "65.4"), Cell("-", "-"), Cell("MMLU", "MMLU"), Cell("N/A", "N/A")]
-    assert numeric_share(cells) == 0.5
-    assert numeric_share([Cell("-", "-")]) == 0.0
-    assert numeric_share([]) == 0.0

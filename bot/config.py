@@ -138,8 +138,9 @@ class Settings:
             config=config,
             deny=tuple(self.deny) + tuple(config.deny),
             templates_dir=self.templates_dir or config.templates_dir,
-            max_open_per_namespace=self.max_open_per_namespace or config.budgets.max_open_per_namespace,
-            max_prs_per_hour=self.max_prs_per_hour or config.budgets.max_prs_per_hour,
+            # `is None`, not `or`: EVALBOT_MAX_OPEN_PER_NAMESPACE=0 (no new PRs at all) must beat the file
+            max_open_per_namespace=_first_set(self.max_open_per_namespace, config.budgets.max_open_per_namespace),
+            max_prs_per_hour=_first_set(self.max_prs_per_hour, config.budgets.max_prs_per_hour),
         )
 
     @property
@@ -201,6 +202,10 @@ def _flag(env: Mapping[str, str], key: str) -> bool:
     if value in ("1", "true", "yes", "on"):
         return True
     raise ConfigError(f"{key}={env[key]!r}: expected true or false")
+
+
+def _first_set(value: int | None, fallback: int | None) -> int | None:
+    return fallback if value is None else value
 
 
 def _optional_int(env: Mapping[str, str], key: str) -> int | None:

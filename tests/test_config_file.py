@@ -429,3 +429,12 @@ def test_readme_min_confidence_is_read(tmp_path: Path) -> None:
     path.write_text("readme: {threshold: 0.9}\n")
     with pytest.raises(ConfigError, match="readme: unknown key"):
         load_config_file(path)
+
+
+def test_a_budget_set_in_the_environment_beats_the_file_even_when_zero(tmp_path: Path) -> None:
+    """env > evalbot.yaml > defaults: `EVALBOT_MAX_OPEN_PER_NAMESPACE=0` (open nothing) is a setting, not unset."""
+    path = write(tmp_path, "budgets: {max_open_per_namespace: 10, max_prs_per_hour: 20}\n")
+    env = {"EVALBOT_MAX_OPEN_PER_NAMESPACE": "0"}
+    settings = Settings.from_env(env).with_config_file(path)
+    assert (settings.max_open_per_namespace, settings.max_prs_per_hour) == (0, 20)
+    assert Settings.from_env({}).with_config_file(path).max_open_per_namespace == 10

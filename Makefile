@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install test lint demo bench clean chromium postgresql
+.PHONY: install test test-fast lint demo bench clean chromium postgresql
 
 # `make demo` needs the core only (about 70 MB); `make test` installs everything.
 # torch first, pinned: the CPU build (a plain `torch` requirement would pull a multi-GB CUDA build).
@@ -42,6 +42,11 @@ postgresql:
 
 test: lint chromium postgresql
 	$(BIN)/pytest
+
+# The fast loop while developing: lint-free, and without the tests marked slow (real engines,
+# killed processes, PostgreSQL servers, the Action as a subprocess). `make test` runs everything.
+test-fast: install chromium
+	$(BIN)/pytest -m "not slow" -q
 
 demo: $(BIN)/.core
 	$(BIN)/evalbot demo

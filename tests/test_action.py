@@ -23,6 +23,8 @@ from bot.action import INPUT_DEFAULTS, output_block, read_event, run_action
 from bot.sim.github import ACTIONS_TOKEN, PAT_TOKEN, GitHubSim
 from bot.sim.hub import HubSim
 
+pytestmark = pytest.mark.slow  # the Action entry point as a subprocess (`make test-fast` leaves these out)
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo"
 BOT_TOKEN = "evalbot-token"

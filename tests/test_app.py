@@ -242,6 +242,7 @@ def test_stale_parent_commit_is_replanned(sim: HubSim, tmp_path: Path) -> None:
     assert (sim.file(REPO, "README.md", rev="refs/pr/1") or b"").endswith(b"Edited.\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "route",
     ["model_info", "resolve", "discussions", "discussion_details", "validate_yaml", "preupload", "commit", "refs"],
@@ -275,6 +276,7 @@ def test_write_applied_but_answer_lost_is_not_repeated(sim: HubSim, tmp_path: Pa
     assert again.outcome == "unchanged"
 
 
+@pytest.mark.slow
 def test_scan_of_100_repos_with_20_percent_faults_gives_one_correct_pr_each(tmp_path: Path) -> None:
     repos = [f"bench/model-{i:03d}" for i in range(100)]
     with HubSim(seed=7) as sim:

@@ -224,6 +224,7 @@ def test_unknown_repo_is_a_clear_error(hub: HubSim, capsys: pytest.CaptureFixtur
     )
 
 
+@pytest.mark.slow
 def test_unreachable_hub_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
     monkeypatch.setenv("HF_TOKEN", "hf_secret_value_never_printed")

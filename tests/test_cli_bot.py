@@ -181,6 +181,7 @@ def test_demo_runs_offline_and_its_rerun_is_a_no_op(tmp_path: Path) -> None:
     assert "5 unchanged" in text.split("== scan 2")[1]
 
 
+@pytest.mark.slow
 def test_demo_evaluate_opens_one_pr_per_engine_and_reruns_from_the_cache(tmp_path: Path) -> None:
     from io import StringIO
 

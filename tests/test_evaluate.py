@@ -17,6 +17,8 @@ from bot.sim.provider import OpenAISim
 from evaluators import EvalSettings
 from evaluators.tiny import TinyTasks, build_tiny_model, write_tiny_tasks
 
+pytestmark = pytest.mark.slow  # the real engines on the tiny model (`make test-fast` leaves these out)
+
 REPO = "acme/tiny-llama"
 CARD = "---\nlicense: mit\nlibrary_name: transformers\n---\n# tiny-llama\n\nA tiny random-weight Llama.\n"
 

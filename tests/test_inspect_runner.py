@@ -20,6 +20,8 @@ from evaluators import EvalSettings, EvaluationError, EvaluatorUnavailable, Mode
 from evaluators.inspect_runner import InspectEvaluator, _fewshot, _main_metrics, model_setup, task_ref
 from evaluators.tiny import MC_MAX_TOKENS, QA_MAX_TOKENS, TinyTasks, build_tiny_model, write_tiny_tasks
 
+pytestmark = pytest.mark.slow  # the real inspect-ai on the tiny model (`make test-fast` leaves these out)
+
 SHA = "0123456789abcdef0123456789abcdef01234567"
 INSPECT = EvalSettings(engine="inspect")
 

@@ -19,6 +19,8 @@ import pytest
 from bot.sim.hub import HubSim
 from bot.store import Store
 
+pytestmark = pytest.mark.slow  # processes killed mid-run (`make test-fast` leaves these out)
+
 ROOT = Path(__file__).resolve().parents[1]
 CARD = (ROOT / "examples" / "demo" / "acme" / "Ours-7B-Instruct" / "README.md").read_text()
 

@@ -32,6 +32,8 @@ from evaluators.lighteval_runner import (
 )
 from evaluators.tiny import build_tiny_model, write_tiny_tasks
 
+pytestmark = pytest.mark.slow  # the real lighteval on the tiny model (`make test-fast` leaves these out)
+
 SHA = "0" * 40
 
 # Two "subjects" of one group `tinysub`, as lighteval's arc has `arc:challenge` and `arc:easy`: a

@@ -19,6 +19,8 @@ from bot.scan import heads_for_author, run_scan
 from bot.sim.hub import HubSim, RateLimit
 from bot.store import Store
 
+pytestmark = pytest.mark.slow  # scans paced across quota windows (`make test-fast` leaves these out)
+
 CARD = (
     Path(__file__).resolve().parents[1] / "examples" / "demo" / "acme" / "Ours-7B-Instruct" / "README.md"
 ).read_text()

@@ -12,10 +12,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from bot.sim.hub import HubSim
 from bot.store import Store
+
+pytestmark = pytest.mark.slow  # serve processes killed and restarted (`make test-fast` leaves these out)
 
 CARD = (
     Path(__file__).resolve().parents[1] / "examples" / "demo" / "acme" / "Ours-7B-Instruct" / "README.md"

@@ -14,10 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from bot.sim.hub import HubSim
 from bot.store import Store
+
+pytestmark = pytest.mark.slow  # two serve processes and a PostgreSQL server (`make test-fast` leaves these out)
 
 CARD = (
     Path(__file__).resolve().parents[1] / "examples" / "demo" / "acme" / "Ours-7B-Instruct" / "README.md"

@@ -22,6 +22,8 @@ from bot.store import _MIGRATIONS, SCHEMA_VERSION, JobRow, Store
 from bot.worker import Worker, WorkerPolicy
 from tests._raw_store import raw_execute
 
+pytestmark = pytest.mark.slow  # a real PostgreSQL server (`make test-fast` leaves these out)
+
 T0 = 1_000_000.0
 
 

@@ -242,7 +242,7 @@ class App:
             return self._finish(job, source, snapshot, no_readme)
         card = parse_card(snapshot.readme)
         if source == "aa" and not job.aa.force and (mismatch := pipeline_mismatch(card.data)):
-            return self._finish(job, source, snapshot, Plan("skip", mismatch, source))
+            return self._finish(job, source, snapshot, Plan("skip", mismatch, source, kind="not_eligible"))
         scores, details, withheld = self._collect(job, source, snapshot)
         report = self._propose(job, source, snapshot, card, scores, details, policy)
         return replace(report, withheld=withheld) if withheld else report

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, one_line
 
 BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 5
@@ -301,7 +301,7 @@ class PostgresDatabase:
         try:  # one direct connection first: a wrong URL fails at once, with the server's reason
             psycopg.connect(self._url, connect_timeout=CONNECT_TIMEOUT_S).close()
         except psycopg.Error as exc:
-            reason = " ".join(str(exc).split()) or type(exc).__name__  # libpq's text: host, user, database; no password
+            reason = one_line(exc) or type(exc).__name__  # libpq's text: host, user, database; no password
             raise ConfigError(
                 f"cannot connect to the PostgreSQL store at {self.where}: {reason}; "
                 "check EVALBOT_DATABASE_URL and that the server is up"

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 from bot.app import SOURCES, Job, Outcome, Report, run_many
 from bot.card import FORMATS
 from bot.config import Secret, Settings
-from bot.errors import BotError, ConfigError, InputError
+from bot.errors import BotError, ConfigError, InputError, one_line
 
 if TYPE_CHECKING:
     from evaluators.service import EvalRequest
@@ -154,7 +154,7 @@ class Log:
     def command(self, name: str, message: str = "", **properties: str) -> None:
         props = ",".join(f"{k}={_escape_property(self.redact(v))}" for k, v in properties.items() if v)
         head = f"::{name} {props}::" if props else f"::{name}::"
-        self._write(head + _escape_data(self.redact(_one_line(message))))
+        self._write(head + _escape_data(self.redact(one_line(message))))
 
     def error(self, message: str, *, title: str = "") -> None:
         self.command("error", message, title=title)
@@ -184,10 +184,6 @@ def _escape_data(text: str) -> str:
 
 def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
 
 
 # ---- inputs and the triggering event ------------------------------------------------------------
@@ -648,7 +644,7 @@ def _append(env: Mapping[str, str], variable: str, text: str, log: Log) -> None:
 
 def _md(text: str) -> str:
     """A table cell: one line, pipes escaped, no raw HTML."""
-    return _one_line(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    return one_line(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def counts_line(reports: Sequence[Report]) -> str:

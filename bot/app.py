@@ -38,6 +38,7 @@ from bot.errors import (
     NoWriteAccessError,
     RepoNotFoundError,
     StaleParentError,
+    one_line,
 )
 from bot.hub import CommitResult, HubClient, Snapshot
 from bot.plan import TRANSIENT_KINDS, Budget, Plan, Policy, PrInfo, decide
@@ -205,13 +206,13 @@ class App:
             try:
                 report = self._run_source(job, source)
             except InputError as e:
-                report = Report(job.repo_id, source, "skipped", _one_line(e))
+                report = Report(job.repo_id, source, "skipped", one_line(e))
             except ConfigError:
                 raise  # a bad setting (e.g. AA_API_KEY) fails every repo alike: stop, say it once
             except _PERMANENT as e:
-                report = Report(job.repo_id, source, "failed", _one_line(e), permanent=True)
+                report = Report(job.repo_id, source, "failed", one_line(e), permanent=True)
             except BotError as e:
-                report = Report(job.repo_id, source, "failed", _one_line(e))
+                report = Report(job.repo_id, source, "failed", one_line(e))
             logger.info("%r [%s]: %s (%r)", job.repo_id, source, report.outcome, report.reason[:500])
             reports.append(report)
         return reports
@@ -232,7 +233,7 @@ class App:
         try:
             snapshot = self.hub.snapshot(job.repo_id)
         except GatedRepoError as e:
-            return Report(job.repo_id, source, "skipped", _one_line(e), plan="skip", kind="not_eligible")
+            return Report(job.repo_id, source, "skipped", one_line(e), plan="skip", kind="not_eligible")
         if (snapshot.private or snapshot.gated) and not self.settings.allow_private:
             kind = "private" if snapshot.private else "gated"
             reason = f"{kind} repo (set EVALBOT_ALLOW_PRIVATE=true to include it)"
@@ -473,7 +474,7 @@ class App:
                 self._describe(repo_id, plan.pr_num or 0, plan.body)
         except BotError as e:
             if self.store and intent is not None:
-                self.store.fail_intent(intent, _one_line(e))
+                self.store.fail_intent(intent, one_line(e))
             raise
         if self.store and intent is not None:
             self.store.complete_intent(intent, pr_num=result.pr_num or plan.pr_num)
@@ -500,7 +501,7 @@ class App:
         try:
             self.hub.edit_description(repo_id, num, body)
         except BotError as e:
-            logger.warning("%s: PR #%d was updated but its description was not: %s", repo_id, num, _one_line(e))
+            logger.warning("%s: PR #%d was updated but its description was not: %s", repo_id, num, one_line(e))
 
     def _comment_once(self, repo_id: str, num: int, text: str) -> None:
         marker = text.strip().splitlines()[-1]
@@ -683,7 +684,7 @@ class LeaseKeeper:
             try:
                 held = self._store.renew_lease(self._repo_id, self._owner, self._ttl)
             except Exception as e:  # a store hiccup (a dropped connection...): the next renewal tries again
-                logger.warning("%s: lease renewal failed (%s)", self._repo_id, _one_line(e))
+                logger.warning("%s: lease renewal failed (%s)", self._repo_id, one_line(e))
                 continue
             if not held:
                 logger.warning("%s: the repo lease was lost (another run took it over)", self._repo_id)
@@ -726,10 +727,6 @@ def eval_details(run: Run, runner: str) -> list[str]:
     return lines
 
 
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())
-
-
 def _diff(snapshot: Snapshot, files: Mapping[str, str]) -> str:
     old = {"README.md": snapshot.readme or "", **snapshot.eval_results}
     return files_diff(old, files)
@@ -761,6 +758,6 @@ def run_many(app: App, jobs: Sequence[Job], *, workers: int, progress: bool = Fa
                     pending.cancel()
                 raise
             except BotError as e:
-                results[i] = [Report(jobs[i].repo_id, s, "failed", _one_line(e)) for s in jobs[i].sources]
+                results[i] = [Report(jobs[i].repo_id, s, "failed", one_line(e)) for s in jobs[i].sources]
             bar.update(1)
     return [report for i in range(len(jobs)) for report in results[i]]

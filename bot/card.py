@@ -30,7 +30,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from bot import _frontmatter, _merge
 from bot._section import SECTION_END, SECTION_START, place_section
-from bot.errors import CardError, ConfigError, InputError, TemplateError
+from bot.errors import CardError, ConfigError, InputError, TemplateError, one_line
 from bot.placement import Placement, RegistryView, place, place_as_given
 from bot.render import default_environment, format_value, render_template, to_yaml
 from bot.scores import Score
@@ -309,7 +309,7 @@ def _apply_eval_results(
         parse_eval_result_entries(written)
         reads_back = to_yaml(written) == to_yaml(merged)
     except Exception as e:
-        problem = " ".join(str(e).split())
+        problem = one_line(e)
         raise TemplateError(f"template 'eval_results.yaml.j2' rendered an unreadable {path}: {problem}") from e
     if not reads_back:
         raise TemplateError(f"template 'eval_results.yaml.j2': {path} does not read back as the merged entries")
@@ -324,7 +324,7 @@ def read_eval_results(path: str, text: str) -> list[dict[str, Any]]:
     except Exception as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path} line {mark.line + 1}" if mark is not None else path
-        problem = " ".join(str(getattr(e, "problem", None) or e).split())
+        problem = one_line(getattr(e, "problem", None) or e)
         raise CardError(f"{where}: {problem}; {fix}") from e
     if items is None:
         return []
@@ -336,7 +336,7 @@ def read_eval_results(path: str, text: str) -> list[dict[str, Any]]:
                 raise ValueError(f"expected an entry mapping, got {_kind(item)}")
             parse_eval_result_entries([item])
         except Exception as e:
-            problem = f"missing field {e}" if isinstance(e, KeyError) else " ".join(str(e).split())
+            problem = f"missing field {e}" if isinstance(e, KeyError) else one_line(e)
             raise CardError(f"{path}: entry {i + 1}: {problem}; {fix}") from e
     return items
 

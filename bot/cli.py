@@ -28,7 +28,7 @@ from bot.card import (
 )
 from bot.config import Settings
 from bot.diffs import files_diff
-from bot.errors import BotError, CardError, ConfigError, InputError
+from bot.errors import BotError, CardError, ConfigError, InputError, one_line
 from bot.placement import RegistryView
 from bot.readme_source import SOURCE_KEY, scores_from_results
 from bot.render import default_environment, make_environment, render_template
@@ -212,17 +212,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env(env).with_config_file(config)
         return func(args, settings)
     except BotError as e:
-        print(f"evalbot: error: {_one_line(str(e))}", file=sys.stderr)
+        print(f"evalbot: error: {one_line(str(e))}", file=sys.stderr)
         return next(code for kind, code in _EXIT_CODES if isinstance(e, kind))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `evalbot ... | head`: the reader left; no traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _read_input(args: argparse.Namespace, settings: Settings) -> _Input:

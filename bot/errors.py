@@ -26,6 +26,16 @@ BotError
 from __future__ import annotations
 
 
+def one_line(text: object, width: int | None = None) -> str:
+    """An error (or any text) as one line for a message: whitespace runs folded, cut at `width`.
+
+    >>> one_line("a\n  b", width=3), one_line(ValueError("x  y"))
+    ('a b', 'x y')
+    """
+    line = " ".join(str(text).split())
+    return line if width is None or len(line) <= width else line[: width - 1] + "…"
+
+
 class BotError(Exception):
     """Base class for every error this project raises on purpose."""
 

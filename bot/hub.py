@@ -44,6 +44,7 @@ from bot.errors import (
     RateLimitedError,
     RepoNotFoundError,
     StaleParentError,
+    one_line,
 )
 from bot.plan import Plan, PrInfo, parse_markers
 
@@ -601,8 +602,8 @@ def _translate(error: Exception, what: str, repo_id: str | None, *, write: bool)
 
 def _server_message(error: BaseException) -> str:
     message = getattr(error, "server_message", None)
-    return " ".join(str(message or error).split())[:200]
+    return one_line(message or error)[:200]
 
 
 def _short(error: BaseException) -> str:
-    return " ".join(str(error).split())[:300] or type(error).__name__
+    return one_line(error)[:300] or type(error).__name__

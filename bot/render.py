@@ -34,7 +34,7 @@ import jinja2
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.errors import ConfigError, TemplateError
+from bot.errors import ConfigError, TemplateError, one_line
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -236,9 +236,9 @@ def render_template(env: jinja2.Environment, name: str, **context: Any) -> str:
         raise TemplateError(f"template {name!r}: not found (looked for {e.name!r})") from e
     except jinja2.TemplateSyntaxError as e:
         where = e.name or name  # an included template names itself
-        raise TemplateError(f"template {where!r}, line {e.lineno}: {_one_line(e.message or str(e))}") from e
+        raise TemplateError(f"template {where!r}, line {e.lineno}: {one_line(e.message or str(e))}") from e
     except Exception as e:  # user templates may fail in any way; never let that escape untyped
-        raise TemplateError(f"template {name!r}: {type(e).__name__}: {_one_line(str(e))}") from e
+        raise TemplateError(f"template {name!r}: {type(e).__name__}: {one_line(str(e))}") from e
 
 
 def to_yaml(value: Any) -> str:
@@ -454,7 +454,3 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _represent_str)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

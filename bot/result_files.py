@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 from bot import harness_tasks
 from bot.benchmarks import slug
-from bot.errors import InputError
+from bot.errors import InputError, one_line
 from bot.scores import Dataset, Metric, Score, Source, Task
 
 Format = Literal["lm-eval", "lighteval", "inspect"]
@@ -508,4 +508,4 @@ def _name_date(path: str) -> str | None:
 
 
 def _short(error: BaseException) -> str:
-    return " ".join(str(error).split())[:200] or type(error).__name__
+    return one_line(error)[:200] or type(error).__name__

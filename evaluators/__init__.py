@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.errors import BotError, InputError
+from bot.errors import BotError, InputError, one_line
 from bot.scores import Dataset, Metric, Score, Source, Task
 from evaluators.settings import BACKENDS, ENGINES, Backend, Engine, EvalSettings
 
@@ -275,7 +275,7 @@ def import_failure(what: str, module: str, error: ImportError) -> BotError:
     if importlib.util.find_spec(module) is None:
         return EvaluatorUnavailable(what, "eval")
     failed = getattr(error, "name", None) or "a dependency"
-    detail = " ".join(str(error).split())[:300]
+    detail = one_line(error)[:300]
     hint = (
         "; evalbot[gpu] pins the vLLM range lighteval accepts: pip install 'evalbot[gpu]'"
         if str(failed).split(".")[0] in ("vllm", "ray", "more_itertools") or "vllm" in detail.lower()

@@ -48,7 +48,7 @@ import inspect_ai
 from inspect_ai import eval as inspect_eval
 from inspect_ai.log import EvalLog, EvalScore
 
-from bot.errors import InputError
+from bot.errors import InputError, one_line
 from evaluators import Engine, EvalSettings, EvaluationError, EvaluatorUnavailable, ModelRef, Run, Score, TaskSpec
 from evaluators._engine_logs import engine_logs
 from evaluators._scores import score_for
@@ -102,7 +102,7 @@ class InspectEvaluator:
         except Exception as e:  # task loading, model construction: inspect raises instead of logging
             raise EvaluationError(
                 f"inspect could not run {', '.join(t.spelling for t in tasks)} on {model.repo_id}: "
-                f"{_one_line(f'{type(e).__name__}: {e}')} (engine log {log_dir / 'engine.log'})"
+                f"{one_line(f'{type(e).__name__}: {e}', width=300)} (engine log {log_dir / 'engine.log'})"
             ) from e
         duration = time.monotonic() - started
         if len(got) != len(tasks):
@@ -226,7 +226,7 @@ def scores_from_log(
     A log whose status is not "success", or without results, is an EvaluationError.
     """
     if log.status != "success":
-        reason = _one_line(log.error.message) if log.error is not None else "no error recorded"
+        reason = one_line(log.error.message, width=300) if log.error is not None else "no error recorded"
         raise EvaluationError(f"inspect {spec.spelling}: status {log.status}: {reason} (log {log.location})")
     results = log.results
     if results is None or not results.scores:
@@ -298,8 +298,3 @@ def _fewshot(task_args: Mapping[str, Any]) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     return None
-
-
-def _one_line(text: str, width: int = 300) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"

@@ -61,6 +61,7 @@ from bot.errors import (
     InputError,
     NoWriteAccessError,
     RateLimitedError,
+    one_line,
 )
 from bot.hub import RetryPolicy, describe_attempt, http_status, is_transient, retry_after_seconds
 from evaluators import EvalSettings, EvaluationError, Run, TaskSpec
@@ -643,7 +644,7 @@ def _is_sha(revision: str) -> bool:
 def _translate(error: Exception, what: str, *, write: bool, scrub: Callable[[str], str]) -> HubError:
     """A Hub failure as an evalbot error that says what to do (token scrubbed from the text)."""
     status = http_status(error)
-    detail = scrub(" ".join(str(getattr(error, "server_message", None) or error).split())[:300])
+    detail = scrub(one_line(getattr(error, "server_message", None) or error)[:300])
     if status == 401:
         return AuthError(f"the Hub rejected HF_TOKEN when trying to {what}; set a valid token")
     if status == 402:

@@ -17,9 +17,10 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from bot._cli_flags import add_output_formats, add_report_format, add_write_modes
 from bot.app import SOURCES, AAOptions, App, Job, Outcome, ReadmeOptions, Report, ResultsOptions
 from bot.artificial_analysis import AAModel, find_model, pipeline_mismatch, scores_from_model
-from bot.card import FORMATS, parse_card
+from bot.card import parse_card
 from bot.config import Settings
 from bot.errors import ConfigError, InputError, MissingExtraError
 from bot.hub import HubClient
@@ -64,7 +65,7 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
 
     prs = commands.add_parser("get-prs", help="list a repo's pull requests and which are evalbot's")
     prs.add_argument("--repo-id", required=True, type=repo_id_arg, help=_REPO_HELP)
-    prs.add_argument("--format", choices=("text", "json"), default="text")
+    add_report_format(prs)
     prs.add_argument("--bot-user", help="evalbot's Hub account (default: EVALBOT_BOT_USER, else the token's user)")
     prs.set_defaults(func=cmd_get_prs)
 
@@ -81,15 +82,10 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     aa.add_argument("--aa-model", help="the AA model: its id (preferred), creator/slug, or slug")
     aa.add_argument("--creator-slug", help="with --model-name: the AA creator slug (reference tool's flags)")
     aa.add_argument("--model-name", help="the AA model slug")
-    aa.add_argument(
-        "--output-formats", default="model-index,eval-results", help=f"comma-separated, from {', '.join(FORMATS)}"
-    )
-    aa.add_argument("--format", choices=("text", "json"), default="text")
+    add_output_formats(aa)
+    add_report_format(aa)
     aa.add_argument("--force", action="store_true", help="import even though the card's pipeline_tag is not an LLM's")
-    aa_mode = aa.add_mutually_exclusive_group()
-    aa_mode.add_argument("--dry-run", action="store_true", help="print the scores and the full diff (the default)")
-    aa_mode.add_argument("--apply", action="store_true", help="commit to main (needs write; else a PR)")
-    aa_mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's AA pull request")
+    add_write_modes(aa, pr="evalbot's AA pull request")
     aa.set_defaults(func=cmd_import_aa)
 
     imp = commands.add_parser(
@@ -101,14 +97,9 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     )
     imp.add_argument("--force-model", action="store_true", help="import files that name another model than --repo-id")
     imp.add_argument("--allow-partial", action="store_true", help="publish partial runs, marked 'partial: ...'")
-    imp.add_argument(
-        "--output-formats", default="model-index,eval-results", help=f"comma-separated, from {', '.join(FORMATS)}"
-    )
-    imp.add_argument("--format", choices=("text", "json"), default="text")
-    imp_mode = imp.add_mutually_exclusive_group()
-    imp_mode.add_argument("--dry-run", action="store_true", help="print the scores and the full diff (the default)")
-    imp_mode.add_argument("--apply", action="store_true", help="commit to main (needs write; else a PR)")
-    imp_mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's imported-results PR")
+    add_output_formats(imp)
+    add_report_format(imp)
+    add_write_modes(imp, pr="evalbot's imported-results PR")
     imp.set_defaults(func=cmd_import_results)
 
     ev = commands.add_parser("evaluate", help="evaluate a model with lighteval or inspect-ai, through the dedupe gate")
@@ -151,14 +142,9 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     ev.add_argument("--results-path", help="(Jobs) the path of the Run JSON in --results-repo")
     ev.add_argument("--flavor", help="(hf-jobs) hardware flavor (default: chosen from the model's size)")
     ev.add_argument("--timeout", type=float, default=3 * 3600, help="(hf-jobs) seconds before the job is cancelled")
-    ev.add_argument(
-        "--output-formats", default="model-index,eval-results", help=f"comma-separated, from {', '.join(FORMATS)}"
-    )
-    ev.add_argument("--format", choices=("text", "json"), default="text")
-    ev_mode = ev.add_mutually_exclusive_group()
-    ev_mode.add_argument("--dry-run", action="store_true", help="print the scores and the full diff (the default)")
-    ev_mode.add_argument("--apply", action="store_true", help="commit to main (needs write; else a PR)")
-    ev_mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's evaluation PR")
+    add_output_formats(ev)
+    add_report_format(ev)
+    add_write_modes(ev, pr="evalbot's evaluation PR")
     ev.set_defaults(func=cmd_evaluate)
 
     demo = commands.add_parser("demo", help="offline: a local Hub with sample repos, scanned twice")
@@ -171,7 +157,7 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     hook = commands.add_parser(
         "hook", help="run one Hub webhook event from WEBHOOK_PAYLOAD (inside a webhook-triggered HF Job; no server)"
     )
-    hook.add_argument("--format", choices=("text", "json"), default="text")
+    add_report_format(hook)
     hook.set_defaults(func=cmd_hook)
 
     serve = commands.add_parser("serve", help="the webhook bot: Hub webhooks in, queue, workers, status page")
@@ -197,16 +183,14 @@ def _add_job_options(parser: argparse.ArgumentParser) -> None:
         "--tasks", help="for the eval source: tasks in the engine's spelling, e.g. 'gsm8k|5' (else evalbot.yaml eval:)"
     )
     parser.add_argument("--engine", choices=ENGINES, default="lighteval", help="for the eval source with --tasks")
-    parser.add_argument(
-        "--output-formats", default="model-index,eval-results", help=f"comma-separated, from {', '.join(FORMATS)}"
+    add_output_formats(parser)
+    add_write_modes(
+        parser,
+        pr="evalbot's PR",
+        dry_run="print the plan and the full diff; write nothing (the default)",
+        commit="--push",
     )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--dry-run", action="store_true", help="print the plan and the full diff; write nothing (the default)"
-    )
-    mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's PR, through the dedupe gate")
-    mode.add_argument("--push", action="store_true", help="commit to main, through the dedupe gate (needs write)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_report_format(parser)
 
 
 def _writes(args: argparse.Namespace) -> bool:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bot import __version__, _cli_bot, action
+from bot._cli_flags import add_output_formats, add_report_format, add_write_modes
 from bot.card import (
-    FORMATS,
     CardChange,
     apply_scores,
     parse_card,
@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect = commands.add_parser("inspect-tables", help="list the card's tables and how evalbot reads them")
     _add_source(inspect)
     inspect.add_argument("--model-name", help="the model to look for (default: the repo name)")
-    inspect.add_argument("--format", choices=("text", "json"), default="text")
+    add_report_format(inspect)
     inspect.set_defaults(func=_cmd_inspect_tables)
 
     extract = commands.add_parser("extract-readme", help="extract the card's own scores from its tables")
@@ -92,17 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--task-type", help="model-index task type (default: from the benchmark or pipeline_tag)")
     extract.add_argument("--dataset-name", help="dataset name for labels the benchmark vocabulary does not know")
     extract.add_argument("--dataset-type", help="dataset type for labels the benchmark vocabulary does not know")
-    extract.add_argument(
-        "--output-formats",
-        default="model-index,eval-results",
-        help=f"comma-separated, from {', '.join(FORMATS)} (default: model-index,eval-results)",
-    )
+    add_output_formats(extract)
     extract.add_argument("--templates-dir", type=Path, help="your own Jinja templates (rendered sandboxed)")
-    extract.add_argument("--format", choices=("yaml", "json"), default="yaml")
-    mode = extract.add_mutually_exclusive_group()
-    mode.add_argument("--dry-run", action="store_true", help="print the full diff of what would change")
-    mode.add_argument("--apply", action="store_true", help="commit to main, through the dedupe gate (needs write)")
-    mode.add_argument("--create-pr", action="store_true", help="open or update evalbot's PR, through the dedupe gate")
+    add_report_format(extract, ("yaml", "json"))
+    add_write_modes(extract, pr="evalbot's PR", dry_run="print the full diff of what would change")
     extract.set_defaults(func=_cmd_extract_readme)
 
     for name, func, text in (

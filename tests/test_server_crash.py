@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import requests
 
 from bot.sim.hub import HubSim
 from bot.store import Store
+from tests._serve import free_port, start_serve
 
 pytestmark = pytest.mark.slow  # serve processes killed and restarted (`make test-fast` leaves these out)
 
@@ -26,33 +25,8 @@ CARD = (
 SECRET = "crash-test-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(sim: HubSim, home: Path, config: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": sim.url,
-        "HF_TOKEN": "evalbot-token",
-        "EVALBOT_HOME": str(home),
-        "EVALBOT_WEBHOOK_SECRET": SECRET,
-        "EVALBOT_LEASE_SECONDS": "2",  # a killed worker's job and repo leases expire quickly
-    }
-    cmd = [sys.executable, "-m", "bot.cli", "--config", str(config), "serve", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", "2"]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
-                return proc
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("evalbot serve did not come up")
+    return start_serve(sim, home, config, port, SECRET)
 
 
 def event(repo: str, sha: str) -> bytes:

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import requests
 
 from bot.sim.hub import HubSim
 from bot.store import Store
+from tests._serve import free_port, start_serve
 
 pytestmark = pytest.mark.slow  # two serve processes and a PostgreSQL server (`make test-fast` leaves these out)
 
@@ -30,34 +29,9 @@ REPOS = 50
 WEBHOOKS = 3  # three webhooks watch the org, and each delivery comes twice: 6 deliveries a repo, 300 in all
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_replica(sim: HubSim, home: Path, config: Path, port: int, database_url: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": sim.url,
-        "HF_TOKEN": "evalbot-token",
-        "EVALBOT_HOME": str(home),  # each replica's own caches; the store is the shared database
-        "EVALBOT_DATABASE_URL": database_url,
-        "EVALBOT_WEBHOOK_SECRET": SECRET,
-        "EVALBOT_LEASE_SECONDS": "2",  # the killed replica's jobs and repo leases expire quickly
-    }
-    cmd = [sys.executable, "-m", "bot.cli", "--config", str(config), "serve", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", "2"]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
-                return proc
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("evalbot serve did not come up")
+    # each replica has its own EVALBOT_HOME (caches); the store is the shared database
+    return start_serve(sim, home, config, port, SECRET, {"EVALBOT_DATABASE_URL": database_url})
 
 
 def event(repo: str, sha: str, webhook: str) -> bytes:

@@ -67,7 +67,7 @@ _NON_EVAL_WORDS = frozenset(
     "script train training quantization gguf gptq awq carbon co2 co2eq tco2eq emissions emitted power "
     "consumption intensity kwh watts hours gpuhours speakers duration seconds minutes ms fps tok "
     "embedding embeddings vocabsize d_model mlp activation attention layernorm biases tying positional "
-    "speedup bpw filesize ram disk utterances snt wrd".split()
+    "speedup bpw filesize ram disk utterances snt wrd bp".split()
 )
 _NON_EVAL_PHRASES = (
     "learning rate",
@@ -82,6 +82,7 @@ _NON_EVAL_PHRASES = (
     "rel. latency",
     "tokens/s",
     "tokens per",
+    "brevity penalty",
 )
 _NON_EVAL_FIRST = frozenset(
     "hyperparameter hyperparameters config configuration parameter setting settings argument arguments "
@@ -109,7 +110,11 @@ _AVERAGE = frozenset(
 )
 _NAME_SIZE = re.compile(r"(?i)\d+(?:\.\d+)?\s*[bm]\b")
 _SIZE_CELL = re.compile(r"^~?\d+(?:\.\d+)?\s*[bmkt]$", re.IGNORECASE)
-_MODELISH = re.compile(r"\d+(?:\.\d+)?\s*[bm]\b|/|gpt|llama|bert|mistral|qwen|t5\b", re.IGNORECASE)
+_MODEL_WORD = re.compile(
+    r"gpt|llama|bert|mistral|qwen|t5\b|electra|bart|xlnet|wav2vec|whisper|falcon|gemma|bloom|pythia|mixtral|deepseek",
+    re.IGNORECASE,
+)
+_MODELISH = re.compile(rf"\d+(?:\.\d+)?\s*[bm]\b|/|{_MODEL_WORD.pattern}", re.IGNORECASE)
 _BASE_HEADING = re.compile(r"(?i)\b(?:base|pre-?trained|foundation)\b(?!\s+on\b)")
 _TUNED_HEADING = re.compile(r"(?i)\b(?:instruct\w*|chat|fine-?tuned|instruction[- ]tuned|aligned|sft|rlhf)\b")
 _HARNESS_TASK = frozenset({"tasks", "task", "groups", "group"})
@@ -615,6 +620,12 @@ def _own_results_layout(table: RawTable, header: list[str], rows: list[tuple[Cel
             or _known(value_header)
             or known * 2 > len(labelled)
         )
+        # a key/value table: its keys name models, or repeat (runs under settings the key does not name)
+        modelish = sum(bool(_MODEL_WORD.search(t)) for t in labelled)
+        if len(labelled) >= 2 and modelish * 2 > len(labelled) and not known:
+            return Skip("rows name other models; none of them is this model", tuple(labelled))
+        if _repeats_with_other_values(rows, values):
+            return Skip("rows repeat one label with other values: configurations, not test sets")
         if evidence and non_eval * 2 <= len(labelled) and (first or known * 2 > len(labelled)):
             return make(
                 "single",
@@ -644,6 +655,20 @@ def _own_results_layout(table: RawTable, header: list[str], rows: list[tuple[Cel
             reasons=("no model names; rows are test sets or splits of this model's results",),
         )
     return Skip("several value columns; none is this model")
+
+
+def _repeats_with_other_values(rows: Sequence[Sequence[Cell]], columns: Sequence[int]) -> bool:
+    """Two rows with one label and different values ("onnxruntime | ... | 0.911", "onnxruntime | ... | 0.898"):
+    the rows are runs under settings the label does not name, so no row can be told apart."""
+    seen: dict[str, tuple[str, ...]] = {}
+    for row in rows:
+        label = row[0].text
+        if not label:
+            continue
+        cells = tuple(row[j].text if j < len(row) else "" for j in columns)
+        if seen.setdefault(label, cells) != cells:
+            return True
+    return False
 
 
 def match_level_blocked(label: str) -> bool:

@@ -525,6 +525,8 @@ def _result(
         metric = known.metric
     elif (suffix := _METRIC_SUFFIX.search(label)) is not None:
         metric = _SUFFIX_METRICS[suffix[1].casefold()]  # spaCy's ENTS_F, TOKEN_P, DEP_UAS
+        if all(v.value == 0 for v, _ in values):
+            return []  # spaCy writes 0.00 for a component the pipeline does not have: no score
     else:
         metric = fallback_metric
     category = layout.categories[i]

@@ -436,3 +436,40 @@ def test_model_recycling_tables_are_other_models_results() -> None:
     assert not info.evaluation and info.detail.startswith("results of models fine-tuned from this one")
     plain = "## Results\n\n" + md("| ag_news | boolq | cola |", "| 90.63 | 83.79 | 86.58 |")
     assert values(plain, "org/nli-base") == [("ag_news", 90.63), ("boolq", 83.79), ("cola", 86.58)]
+
+
+def test_a_one_column_table_whose_rows_are_other_models_is_not_this_models() -> None:
+    card = md(
+        "| mdoel | accuracy |",  # a misspelt "model" header: the rows still name models
+        "| fooElectra_base_fp16_custom | 0.8849 |",
+        "| barElectra_base_fp16_custom | 0.8726 |",
+        "| bazElectra_base_fp16_custom | 0.8434 |",
+    )
+    assert extract_all(card, "org/quxElectra_base_classifier") == []
+
+
+def test_rows_repeating_one_label_with_other_values_are_configurations() -> None:
+    card = "## Evaluation\n\n" + md(
+        "| framework | operators_to_quantize | per_channel | accuracy |",
+        "| `onnxruntime` | `None` | `None` | 0.911 |",
+        "| `onnxruntime` | `['Add']` | `True` | 0.490 |",
+        "| `pytorch` | `None` | `None` | 0.911 |",
+    )
+    assert extract_all(card, "org/quantized-model") == []
+    (info,) = inspect_tables(card, "org/quantized-model")
+    assert info.detail.startswith("rows repeat one label")
+
+
+def test_sacrebleu_brevity_penalty_and_counts_are_not_scores() -> None:
+    card = "## Benchmarks\n\n" + md(
+        "| testset | BLEU | chr-F | #sent | #words | BP |",
+        "| newstest2019.eng-deu | 24.3 | 0.5462 | 502 | 11271 | 0.993 |",
+    )
+    assert values(card, "org/opus-en-de") == [("BLEU", 24.3), ("chr-F", 0.5462)]
+
+
+def test_a_spacy_component_scored_zero_is_not_published() -> None:
+    card = "### Accuracy\n\n" + md(
+        "| Type | Score |", "| `DEP_UAS` | 0.00 |", "| `SENTS_F` | 85.08 |", "| `TAG_ACC` | 0.00 |"
+    )
+    assert values(card, "org/en_pipeline") == [("SENTS_F", 85.08)]

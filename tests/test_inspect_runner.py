@@ -204,8 +204,10 @@ def test_missing_model_is_an_error(tiny: tuple[ModelRef, TinyTasks], tmp_path: P
         InspectEvaluator(log_dir=tmp_path).run(model, [spec], INSPECT)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("inspect_evals") is not None, reason="inspect_evals is installed")
-def test_registry_task_without_inspect_evals(tiny: tuple[ModelRef, TinyTasks]) -> None:
+def test_registry_task_without_inspect_evals(tiny: tuple[ModelRef, TinyTasks], monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "inspect_evals", None)  # as if not installed: find_spec None, import fails
     model, _ = tiny
     with pytest.raises(EvaluatorUnavailable, match=r"pip install 'evalbot\[eval\]'") as info:
         InspectEvaluator().run(model, [TaskSpec.parse("inspect_evals/gsm8k", "inspect")], INSPECT)

@@ -541,7 +541,11 @@ def decide_layout(
         for j in range(len(header))
     ]
     if model is not None:
-        col_cands = [(j, match_level(model, col_labels[j]), False) for j in range(1, len(header))]
+        # under a "Model" first header the columns are benchmarks, never models ("Model | HTS2 | HTS5")
+        col_cands = [
+            (j, match_level(model, col_labels[j]) if not model_first else MatchLevel.NONE, False)
+            for j in range(1, len(header))
+        ]
         row_cands = [
             (
                 i,
@@ -603,6 +607,8 @@ def decide_layout(
 def _own_results_layout(table: RawTable, header: list[str], rows: list[tuple[Cell, ...]], make: _Make) -> Layout | Skip:
     """A table with no model names: this model's own results, if it looks like an eval table."""
     first = _phrase(header[0])
+    if any(_phrase(h) in _MODEL_FIRST for h in header[1:]):  # "Dataset | Model | Acc.": rows of other models
+        return Skip("a Model column names other models; none of them is this model")
     row_labels = [r[0].text for r in rows]
     label_column_numeric = all(parse_value(t) is not None or is_missing(t) for t in row_labels)
     values = _value_columns(header, rows, 0 if label_column_numeric else 1)

@@ -473,3 +473,19 @@ def test_a_spacy_component_scored_zero_is_not_published() -> None:
         "| Type | Score |", "| `DEP_UAS` | 0.00 |", "| `SENTS_F` | 85.08 |", "| `TAG_ACC` | 0.00 |"
     )
     assert values(card, "org/en_pipeline") == [("SENTS_F", 85.08)]
+
+
+def test_under_a_model_first_header_the_columns_are_never_the_model() -> None:
+    """`HTS2` is a dataset even though the repo's name contains it; the rows are the models."""
+    card = md("| Model | HTS2 | HTS5 |", "| fooBERT | 85.56 | 68.99 |", "| XLM-RoBERTa | 85.56 | 66.50 |")
+    assert extract_all(card, "org/sentiment-hts2-foobert-hungarian") == []
+    assert values(card, "org/XLM-RoBERTa") == [("HTS2", 85.56), ("HTS5", 66.5)]
+
+
+def test_a_model_column_after_the_first_means_other_models() -> None:
+    card = "## Results\n\n" + md(
+        "| | model | f1 | precision |",
+        "| 1 | biobert-v1.1 | 0.873347 | 0.870358 |",
+        "| 2 | scibert_cased | 0.85848 | 0.859122 |",
+    )
+    assert extract_all(card, "org/scibert_uncased-ner") == []

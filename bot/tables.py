@@ -501,8 +501,8 @@ def _result(
     fallback_metric: str = "score",
 ) -> list[TableResult]:
     cell: Cell = layout.rows[i][j]
-    if not label or is_missing(cell.text) or is_average(label):
-        return []
+    if not label or is_missing(cell.text) or is_average(label) or _BARE_NUMBER.fullmatch(label):
+        return []  # a bare number ("64", "128") is a setting's value (a length, a k), never a benchmark
     if is_non_eval(label) and not (layout.orientation != "columns" and scores_at_length(label, layout.rows, j)):
         return []
     values = _cell_values(cell.text, layout.header[j] if layout.orientation != "columns" else label)
@@ -568,6 +568,7 @@ def _model_label(layout: Layout) -> str:
 
 
 # Score names written as NAME_METRIC (spaCy's accuracy tables): the suffix is the metric.
+_BARE_NUMBER = re.compile(r"[\d.,\s]+")
 _METRIC_SUFFIX = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(P|R|F|ACC|UAS|LAS|AUC|SCORE)$")
 _SUFFIX_METRICS = {
     "p": "precision",

@@ -489,3 +489,8 @@ def test_a_model_column_after_the_first_means_other_models() -> None:
         "| 2 | scibert_cased | 0.85848 | 0.859122 |",
     )
     assert extract_all(card, "org/scibert_uncased-ner") == []
+
+
+def test_a_bare_number_is_a_setting_never_a_benchmark() -> None:
+    card = md("| text length | 64 | 128 |", "| Other | 354.40 | 229.19 |", "| Foo-year | 31.49 | 24.97 |")
+    assert extract_all(card, "org/Foo-year") == []

@@ -89,6 +89,7 @@ _NON_EVAL_FIRST = frozenset(
     "subset option options property field spec specification hparam key name/path file files filename "
     "quant quantization method/quant prompt prompts template".split()
 )
+_SPLIT_WORDS = frozenset("test dev valid validation val train eval evaluation testing".split())
 _MODEL_FIRST = frozenset({"model", "models", "name", "system", "systems", "method", "methods", "llm", "llms"})
 _LABEL_FIRST = frozenset(
     "metric metrics benchmark benchmarks task tasks dataset datasets domain domains eval evaluation "
@@ -546,10 +547,13 @@ def decide_layout(
             (j, match_level(model, col_labels[j]) if not model_first else MatchLevel.NONE, False)
             for j in range(1, len(header))
         ]
+        # a split word ("test") never names a model, even in a repo named test_...
         row_cands = [
             (
                 i,
-                match_level(model, row_labels[i]) if not _known(row_labels[i]) else MatchLevel.NONE,
+                match_level(model, row_labels[i])
+                if not (_known(row_labels[i]) or _phrase(row_labels[i]) in _SPLIT_WORDS)
+                else MatchLevel.NONE,
                 r[0].bold or r[0].marked,
             )
             for i, r in enumerate(rows)
@@ -566,6 +570,10 @@ def decide_layout(
             label = row_labels[own]
             if unsafe := _variant_check(model, best_row, label, row_labels, table.context, card_names):
                 return Skip(unsafe, tuple(row_labels), evaluation=True)
+            if best_row < MatchLevel.SUFFIX and _names_models(header[1:]):
+                # "Dataset | ParsBERT v2 | mBERT | ...": the columns are the models, so a row that only partly
+                # matches the repo's name ("ARMAN" for ...-ner-arman) is a dataset it was trained on
+                return Skip(f"the columns name models; row {label!r} only partly matches", tuple(header[1:]))
             how = f"row {label!r} ({best_row.name.lower()} match)"
             columns = _row_columns(header, rows, 1 if size_col else 0)
             if not columns:
@@ -583,6 +591,8 @@ def decide_layout(
                 return Skip(tie, tuple(h for h in header[1:] if h), evaluation=True)
             if unsafe := _variant_check(model, best_col, header[own], header[1:], table.context, card_names):
                 return Skip(unsafe, tuple(h for h in header[1:] if h), evaluation=True)
+            if best_col < MatchLevel.SUFFIX and _names_models(row_labels):  # the mirror of the rows case
+                return Skip(f"the rows name models; column {header[own]!r} only partly matches", tuple(row_labels))
             if _is_score_column(rows, own):  # named like the model: its header says nothing else
                 reasons = [f"own column {header[own]!r}: {best_col.name.lower()} match"] + ([tie] if tie else [])
                 return layout(
@@ -661,6 +671,12 @@ def _own_results_layout(table: RawTable, header: list[str], rows: list[tuple[Cel
             reasons=("no model names; rows are test sets or splits of this model's results",),
         )
     return Skip("several value columns; none is this model")
+
+
+def _names_models(labels: Sequence[str]) -> bool:
+    """At least two labels look like model names and none is a known benchmark."""
+    named = [t for t in labels if t and _MODELISH.search(t) and not _known(t)]
+    return len(named) >= 2 and not any(_known(t) for t in labels if t)
 
 
 def _repeats_with_other_values(rows: Sequence[Sequence[Cell]], columns: Sequence[int]) -> bool:

@@ -494,3 +494,17 @@ def test_a_model_column_after_the_first_means_other_models() -> None:
 def test_a_bare_number_is_a_setting_never_a_benchmark() -> None:
     card = md("| text length | 64 | 128 |", "| Other | 354.40 | 229.19 |", "| Foo-year | 31.49 | 24.97 |")
     assert extract_all(card, "org/Foo-year") == []
+
+
+def test_a_dataset_row_named_like_the_repo_under_model_columns_is_not_the_model() -> None:
+    """`ARMAN` in a repo named ...-ner-arman is its training data when the columns are the models."""
+    card = md(
+        "| Dataset | FooBERT v2 | FooBERT v1 | mBERT | LSTM-CRF |",
+        "| ARMAN | 99.84 | 98.79 | 95.89 | 86.55 |",
+    )
+    assert extract_all(card, "org/bert-fa-base-uncased-ner-arman") == []
+
+
+def test_a_split_word_never_names_the_model() -> None:
+    card = md("| | s3prl | transformers |", "| **test** | 0.7518 | 0.7518 |")
+    assert extract_all(card, "org/test_regex_model") == []

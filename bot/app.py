@@ -6,6 +6,7 @@ calls `App.run`; every Hub write goes through `decide` (the dedupe gate) and `_p
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import logging
 import os
 import socket
@@ -18,7 +19,15 @@ from typing import Literal
 
 import jinja2
 
-from bot import _deadline, artificial_analysis, leaderboard_source, readme_source, result_files, results_source
+from bot import (
+    __version__,
+    _deadline,
+    artificial_analysis,
+    leaderboard_source,
+    readme_source,
+    result_files,
+    results_source,
+)
 from bot.artificial_analysis import AAClient, AASettings, find_model, pipeline_mismatch, scores_from_model
 from bot.benchmarks import task_type_for
 from bot.card import DEFAULT_FORMATS, Card, CardChange, apply_scores, parse_card
@@ -189,7 +198,22 @@ class App:
     def _already_processed(self, job: Job) -> bool:
         if self.store is None or job.revision is None or job.dry_run:
             return False
-        return all(self.store.is_processed(job.repo_id, job.revision, self._pr_source(job, s)) for s in job.sources)
+        return all(self.store.is_processed(job.repo_id, job.revision, self._processed_key(job, s)) for s in job.sources)
+
+    def _processed_key(self, job: Job, source: str) -> str:
+        """The ledger's "(repo, sha) handled for this source" key: the PR source and a digest of all else that
+        changes the result (evalbot's version, the output formats, the source's options), so an upgrade or a
+        new setting looks at an unchanged repo once more; the dedupe gate keeps that second look quiet."""
+        options = {
+            "readme": (job.readme, self._readme_threshold()),
+            "aa": job.aa,
+            "eval": job.eval or self.settings.eval_request,
+            "results": job.results,
+            "import": job.results,
+            "leaderboard": self.settings.config.leaderboards if self.settings.config else None,
+        }.get(source)
+        digest = hashlib.sha256(repr((__version__, job.formats, options)).encode()).hexdigest()[:12]
+        return f"{self._pr_source(job, source)}#{digest}"
 
     def _wait_for_lease(self, repo_id: str, owner: str) -> bool:
         assert self.store is not None
@@ -532,7 +556,7 @@ class App:
             transient = plan.kind in TRANSIENT_KINDS
             for sha in () if transient else {snapshot.sha, job.revision or snapshot.sha}:
                 self.store.mark_processed(
-                    job.repo_id, sha, self._pr_source(job, source), outcome=outcome,
+                    job.repo_id, sha, self._processed_key(job, source), outcome=outcome,
                     fingerprint=plan.fingerprint or None, detail=report.reason,
                 )  # fmt: skip
         return report

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, Job, run_many
+from bot.app import App, Job, ReadmeOptions, run_many
 from bot.config import Secret, Settings
 from bot.hub import HubClient, RetryPolicy
 from bot.plan import parse_markers
@@ -183,6 +183,20 @@ def test_request_budgets(sim: HubSim, tmp_path: Path) -> None:
     # the first run also reads the benchmark registry once (listing page, GSM8K's eval.yaml and
     # leaderboard); later runs find it cached
     assert (opened, noop, repeated) == (9, 3, 0)
+
+
+def test_a_handled_commit_is_looked_at_again_only_when_a_setting_changes(sim: HubSim, tmp_path: Path) -> None:
+    """The ledger's "handled" key includes the formats and the source's options (and evalbot's version)."""
+    app = make_app(sim, tmp_path)
+    (first,) = app.run(Job(REPO))
+    (same,) = app.run(Job(REPO, revision=first.sha))
+    assert same.reason == f"already processed at {first.sha}"
+    sim.reset_requests()
+    (other,) = app.run(Job(REPO, revision=first.sha, readme=ReadmeOptions(model_name="Ours-7B-Instruct")))
+    assert not other.reason.startswith("already processed") and sim.request_count() > 0
+    (formats,) = app.run(Job(REPO, revision=first.sha, formats=("model-index",)))
+    assert not formats.reason.startswith("already processed")
+    assert len(prs(sim)) == 1  # looking again proposed nothing new: no second PR
 
 
 def test_two_concurrent_runs_on_one_repo_open_one_pr(sim: HubSim, tmp_path: Path) -> None:

@@ -10,48 +10,19 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
 from bot.config import Settings
-from bot.errors import ConfigError, InputError
+from bot.errors import ConfigError
 from bot.hub import HubClient
 from evaluators import EvalSettings, Evaluator, ModelRef, Run, TaskSpec, get_evaluator
 from evaluators.cache import EvalCache, cache_key, merge_runs, split_run
-from evaluators.settings import Engine, engine_version
+from evaluators.request import RUNNERS, EvalRequest, Runner, check_publishable
+from evaluators.settings import engine_version
 
 logger = logging.getLogger(__name__)
-
-Runner = Literal["local", "hf-jobs"]
-RUNNERS: tuple[Runner, ...] = ("local", "hf-jobs")
-
-
-@dataclass(frozen=True)
-class EvalRequest:
-    """What to evaluate, and how (the `evaluate` flags / `eval:` in evalbot.yaml / ChatOps / the Action)."""
-
-    tasks: tuple[str, ...]
-    settings: EvalSettings = field(default_factory=EvalSettings)
-    runner: Runner = "local"
-
-    @property
-    def engine(self) -> Engine:
-        return self.settings.engine
-
-    def specs(self) -> list[TaskSpec]:
-        return [TaskSpec.parse(t, self.engine) for t in self.tasks]
-
-
-def check_publishable(settings: EvalSettings) -> None:
-    """A partial run (`limit`) is published only when allowed; raised before anything runs."""
-    if settings.limit is not None and not settings.allow_partial:
-        raise InputError(
-            f"--limit {settings.limit} makes a partial run, which is for dry runs and smoke tests: "
-            "drop --limit to publish, or pass --allow-partial (eval: allow_partial: true) to publish it "
-            "marked 'partial: N of M samples'"
-        )
-
 
 class RemoteRunner(Protocol):
     """Carries out the hf-jobs runner."""

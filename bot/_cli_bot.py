@@ -23,6 +23,7 @@ from bot.artificial_analysis import AAModel, find_model, pipeline_mismatch, scor
 from bot.card import parse_card
 from bot.config import Settings
 from bot.errors import ConfigError, InputError, MissingExtraError
+from bot.evaluations import EvalService, jobs_remote
 from bot.hub import HubClient
 from bot.plan import PrInfo
 from bot.result_files import ResultFile, check_model, read_result_file
@@ -31,7 +32,7 @@ from bot.scores import Score
 from bot.store import Store
 from evaluators import Run
 from evaluators.cache import EvalCache
-from evaluators.service import RUNNERS, EvalRequest, EvalService, check_publishable, jobs_remote
+from evaluators.request import RUNNERS, EvalRequest, check_publishable
 from evaluators.settings import BACKENDS, CHAT_TEMPLATES, ENGINES, EvalSettings
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_NOTHING = 0, 1, 2, 3

@@ -41,15 +41,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import Any, Literal, TextIO
 
 from bot.app import SOURCES, Job, Outcome, Report, run_many
 from bot.card import FORMATS
 from bot.config import Secret, Settings
 from bot.errors import BotError, ConfigError, InputError, one_line
-
-if TYPE_CHECKING:
-    from evaluators.service import EvalRequest
+from evaluators.request import EvalRequest
+from evaluators.settings import EvalSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -446,9 +445,6 @@ def build_config(env: Mapping[str, str], trigger: Trigger) -> ActionConfig:
         raise InputError("sources include eval but no tasks: set the tasks input, or eval: tasks in evalbot.yaml")
     request = None
     if tasks:
-        from evaluators.service import EvalRequest
-        from evaluators.settings import EvalSettings
-
         chat_template = _choices("chat_template", [get("chat_template") or "auto"], ("auto", "on", "off"))[0]
         eval_settings = EvalSettings(
             engine=engine,  # type: ignore[arg-type]

@@ -49,6 +49,7 @@ from bot.errors import (
     StaleParentError,
     one_line,
 )
+from bot.evaluations import EvalService, jobs_remote
 from bot.hub import CommitResult, HubClient, Snapshot
 from bot.plan import TRANSIENT_KINDS, Budget, Plan, Policy, PrInfo, decide
 from bot.registry import BenchmarkRegistry
@@ -59,7 +60,7 @@ from bot.store import IntentAction, PrStatus, Store
 from bot.tables import DEFAULT_MIN_CONFIDENCE, extract_all, why_nothing
 from evaluators import Run
 from evaluators.cache import EvalCache
-from evaluators.service import EvalRequest, EvalService, check_publishable, jobs_remote
+from evaluators.request import EvalRequest, check_publishable
 from evaluators.settings import ENGINES
 
 logger = logging.getLogger(__name__)

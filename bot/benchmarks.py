@@ -40,6 +40,7 @@ __all__ = [
     "lookup_benchmark",
     "lookup_metric",
     "mentions_benchmark",
+    "metric_type",
     "normalize_label",
     "parse_label",
     "parse_vocabulary",
@@ -612,3 +613,26 @@ def dataset_of(benchmark: Benchmark) -> Dataset:
         config=benchmark.dataset_config,
         split=benchmark.dataset_split,
     )
+
+
+# engine metric keys (lighteval, inspect, harness result files) → model-index metric types
+_ENGINE_METRICS = {
+    "em": "exact_match",
+    "extractive_match": "exact_match",
+    "accuracy": "acc",
+    "quasi_exact_match": "quasi_exact_match",
+}
+_ENGINE_PARAMETRISED = re.compile(r"^(?:[a-z_]+_)?(pass|maj|avg)@[kn]:[kn]=(\d+)")
+_ENGINE_TRUTHFULQA = re.compile(r"^truthfulqa_(mc[12])$")
+
+
+def metric_type(key: str) -> str:
+    """`pass@k:k=1&n=1` → pass@1, `gpqa_pass@k:k=1` → pass@1, `maj@n:n=4` → maj@4, `avg@n:n=1` → avg@1,
+    `truthfulqa_mc2` → mc2, `em` → exact_match."""
+    match = _ENGINE_PARAMETRISED.match(key)
+    if match:
+        return f"{match[1]}@{match[2]}"
+    match = _ENGINE_TRUTHFULQA.match(key)
+    if match:
+        return match[1]
+    return _ENGINE_METRICS.get(key, key)

@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.config_file import ConfigFile, load_config_file
 from bot.errors import ConfigError
-
-if TYPE_CHECKING:
-    from bot.config_file import ConfigFile
-    from evaluators.service import EvalRequest
+from evaluators.request import EvalRequest
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 
@@ -122,8 +120,6 @@ class Settings:
 
     def with_config_file(self, path: Path | None) -> Settings:
         """Settings with evalbot.yaml applied (`path`, else ./evalbot.yaml if present)."""
-        from bot.config_file import load_config_file
-
         if path is None:
             path = Path("evalbot.yaml") if Path("evalbot.yaml").is_file() else None
         if path is None:

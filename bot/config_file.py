@@ -61,15 +61,14 @@ import reprlib
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from bot.card import DEFAULT_FORMATS, FORMATS
-from bot.errors import ConfigError
-
-if TYPE_CHECKING:
-    from evaluators.service import EvalRequest
+from bot.errors import ConfigError, InputError
+from evaluators.request import RUNNERS, EvalRequest
+from evaluators.settings import BACKENDS, CHAT_TEMPLATES, ENGINES, EvalSettings
 
 KNOWN_KEYS = (
     "aa", "eval", "watch", "sources", "new_repo_sources", "outputs", "templates_dir", "budgets", "chatops",
@@ -285,10 +284,6 @@ def _secret_message(path: Path, key: str, where: str) -> str:
 
 
 def _eval_request(path: Path, value: Any) -> EvalRequest | None:
-    from bot.errors import InputError
-    from evaluators.service import RUNNERS, EvalRequest
-    from evaluators.settings import BACKENDS, CHAT_TEMPLATES, ENGINES, EvalSettings
-
     if value is None:
         return None
     if not isinstance(value, dict):

@@ -96,8 +96,9 @@ def _evaluate_demo(
 ) -> int:
     """The tiny model, evaluated by both engines on CPU: one PR each, then a rerun from the cache."""
     from bot._cli_bot import format_reports, format_run
+    from bot.evaluations import EvalService
     from evaluators.cache import EvalCache
-    from evaluators.service import EvalRequest, EvalService
+    from evaluators.request import EvalRequest
     from evaluators.settings import EvalSettings
     from evaluators.tiny import build_tiny_model, write_tiny_tasks
 

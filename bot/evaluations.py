@@ -17,12 +17,14 @@ from typing import Protocol
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.hub import HubClient
+from bot.remote_jobs import HubJobsRemote
 from evaluators import EvalSettings, Evaluator, ModelRef, Run, TaskSpec, get_evaluator
 from evaluators.cache import EvalCache, cache_key, merge_runs, split_run
-from evaluators.request import RUNNERS, EvalRequest, Runner, check_publishable
+from evaluators.request import EvalRequest
 from evaluators.settings import engine_version
 
 logger = logging.getLogger(__name__)
+
 
 class RemoteRunner(Protocol):
     """Carries out the hf-jobs runner."""
@@ -41,8 +43,6 @@ def jobs_remote(
     hub: HubClient, settings: Settings, *, flavor: str | None = None, timeout_s: float | None = None
 ) -> RemoteRunner:
     """The hf-jobs runner: dispatch `evalbot evaluate` in the GPU image, poll, collect the Run."""
-    from evaluators.jobs import HubJobsRemote
-
     return HubJobsRemote(hub, settings, flavor=flavor, timeout_s=timeout_s)
 
 

@@ -303,7 +303,7 @@ class FlavorTable:
 
 @cache
 def load_flavors(path: Path = FLAVORS_FILE) -> FlavorTable:
-    """Read a flavors table (see evaluators/flavors.yaml); `ConfigError` says what is wrong."""
+    """Read a flavors table (see bot/flavors.yaml); `ConfigError` says what is wrong."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:

@@ -35,7 +35,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from bot import harness_tasks
-from bot.benchmarks import slug
+from bot.benchmarks import metric_type, slug
 from bot.errors import InputError, one_line
 from bot.scores import Dataset, Metric, Score, Source, Task
 
@@ -275,8 +275,6 @@ def _lighteval(path: str, doc: Mapping[str, Any], source: Source | None, variant
 
 
 def _lighteval_metric(key: str) -> str:
-    from evaluators._scores import metric_type
-
     return metric_type(key)
 
 

@@ -31,7 +31,7 @@ from bot.errors import (
     RepoNotFoundError,
 )
 from bot.store import JobRow, Store
-from evaluators.service import EvalRequest
+from evaluators.request import EvalRequest
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ COMMAND_KIND = "command"  # a run a ChatOps command asked for: its own job, neve
 
 
 DEFAULT_DEADLINE = 3600.0  # a normal run takes seconds; an hour means something is wrong
-EVAL_RUNNER_TIMEOUT = 3 * 3600.0  # the hf-jobs runner's job timeout (evaluators.jobs.JobsSettings)
+EVAL_RUNNER_TIMEOUT = 3 * 3600.0  # the hf-jobs runner's job timeout (bot.remote_jobs.JobsSettings)
 
 
 STORE_RETRY_SECONDS = 1.0  # after a store error, before the worker asks again

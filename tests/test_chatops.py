@@ -231,7 +231,7 @@ def test_the_worker_turns_provider_into_an_inspect_provider_run(tmp_path: Path) 
     from bot.hub import HubClient
     from bot.store import JobRow
     from bot.worker import JobHandler
-    from evaluators.service import EvalRequest
+    from evaluators.request import EvalRequest
     from evaluators.settings import EvalSettings
 
     configured = EvalRequest(

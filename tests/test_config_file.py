@@ -10,7 +10,7 @@ from bot.config import Settings
 from bot.config_file import load_config_file
 from bot.errors import ConfigError
 from evaluators import EvalSettings
-from evaluators.service import EvalRequest
+from evaluators.request import EvalRequest
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -238,7 +238,7 @@ def test_the_image_install_steps_build_a_complete_wheel(stages: dict[str, Stage]
             "bot/py.typed",
             "templates/pr_body.md.j2",
             "templates/model_index.yaml.j2",
-            "evaluators/flavors.yaml",
+            "bot/flavors.yaml",
             "bot/server.py",
             "bot/demo_repos/acme/Ours-7B-Instruct/README.md",  # `evalbot demo` from a wheel
         ):
@@ -267,7 +267,7 @@ def test_the_gpu_image_workflow_pushes_the_default_job_image() -> None:
 
     import yaml
 
-    from evaluators.jobs import EVALBOT_GPU_IMAGE
+    from bot.remote_jobs import EVALBOT_GPU_IMAGE
 
     path = ROOT / ".github" / "workflows" / "gpu-image.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -25,7 +25,7 @@ from bot.store import Store
 from evaluators import Run
 from evaluators._scores import score_for
 from evaluators.cache import EvalCache, cache_key
-from evaluators.service import EvalRequest
+from evaluators.request import EvalRequest
 from evaluators.settings import engine_version
 
 REPO = "acme/Acme-7B"

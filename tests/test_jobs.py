@@ -1,4 +1,4 @@
-"""HF Jobs: the stand-in's jobs endpoints (real huggingface_hub client over HTTP) and `evaluators.jobs.JobsRunner`.
+"""HF Jobs: the stand-in's jobs endpoints (real huggingface_hub client over HTTP) and `bot.remote_jobs.JobsRunner`.
 
 Jobs run as local subprocesses of the stand-in; the job command here is a small Python script
 (written into tmp_path) that builds a Run and uploads its JSON to the results dataset, so
@@ -23,9 +23,7 @@ from huggingface_hub.errors import HfHubHTTPError, JobNotFoundError
 
 from bot.errors import AmbiguousWriteError, ConfigError, InputError
 from bot.hub import RetryPolicy
-from bot.sim.hub import HubSim
-from evaluators import EvalSettings, EvaluationError, Run
-from evaluators.jobs import (
+from bot.remote_jobs import (
     EVALBOT_GPU_IMAGE,
     FLAVORS_FILE,
     KEY_LABEL,
@@ -40,6 +38,8 @@ from evaluators.jobs import (
     load_flavors,
     settings_for_flavor,
 )
+from bot.sim.hub import HubSim
+from evaluators import EvalSettings, EvaluationError, Run
 
 TOKEN = "hf_jobsTestSECRETtoken1234567890"  # distinctive, so any leak is found by substring search
 USERS = {TOKEN: "evalbot", "tok-alice": "alice"}
@@ -538,7 +538,7 @@ def test_the_eval_service_runner_picks_flavor_and_effective_settings(monkeypatch
     """A provider run loads no model: cpu-basic. A small model's job runs fp16 on a T4; a big one shards."""
     from bot.config import Settings
     from bot.hub import HubClient
-    from evaluators.jobs import HubJobsRemote, _provider_secrets
+    from bot.remote_jobs import HubJobsRemote, _provider_secrets
 
     settings = Settings(results_repo=RESULTS)
     remote = HubJobsRemote(HubClient(settings), settings)

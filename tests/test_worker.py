@@ -54,7 +54,7 @@ def test_a_job_past_its_deadline_fails_with_the_reason_and_never_writes(tmp_path
 
 
 def test_an_evaluation_job_gets_its_runners_timeout_on_top() -> None:
-    from evaluators.jobs import JobsSettings
+    from bot.remote_jobs import JobsSettings
 
     assert JobsSettings("o/results").timeout_s == EVAL_RUNNER_TIMEOUT  # the hf-jobs runner's own timeout
     chosen = policy(deadline_seconds=60, eval_deadline_seconds=60 + EVAL_RUNNER_TIMEOUT)

@@ -11,17 +11,18 @@ import os
 import re
 import socket
 import sys
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from bot._cli_flags import add_output_formats, add_report_format, add_write_modes
-from bot.app import SOURCES, AAOptions, App, Job, Outcome, ReadmeOptions, Report, ResultsOptions
+from bot._cli_text import format_reports, format_run
+from bot.app import SOURCES, AAOptions, App, Job, ReadmeOptions, Report, ResultsOptions
 from bot.artificial_analysis import AAModel, find_model, pipeline_mismatch, scores_from_model
 from bot.card import parse_card
 from bot.config import Settings
+from bot.demo import run_demo
 from bot.errors import ConfigError, InputError, MissingExtraError
 from bot.evaluations import EvalService, jobs_remote
 from bot.hub import HubClient
@@ -30,7 +31,6 @@ from bot.result_files import ResultFile, check_model, read_result_file
 from bot.result_files import check_publishable as check_results_publishable
 from bot.scores import Score
 from bot.store import Store
-from evaluators import Run
 from evaluators.cache import EvalCache
 from evaluators.request import RUNNERS, EvalRequest, check_publishable
 from evaluators.settings import BACKENDS, CHAT_TEMPLATES, ENGINES, EvalSettings
@@ -460,17 +460,6 @@ def format_result_files(results: Sequence[ResultFile]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_run(run: Run) -> str:
-    """A run's scores, with where they came from."""
-    lines = [run.summary() + (" (cached: no model loaded)" if run.cached else f" ({run.duration_s:.1f} s)")]
-    lines.append(f"  settings: {run.settings.describe()}")
-    for score in run.scores:
-        stderr = f" ± {score.metric.stderr:.4g}" if score.metric.stderr is not None else ""
-        task = score.provenance.get("task", "")
-        lines.append(f"  {task:<28} {score.metric.type:<14} {score.metric.value:.4g}{stderr}  ({score.metric.unit})")
-    return "\n".join(lines) + "\n"
-
-
 def format_aa_scores(model: AAModel, scores: Sequence[Score]) -> str:
     """The scores AA has for `model`, with their units, and the attribution AA's terms require."""
     lines = [f"Artificial Analysis: {model.label}", f"Source: {model.page_url} (attribution required by AA's terms)"]
@@ -666,8 +655,6 @@ def cmd_hook(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.demo import run_demo
-
     if args.evaluate:
         require_extra("demo --evaluate", "eval", ("torch", "transformers", "lighteval", "inspect_ai"))
 
@@ -693,16 +680,3 @@ def print_reports(reports: Sequence[Report], fmt: str, *, show_diff: bool) -> No
         for report in reports:
             if report.diff:
                 print(f"\n# {report.repo_id} [{report.source}]\n{report.diff}", end="")
-
-
-def format_reports(reports: Sequence[Report]) -> str:
-    """A table of reports and a one-line summary."""
-    rows = [("repo", "source", "outcome", "PR", "reason")]
-    rows += [(r.repo_id, r.source, r.outcome, f"#{r.pr_num}" if r.pr_num else "", r.reason) for r in reports]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
-    counts = Counter(r.outcome for r in reports)
-    order: tuple[Outcome, ...] = ("created", "updated", "pushed", "planned", "unchanged", "skipped", "failed")
-    lines.append("")
-    lines.append(", ".join(f"{counts[k]} {k}" for k in order if counts[k]) or "nothing to do")
-    return "\n".join(lines)

@@ -43,10 +43,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from bot._cli_bot import make_app
+from bot._cli_text import format_reports
 from bot.app import SOURCES, Job, Outcome, Report, run_many
 from bot.card import FORMATS
 from bot.config import Secret, Settings
 from bot.errors import BotError, ConfigError, InputError, one_line
+from bot.events import event_key, is_model_repo, main_commit, parse_webhook
+from bot.render import make_environment
 from evaluators.request import EvalRequest
 from evaluators.settings import EvalSettings
 
@@ -262,8 +266,6 @@ def _read_payload(path: str) -> dict[str, Any]:
 
 
 def _repository_dispatch(client: object, head_sha: str | None) -> Trigger:
-    from bot.events import event_key, is_model_repo, main_commit, parse_webhook
-
     name = "repository_dispatch"
     if client is None:
         return Trigger(name, head_sha=head_sha)
@@ -515,8 +517,6 @@ def run_action(env: Mapping[str, str], *, out: TextIO) -> int:
 
 
 def _run(config: ActionConfig, env: Mapping[str, str], log: Log) -> int:
-    from bot._cli_bot import format_reports, make_app
-
     trigger = config.trigger
     if trigger.ignored is not None:
         log.notice(f"nothing to do: {trigger.ignored}", title="evalbot")
@@ -524,8 +524,6 @@ def _run(config: ActionConfig, env: Mapping[str, str], log: Log) -> int:
         return EXIT_OK
     app = make_app(config.settings, dry_run=config.dry_run)
     if config.settings.templates_dir is not None:
-        from bot.render import make_environment
-
         app.env = make_environment(config.settings.templates_dir)
 
     with log.group("Collect repos"):

@@ -29,8 +29,10 @@ from bot.card import (
 from bot.config import Settings
 from bot.diffs import files_diff
 from bot.errors import BotError, CardError, ConfigError, InputError, one_line
+from bot.hub import HubClient
 from bot.placement import RegistryView
 from bot.readme_source import SOURCE_KEY, scores_from_results
+from bot.registry import BenchmarkRegistry
 from bot.render import default_environment, make_environment, render_template
 from bot.scores import Score
 from bot.tables import TableInfo, TableResult, extract_all, inspect_tables, why_nothing
@@ -232,8 +234,6 @@ def _read_input(args: argparse.Namespace, settings: Settings) -> _Input:
             if p.is_file()
         }
         return _Input(text, None, files, str(path))
-    from bot.hub import HubClient  # the Hub edge is only loaded when a repo is named
-
     repo = HubClient(settings).snapshot(args.repo_id)
     if repo.readme is None:
         raise InputError(f"{args.repo_id} has no README.md; there is no card to read")
@@ -364,9 +364,6 @@ def _registry_view(source: _Input, scores: list[Score], formats: list[str], sett
             source.label,
         )
         return RegistryView()
-    from bot.hub import HubClient
-    from bot.registry import BenchmarkRegistry
-
     ttl = settings.registry_ttl_hours * 3600
     registry = BenchmarkRegistry(HubClient(settings), settings.home / "registry", ttl=ttl)
     return registry.view(score.dataset.id for score in scores)

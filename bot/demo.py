@@ -21,11 +21,17 @@ from typing import TextIO
 
 from huggingface_hub import HfApi
 
+from bot._cli_text import format_reports, format_run
 from bot.app import App, Job, run_many
 from bot.config import Secret, Settings
+from bot.evaluations import EvalService
 from bot.hub import HubClient
 from bot.sim.hub import HubSim
 from bot.store import Store
+from evaluators.cache import EvalCache
+from evaluators.request import EvalRequest
+from evaluators.settings import EvalSettings
+from evaluators.tiny import build_tiny_model, write_tiny_tasks
 
 # examples/demo in a source checkout; the same files ship in the wheel as bot/demo_repos
 _CHECKOUT_REPOS = Path(__file__).resolve().parent.parent / "examples" / "demo"
@@ -40,7 +46,6 @@ TINY_CARD = "---\nlicense: mit\nlibrary_name: transformers\n---\n# tiny-llama\n\
 
 def run_demo(keep: Path | None = None, *, out: TextIO | None = None, evaluate: bool = False) -> int:
     """Run the demo; returns the exit code (0 when the rerun changed nothing)."""
-    from bot._cli_bot import format_reports  # the CLI's table, shared
 
     stream = out or sys.stdout
 
@@ -95,12 +100,6 @@ def _evaluate_demo(
     sim: HubSim, settings: Settings, hub: HubClient, store: Store, work: Path, api: HfApi, say: Callable[[str], None]
 ) -> int:
     """The tiny model, evaluated by both engines on CPU: one PR each, then a rerun from the cache."""
-    from bot._cli_bot import format_reports, format_run
-    from bot.evaluations import EvalService
-    from evaluators.cache import EvalCache
-    from evaluators.request import EvalRequest
-    from evaluators.settings import EvalSettings
-    from evaluators.tiny import build_tiny_model, write_tiny_tasks
 
     say("\n== evaluate: the tiny model of evaluators/tiny.py, on CPU, with lighteval and with inspect")
     model = build_tiny_model(work / "tiny-model")

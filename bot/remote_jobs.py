@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx2
 import yaml
@@ -52,7 +52,7 @@ from huggingface_hub import JobHardware
 from huggingface_hub.errors import HfHubHTTPError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from bot.config import Secret
+from bot.config import Secret, Settings
 from bot.errors import (
     AmbiguousWriteError,
     AuthError,
@@ -63,12 +63,8 @@ from bot.errors import (
     RateLimitedError,
     one_line,
 )
-from bot.hub import RetryPolicy, describe_attempt, http_status, is_transient, retry_after_seconds
+from bot.hub import HubClient, RetryPolicy, describe_attempt, http_status, is_transient, retry_after_seconds
 from evaluators import EvalSettings, EvaluationError, Run, TaskSpec
-
-if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.hub import HubClient
 
 __all__ = [
     "EVALBOT_GPU_IMAGE",

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from bot.errors import BotError, InputError, one_line
 from bot.scores import Dataset, Metric, Score, Source, Task
+from evaluators._tasks import TaskSpec
 from evaluators.settings import BACKENDS, ENGINES, Backend, Engine, EvalSettings
 
 __all__ = [
@@ -72,36 +73,6 @@ class ModelRef:
     repo_id: str
     sha: str
     path: Path | None  # a local snapshot of the repo at `sha`
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    """One task in the engine's own spelling, with what it means for model-index.
-
-    `spelling` is the task's identity (`gsm8k|5`, `inspect_evals/gsm8k`, `tasks.py@tiny_mc`: a
-    task file by its file NAME; `file` is where it is here, and its content goes into the cache
-    key); `benchmark` is the canonical name when the vocabulary knows the task exactly (a
-    sub-task or variant is never its parent); `shots` from the spelling.
-    """
-
-    engine: Engine
-    spelling: str
-    name: str  # the task name inside the engine (gsm8k, tiny_mc, mmlu)
-    shots: int | None = None
-    benchmark: str | None = None
-    file: str | None = None  # an inspect task file on this machine (absolute path)
-
-    @classmethod
-    def parse(cls, text: str, engine: Engine) -> TaskSpec:
-        """Read one task string; `leaderboard|mmlu|5` and `mmlu|5` are both accepted for lighteval."""
-        from evaluators._tasks import parse_task
-
-        return parse_task(text, engine)
-
-    @property
-    def key(self) -> str:
-        """A stable identity for caching (engine + spelling)."""
-        return f"{self.engine}:{self.spelling}"
 
 
 @dataclass(frozen=True)

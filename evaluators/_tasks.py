@@ -1,4 +1,6 @@
-"""Task strings in each engine's own spelling → TaskSpec (pure, apart from resolving task file paths).
+"""The `TaskSpec` record: task strings in each engine's own spelling → TaskSpec.
+
+Pure, apart from resolving task file paths.
 
 A task maps to a canonical benchmark only when the vocabulary knows the task's WHOLE name
 (`arc:challenge` → ARC-Challenge, `gsm8k` → GSM8K). A sub-task or variant (`mmlu:anatomy`,
@@ -9,22 +11,46 @@ keeps its own name as its own dataset.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot import benchmarks
 from bot.errors import InputError
-
-if TYPE_CHECKING:
-    from evaluators import Engine, TaskSpec
+from evaluators.settings import Engine
 
 _SHOTS = re.compile(r"^\d+$")
 
 
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task in the engine's own spelling, with what it means for model-index.
+
+    `spelling` is the task's identity (`gsm8k|5`, `inspect_evals/gsm8k`, `tasks.py@tiny_mc`: a
+    task file by its file NAME; `file` is where it is here, and its content goes into the cache
+    key); `benchmark` is the canonical name when the vocabulary knows the task exactly (a
+    sub-task or variant is never its parent); `shots` from the spelling.
+    """
+
+    engine: Engine
+    spelling: str
+    name: str  # the task name inside the engine (gsm8k, tiny_mc, mmlu)
+    shots: int | None = None
+    benchmark: str | None = None
+    file: str | None = None  # an inspect task file on this machine (absolute path)
+
+    @classmethod
+    def parse(cls, text: str, engine: Engine) -> TaskSpec:
+        """Read one task string; `leaderboard|mmlu|5` and `mmlu|5` are both accepted for lighteval."""
+        return parse_task(text, engine)
+
+    @property
+    def key(self) -> str:
+        """A stable identity for caching (engine + spelling)."""
+        return f"{self.engine}:{self.spelling}"
+
+
 def parse_task(text: str, engine: Engine) -> TaskSpec:
     """`gsm8k|5`, `leaderboard|mmlu|5` (suite ignored), `inspect_evals/gsm8k`, `tasks.py@tiny_mc`."""
-    from evaluators import TaskSpec
-
     spelling = text.strip()
     if not spelling:
         raise InputError("an empty task name; pass tasks like 'gsm8k|5' (lighteval) or 'inspect_evals/gsm8k'")

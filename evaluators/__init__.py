@@ -5,6 +5,22 @@
 
 Heavy engines are imported only inside the chosen runner; a missing one is one line that names
 the `pip install` that fixes it (`EvaluatorUnavailable`).
+
+This package is the engine adapters only. From `bot` it imports only the records: `bot.errors`,
+`bot.scores`, `bot.benchmarks` (the vocabulary); running an evaluation for a Hub repo (the cache,
+snapshots, HF Jobs) is the app's job (`bot.evaluations`, `bot.remote_jobs`). Checked by `lint-imports`.
+
+    module              what                                               may import (besides the stdlib)
+    __init__            Run, ModelRef, the Evaluator protocol, the registry  settings, _tasks, records
+    settings            EvalSettings, engine/backend names                 bot.errors
+    _tasks              TaskSpec, task spellings                           settings, records
+    request             EvalRequest (what to evaluate), check_publishable  __init__, settings, records
+    cache               the result cache, cache keys                       __init__, settings
+    _scores             engine results → Scores                            __init__, records
+    _engine_logs        engine log capture                                 —
+    lighteval_runner    lighteval (imported only when chosen)              the above, lighteval
+    inspect_runner      inspect-ai (imported only when chosen)             the above, inspect-ai
+    tiny                the tiny offline model and tasks (the demo)        —
 """
 
 from __future__ import annotations

@@ -500,7 +500,7 @@ class HubClient:
     ) -> _T:
         retrying = Retrying(
             stop=stop_after_attempt(self._retry.attempts),
-            wait=self._wait,
+            wait=retry_wait(self._retry),
             retry=retry_if_exception(retry_on),
             reraise=True,
             before_sleep=lambda state: logger.info(
@@ -512,13 +512,20 @@ class HubClient:
         except Exception as e:
             raise _translate(e, what, repo_id, write=retry_on is not is_transient) from e
 
-    def _wait(self, state: RetryCallState) -> float:
+
+def retry_wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    """tenacity's wait: the answer's Retry-After (or RateLimit reset) when it gives one, else exponential
+    backoff from `policy.base_wait`; never longer than `policy.max_wait`."""
+
+    def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         retry_after = retry_after_seconds(error)
         if retry_after is not None:
-            return min(retry_after, self._retry.max_wait)
-        backoff: float = self._retry.base_wait * 2.0 ** (state.attempt_number - 1)
-        return min(backoff, self._retry.max_wait)
+            return min(retry_after, policy.max_wait)
+        backoff: float = policy.base_wait * 2.0 ** (state.attempt_number - 1)
+        return min(backoff, policy.max_wait)
+
+    return wait
 
 
 def _head(info: Any) -> RepoHead:

@@ -50,7 +50,7 @@ import httpx2
 import yaml
 from huggingface_hub import JobHardware
 from huggingface_hub.errors import HfHubHTTPError
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from bot.config import Secret, Settings
 from bot.errors import (
@@ -63,7 +63,15 @@ from bot.errors import (
     RateLimitedError,
     one_line,
 )
-from bot.hub import HubClient, RetryPolicy, describe_attempt, http_status, is_transient, retry_after_seconds
+from bot.hub import (
+    HubClient,
+    RetryPolicy,
+    describe_attempt,
+    http_status,
+    is_transient,
+    retry_after_seconds,
+    retry_wait,
+)
 from evaluators import EvalSettings, EvaluationError, Run, TaskSpec
 
 __all__ = [
@@ -608,7 +616,7 @@ class JobsRunner:
     ) -> _T:
         retrying = Retrying(
             stop=stop_after_attempt(self._retry.attempts),
-            wait=self._wait,
+            wait=retry_wait(self._retry),
             retry=retry_if_exception(retry_on),
             reraise=True,
             sleep=self._sleep,
@@ -618,14 +626,6 @@ class JobsRunner:
             return retrying(call)
         except (HfHubHTTPError, httpx2.HTTPError, OSError) as e:
             raise _translate(e, what, write=write, scrub=self._scrub) from e
-
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        retry_after = retry_after_seconds(error)
-        if retry_after is not None:
-            return min(retry_after, self._retry.max_wait)
-        backoff: float = self._retry.base_wait * 2.0 ** (state.attempt_number - 1)
-        return min(backoff, self._retry.max_wait)
 
 
 def _stage(info: JobInfoLike) -> str:

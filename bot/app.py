@@ -294,16 +294,20 @@ class App:
             ]
         # What the Hub says about these benchmarks: registered? which eval.yaml task? which scale?
         view = self.registry.view(s.dataset.id for s in scores) if "eval-results" in job.formats else None
-        change = apply_scores(
-            card,
-            scores,
-            source_key=self._source_file(job, source),
-            model_name=job.repo_id.rsplit("/", 1)[-1],
-            formats=job.formats,
-            existing_files=snapshot.eval_results,
-            env=self.env,
-            registry=view,
-        )
+
+        def applied(to: Card, existing_files: Mapping[str, str]) -> CardChange:
+            return apply_scores(
+                to,
+                scores,
+                source_key=self._source_file(job, source),
+                model_name=job.repo_id.rsplit("/", 1)[-1],
+                formats=job.formats,
+                existing_files=existing_files,
+                env=self.env,
+                registry=view,
+            )
+
+        change = applied(card, snapshot.eval_results)
         if not change.changed:
             if self.store is not None and self.store.pending_intents(job.repo_id) and not job.dry_run:
                 bot_user = self._bot_user()  # a crash left a write unrecorded: settle it from the Hub
@@ -341,16 +345,7 @@ class App:
         if plan.action == "update" and plan.pr_num is not None:
             # what the PR proposed until now, so its comment and description can say old → new
             head = self.hub.snapshot(job.repo_id, revision=f"refs/pr/{plan.pr_num}")
-            previous = apply_scores(
-                parse_card(head.readme or ""),
-                scores,
-                source_key=self._source_file(job, source),
-                model_name=job.repo_id.rsplit("/", 1)[-1],
-                formats=job.formats,
-                existing_files=head.eval_results,
-                env=self.env,
-                registry=view,
-            )
+            previous = applied(parse_card(head.readme or ""), head.eval_results)
             plan = plan_with(previous)
         if job.dry_run:
             diff = _diff(snapshot, plan.files) if plan.writes else ""

@@ -451,7 +451,25 @@ def _read(number: int, layout: Layout, context: str) -> list[TableResult]:
                 found.extend(_result(number, layout, i, j, header[j], None, test_set or None, fallback))
     elif layout.orientation == "harness":
         found.extend(_harness_results(number, layout))
-    return [replace(r, context=context) for r in found]
+    return [replace(r, context=context) for r in _settings_as_shots(found, context)]
+
+
+_SHOT_LABEL = re.compile(r"(?i)^(?:[nk]\s*=\s*(\d+)|(\d+)[- ]?shots?)$")
+
+
+def _settings_as_shots(found: list[TableResult], context: str) -> list[TableResult]:
+    """Columns named by a few-shot setting ("n=0 | n=5 | n=10" under "### COPA (F1)"): the benchmark is the
+    heading's, the label its shot count; with no benchmark in the heading they are no benchmark at all."""
+    heading = context.split("\n", 1)[0].strip()
+    known = benchmarks.lookup_benchmark(heading) if heading else None
+    kept = []
+    for r in found:
+        shot = _SHOT_LABEL.fullmatch(r.label.strip())
+        if shot is None:
+            kept.append(r)
+        elif known is not None:
+            kept.append(replace(r, benchmark=known.name, shots=int(shot[1] or shot[2])))
+    return kept
 
 
 def _harness_results(number: int, layout: Layout) -> list[TableResult]:

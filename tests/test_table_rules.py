@@ -508,3 +508,17 @@ def test_a_dataset_row_named_like_the_repo_under_model_columns_is_not_the_model(
 def test_a_split_word_never_names_the_model() -> None:
     card = md("| | s3prl | transformers |", "| **test** | 0.7518 | 0.7518 |")
     assert extract_all(card, "org/test_regex_model") == []
+
+
+def test_few_shot_setting_columns_take_the_headings_benchmark() -> None:
+    card = "### COPA (F1)\n\n" + md(
+        "| Model | params | n=0 | n=5 |",
+        "| org/other-1b | 1.2B | 0.6570 | 0.6680 |",
+        "| org/foo-ko-1.3b | 1.3B | 0.7196 | 0.7193 |",
+    )
+    assert [(r.benchmark, r.shots, r.metric, r.value) for r in extract_results(card, "org/foo-ko-1.3b")] == [
+        ("COPA", 0, "f1", 0.7196),
+        ("COPA", 5, "f1", 0.7193),
+    ]
+    unnamed = "### Results\n\n" + md("| Model | n=0 | n=5 |", "| org/foo-ko-1.3b | 0.7196 | 0.7193 |")
+    assert extract_all(unnamed, "org/foo-ko-1.3b") == []  # a setting is not a benchmark

@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot import cli  # noqa: E402
-from bot._table_layout import is_non_eval, model_names  # noqa: E402
-from bot._table_source import markdown_parser  # noqa: E402
-from bot.benchmarks import lookup_benchmark, lookup_metric  # noqa: E402
-from bot.tables import body_of, extract_all, extract_results, read_tables  # noqa: E402
+from bot.core.benchmarks import lookup_benchmark, lookup_metric  # noqa: E402
+from bot.core.tables import body_of, extract_all, extract_results, read_tables  # noqa: E402
+from bot.core.tables._layout import is_non_eval, model_names  # noqa: E402
+from bot.core.tables._source import markdown_parser  # noqa: E402
 
 DEFAULT_CARDS = ROOT.parent / "shared" / "cards-unlabelled"
 MAX_CANDIDATES = 12  # per table, for the one-cell-one-model check

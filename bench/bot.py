@@ -25,14 +25,14 @@ one process, so threads mostly contend for the GIL) and once with `--delay` seco
 every route to model network latency, which is where threads pay off. The repos' names do not
 name the model, so the jobs say which column to read (`ReadmeOptions(model_name=...)`).
 
-Part 3 counts what the benchmark registry (`bot.registry`) costs: a stand-in with
+Part 3 counts what the benchmark registry (`bot.edges.registry`) costs: a stand-in with
 `--benchmarks` registered benchmarks (listing pages of 1,000, as the Hub's), and scores naming
 `--used` of them. It counts the listing pages, `eval.yaml` reads and leaderboard reads of a
 first view, of a second view in the same process, of a new process (same `EVALBOT_HOME`
 cache), and of a view after the TTL has passed. Limit from the issue: at most one listing page
 per 1,000 benchmarks plus one `eval.yaml` read per benchmark per TTL.
 
-Part 4 counts what a scan of unchanged repos costs (`bot.scan`: one paginated listing of the owner's
+Part 4 counts what a scan of unchanged repos costs (`bot.app.scan`: one paginated listing of the owner's
 models with their shas, then nothing for a repo whose (sha, source) the ledger handled): a first
 scan opens a PR on each of N repos of one owner (copies of the sample card), then a second scan
 from a new `App` and `HubClient` (a new process: only the ledger on disk is shared; whoami not
@@ -42,7 +42,7 @@ warmed) is counted, for 40 repos and for `--scan-repos` (default 1,000), in list
 Part 5 is the pacing check: a stand-in that rate-limits (`RateLimit(api=Q, resolvers=Q, pages=Q,
 window=W)`, the Hub's headers on every answer) and a first scan of `--pace-repos` repos that
 needs several windows' quota; it prints the 429s the stand-in sent (limit: 0), the requests,
-and the seconds the threads waited for resets (`bot.hub.PACER`, default margin 1 s), summed.
+and the seconds the threads waited for resets (`bot.edges.hub.PACER`, default margin 1 s), summed.
 
     python bench/bot.py [--repos 200] [--delay 0.005] [--benchmarks 2500] [--used 40] [--scan-repos 1000]
 
@@ -64,15 +64,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import hub as hub_module  # noqa: E402
-from bot.app import App, Job, ReadmeOptions, Report, run_many  # noqa: E402
-from bot.config import Secret, Settings  # noqa: E402
-from bot.hub import HubClient, RetryPolicy  # noqa: E402
-from bot.registry import BenchmarkRegistry  # noqa: E402
-from bot.scan import heads_for_author, run_scan  # noqa: E402
+from bot.app.compose import build_app  # noqa: E402
+from bot.app.pipeline import App, Job, ReadmeOptions, Report, run_many  # noqa: E402
+from bot.app.scan import heads_for_author, run_scan  # noqa: E402
+from bot.config.settings import Secret, Settings  # noqa: E402
+from bot.edges import hub as hub_module  # noqa: E402
+from bot.edges.hub import HubClient, RetryPolicy  # noqa: E402
+from bot.edges.registry import BenchmarkRegistry  # noqa: E402
+from bot.edges.store import Store  # noqa: E402
 from bot.sim.benchmarks import DEFAULT_BENCHMARKS  # noqa: E402
 from bot.sim.hub import HubSim, RateLimit  # noqa: E402
-from bot.store import Store  # noqa: E402
 
 MODEL = "Ours-7B-Instruct"
 CARD_PATH = ROOT / "examples" / "demo" / "acme" / MODEL / "README.md"
@@ -103,7 +104,7 @@ def bot_on(sim: HubSim) -> Iterator[App]:
     """An App as the evalbot user on `sim`, with a fresh ledger in a temp dir."""
     with tempfile.TemporaryDirectory(prefix="evalbot-bench-") as tmp, Store.open(Path(tmp)) as store:
         settings = Settings(hf_token=Secret(BOT_TOKEN), hf_endpoint=sim.url, home=Path(tmp), lease_wait_seconds=5)
-        app = App(settings, HubClient(settings, retry=FAST), store)
+        app = build_app(settings, hub=HubClient(settings, retry=FAST), store=store)
         app.hub.whoami()  # once per process, not per repo
         app.registry.view(DEFAULT_BENCHMARKS)  # once per TTL, not per repo (part 3 counts it)
         yield app
@@ -253,7 +254,7 @@ def scan_cost(repos: int, limit: float) -> ScanCost:
 
         def scan_once() -> list[Report]:
             with Store.open(Path(tmp)) as store:
-                app = App(settings, HubClient(settings, retry=FAST), store)
+                app = build_app(settings, hub=HubClient(settings, retry=FAST), store=store)
                 return run_scan(app, heads_for_author(app.hub, "bench-scan"), base, workers=4)
 
         start = time.perf_counter()
@@ -288,7 +289,7 @@ def paced_scan(repos: int, quota: RateLimit) -> Paced:
             sim.add_repo(f"bench-pace/m-{i:03d}", {"README.md": CARD})
         settings = Settings(hf_token=Secret(BOT_TOKEN), hf_endpoint=sim.url, home=Path(tmp), lease_wait_seconds=60)
         with Store.open(Path(tmp)) as store:
-            app = App(settings, HubClient(settings, retry=RetryPolicy(attempts=1)), store)
+            app = build_app(settings, hub=HubClient(settings, retry=RetryPolicy(attempts=1)), store=store)
             waited = hub_module.PACER.waited
             start = time.perf_counter()
             reports = run_scan(app, heads_for_author(app.hub, "bench-pace"), base, workers=4)

@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot._table_layout import is_average  # noqa: E402
-from bot._table_source import markdown_parser  # noqa: E402
-from bot.tables import body_of, extract_results  # noqa: E402
+from bot.core.tables import body_of, extract_results  # noqa: E402
+from bot.core.tables._layout import is_average  # noqa: E402
+from bot.core.tables._source import markdown_parser  # noqa: E402
 from tests.conftest import CORPUS, CORPUS_NEXT, LabelledCard, load_corpus  # noqa: E402
 
 Key = tuple[int, str, float]

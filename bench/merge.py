@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot import _merge, readme_source
-from bot.card import apply_scores, parse_card
-from bot.placement import place_as_given
-from bot.scores import Score
-from bot.tables import extract_results
+from bot.core.card import _merge, apply_scores, parse_card
+from bot.core.placement import place_as_given
+from bot.core.scores import Score
+from bot.core.tables import extract_results
+from bot.core.tables import readme as readme_source
 
 MODEL = "acme/Ours-7B"
 

@@ -35,9 +35,9 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.edges.store import Store  # noqa: E402
 from bot.sim.hub import HubSim  # noqa: E402
 from bot.sim.postgres import PostgresServer  # noqa: E402
-from bot.store import Store  # noqa: E402
 
 CARD = (ROOT / "examples" / "demo" / "acme" / "Ours-7B-Instruct" / "README.md").read_text()
 SECRET = "bench-secret"

@@ -25,8 +25,8 @@ No import cycles between modules, at any level.
 
 from __future__ import annotations
 
+from bot.core.scores import Dataset, Metric, Score, Source, Task, Unit
 from bot.errors import BotError
-from bot.scores import Dataset, Metric, Score, Source, Task, Unit
 
 __all__ = ["BotError", "Dataset", "Metric", "Score", "Source", "Task", "Unit"]
 __version__ = "0.1.0"

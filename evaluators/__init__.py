@@ -7,8 +7,8 @@ Heavy engines are imported only inside the chosen runner; a missing one is one l
 the `pip install` that fixes it (`EvaluatorUnavailable`).
 
 This package is the engine adapters only. From `bot` it imports only the records: `bot.errors`,
-`bot.scores`, `bot.benchmarks` (the vocabulary); running an evaluation for a Hub repo (the cache,
-snapshots, HF Jobs) is the app's job (`bot.evaluations`, `bot.remote_jobs`). Checked by `lint-imports`.
+`bot.core.scores`, `bot.core.benchmarks` (the vocabulary); running an evaluation for a Hub repo (the cache,
+snapshots, HF Jobs) is the app's job (`bot.app.evaluations`, `bot.app.remote_jobs`). Checked by `lint-imports`.
 
     module              what                                               may import (besides the stdlib)
     __init__            Run, ModelRef, the Evaluator protocol, the registry  settings, _tasks, records
@@ -33,8 +33,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.core.scores import Dataset, Metric, Score, Source, Task
 from bot.errors import BotError, InputError, one_line
-from bot.scores import Dataset, Metric, Score, Source, Task
 from evaluators._tasks import TaskSpec
 from evaluators.settings import BACKENDS, ENGINES, Backend, Engine, EvalSettings
 

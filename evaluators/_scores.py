@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot import benchmarks
-from bot.benchmarks import metric_type, slug
-from bot.scores import Dataset, Metric, Score, Source, Task
+from bot.core import benchmarks
+from bot.core.benchmarks import metric_type, slug
+from bot.core.scores import Dataset, Metric, Score, Source, Task
 from evaluators import TaskSpec
 
 SOURCE_NAME = "evalbot evaluation"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import benchmarks
+from bot.core import benchmarks
 from bot.errors import InputError
 from evaluators.settings import Engine
 

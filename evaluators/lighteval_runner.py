@@ -51,8 +51,8 @@ from lighteval.pipeline import ParallelismManager, Pipeline, PipelineParameters
 from lighteval.tasks.registry import Registry
 from lighteval.utils.cache_management import SampleCache
 
+from bot.core.scores import Score
 from bot.errors import InputError
-from bot.scores import Score
 from evaluators import (
     BACKENDS,
     Engine,

@@ -1,7 +1,7 @@
 """What to evaluate, and how: the `EvalRequest` record (a core record, so config can hold one).
 
 Read from the `evaluate` flags, `eval:` in evalbot.yaml, ChatOps and the Action inputs; carried out
-by `bot.evaluations.EvalService`. Pure: imports only the evaluators' own records.
+by `bot.app.evaluations.EvalService`. Pure: imports only the evaluators' own records.
 """
 
 from __future__ import annotations

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, Job, ReadmeOptions, run_many
-from bot.config import Secret, Settings
-from bot.hub import HubClient, RetryPolicy
-from bot.plan import parse_markers
+from bot.app.compose import build_app
+from bot.app.pipeline import App, Job, ReadmeOptions, run_many
+from bot.config.settings import Secret, Settings
+from bot.core.plan import parse_markers
+from bot.edges.hub import HubClient, RetryPolicy
+from bot.edges.store import Store
 from bot.sim.hub import HubSim
-from bot.store import Store
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "demo" / "acme"
 CARD = (EXAMPLES / "Ours-7B-Instruct" / "README.md").read_text()
@@ -35,7 +36,7 @@ def sim() -> HubSim:
 def make_app(sim: HubSim, home: Path, *, token: str = BOT_TOKEN, **overrides: object) -> App:
     settings = Settings(hf_token=Secret(token), hf_endpoint=sim.url, home=home, lease_wait_seconds=10)
     settings = settings.with_overrides(**overrides)
-    return App(settings, HubClient(settings, retry=FAST), Store.open(home))
+    return build_app(settings, hub=HubClient(settings, retry=FAST), store=Store.open(home))
 
 
 def prs(sim: HubSim, repo: str = REPO) -> list[tuple[int, str, str]]:
@@ -161,7 +162,7 @@ def test_push_mode_without_write_access_opens_a_pr(sim: HubSim, tmp_path: Path) 
 def test_dry_run_writes_nothing_and_shows_the_diff(sim: HubSim, tmp_path: Path) -> None:
     settings = Settings(hf_token=Secret(BOT_TOKEN), hf_endpoint=sim.url, home=tmp_path)
     sim.reset_requests()
-    (report,) = App(settings, HubClient(settings), None).run(Job(REPO, dry_run=True))
+    (report,) = build_app(settings, hub=HubClient(settings), dry_run=True).run(Job(REPO, dry_run=True))
     assert report.outcome == "planned" and report.reason == "would open a pull request"
     assert report.diff.startswith("--- a/README.md\n+++ b/README.md\n") and "+model-index:\n" in report.diff
     assert sim.request_count(method="POST") == 0 and prs(sim) == []
@@ -320,10 +321,10 @@ def test_token_never_appears_in_logs_reports_or_errors(
     caplog.set_level(logging.DEBUG)
     settings = Settings(hf_token=Secret(secret), hf_endpoint=sim.url, home=tmp_path)
     hub = HubClient(settings, retry=FAST)
-    reports = App(settings, hub, Store.open(tmp_path)).run(Job(REPO))  # 401: unknown token
+    reports = build_app(settings, hub=hub, store=Store.open(tmp_path)).run(Job(REPO))  # 401: unknown token
     assert reports[0].outcome == "failed" and "HF_TOKEN" in reports[0].reason
     sim.inject("*", "503", times=3)
-    App(settings, hub, None).run(Job(REPO, dry_run=True))
+    build_app(settings, hub=hub, dry_run=True).run(Job(REPO, dry_run=True))
     text = caplog.text + repr(reports) + repr(hub) + repr(settings)
     assert secret not in text
 

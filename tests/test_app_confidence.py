@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.app import App, Job, run_many
-from bot.config import Secret, Settings
-from bot.hub import HubClient, RetryPolicy
+from bot.app.compose import build_app
+from bot.app.pipeline import App, Job, run_many
+from bot.config.settings import Secret, Settings
+from bot.edges.hub import HubClient, RetryPolicy
+from bot.edges.store import Store
 from bot.sim.hub import HubSim
-from bot.store import Store
 
 BOT_TOKEN = "evalbot-token"
 FAST = RetryPolicy(attempts=3, base_wait=0.0, max_wait=0.0)
@@ -40,7 +41,7 @@ def sim() -> HubSim:
 def make_app(sim: HubSim, home: Path, **overrides: object) -> App:
     settings = Settings(hf_token=Secret(BOT_TOKEN), hf_endpoint=sim.url, home=home, lease_wait_seconds=10)
     settings = settings.with_overrides(**overrides)
-    return App(settings, HubClient(settings, retry=FAST), Store.open(home))
+    return build_app(settings, hub=HubClient(settings, retry=FAST), store=Store.open(home))
 
 
 def prs(sim: HubSim, repo: str) -> list[int]:

@@ -10,17 +10,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.app import AAOptions, App, Job, run_many
-from bot.artificial_analysis import AAClient, AAModel, AASettings, find_model, scores_from_model
-from bot.card import parse_card
+from bot.app.compose import build_app
+from bot.app.pipeline import AAOptions, App, Job, run_many
 from bot.cli import main
-from bot.config import Secret, Settings
+from bot.config.settings import Secret, Settings
+from bot.core.card import parse_card
+from bot.core.plan import parse_markers
+from bot.edges.artificial_analysis import AAClient, AAModel, AASettings, find_model, scores_from_model
+from bot.edges.hub import HubClient, RetryPolicy
+from bot.edges.store import Store
 from bot.errors import ArtificialAnalysisKeyError, ArtificialAnalysisRateLimited, InputError
-from bot.hub import HubClient, RetryPolicy
-from bot.plan import parse_markers
 from bot.sim.aa import AASim
 from bot.sim.hub import HubSim
-from bot.store import Store
 
 KEY = "aa-test-key"
 O3 = "2dad8957-4c16-4e74-bf2d-8b21514e0ae9"
@@ -201,7 +202,7 @@ def make_app(hub: HubSim, aa: AASim, home: Path, **overrides: object) -> App:
         aa_api_base=aa.url,
         aa_mapping={REPO: "meta/llama-3-1-instruct-8b"},
     ).with_overrides(**overrides)
-    return App(settings, HubClient(settings, retry=RetryPolicy(base_wait=0.0)), Store.open(home))
+    return build_app(settings, hub=HubClient(settings, retry=RetryPolicy(base_wait=0.0)), store=Store.open(home))
 
 
 def test_import_opens_one_pr_and_an_identical_rerun_opens_nothing(hub: HubSim, aa: AASim, tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import benchmarks
-from bot.benchmarks import (
+from bot.core import benchmarks
+from bot.core.benchmarks import (
     LabelParts,
     all_benchmarks,
     all_metrics,

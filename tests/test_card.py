@@ -12,7 +12,7 @@ from huggingface_hub.repocard_data import model_index_to_eval_results
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.card import (
+from bot.core.card import (
     SECTION_END,
     SECTION_START,
     CardChange,
@@ -22,9 +22,9 @@ from bot.card import (
     read_model_index,
     validate_model_index,
 )
+from bot.core.render import make_environment
+from bot.core.scores import Dataset, Metric, Score, Source, Task
 from bot.errors import CardError, ConfigError, InputError, TemplateError
-from bot.render import make_environment
-from bot.scores import Dataset, Metric, Score, Source, Task
 from tests.conftest import CORPUS as CORPUS_ROOT
 
 GOLDEN = Path(__file__).parent / "golden" / "card"

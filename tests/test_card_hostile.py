@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, Job
-from bot.card import parse_card
-from bot.config import Secret, Settings
+from bot.app.compose import build_app
+from bot.app.pipeline import Job
+from bot.config.settings import Secret, Settings
+from bot.core.card import parse_card
+from bot.edges.hub import HubClient
+from bot.edges.store import Store
 from bot.errors import CardError
-from bot.hub import HubClient
 from bot.sim.hub import HubSim
-from bot.store import Store
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "demo" / "acme"
 CARD = (EXAMPLES / "Ours-7B-Instruct" / "README.md").read_text()
@@ -45,7 +46,7 @@ def test_a_card_with_a_duplicate_key_is_never_proposed(tmp_path: Path) -> None:
         sim.add_repo(repo, {"README.md": card})
         settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url, home=tmp_path)
         with Store.open(tmp_path) as store:
-            [report] = App(settings, HubClient(settings), store).run(Job(repo, sources=("readme",)))
+            [report] = build_app(settings, hub=HubClient(settings), store=store).run(Job(repo, sources=("readme",)))
         assert report.outcome == "skipped" and "the key 'license' appears twice" in report.reason
         assert not [d for d in sim.discussions(repo) if d.is_pr]
 
@@ -62,7 +63,7 @@ def test_labels_with_mentions_and_html_reach_the_pr_as_plain_text(tmp_path: Path
         sim.add_repo(repo, {"README.md": card})
         settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url, home=tmp_path)
         with Store.open(tmp_path) as store:
-            [report] = App(settings, HubClient(settings), store).run(Job(repo, sources=("readme",)))
+            [report] = build_app(settings, hub=HubClient(settings), store=store).run(Job(repo, sources=("readme",)))
         assert report.outcome == "created", report.reason
         details = HfApi(endpoint=sim.url).get_discussion_details(repo, report.pr_num or 0)
         body = str(details.events[0].content)

@@ -1,11 +1,11 @@
-"""Table cells (bot/_cells.py): plain text from markdown/HTML cells, and scores from cell text."""
+"""Table cells (bot/core/tables/_cells.py): plain text from markdown/HTML cells, and scores from cell text."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot._cells import Cell, Value, clean_text, is_emoji, is_missing, parse_value
-from bot.tables import read_tables
+from bot.core.tables import read_tables
+from bot.core.tables._cells import Cell, Value, clean_text, is_emoji, is_missing, parse_value
 
 
 def one_row_cells(*raw_cells: str) -> list[Cell]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chatops import (
+from bot.core.chatops import (
     COSTS_GPU,
     Command,
     is_authorized,
@@ -216,7 +216,7 @@ def test_reply_key_that_would_break_the_marker_is_refused(bad_key: str) -> None:
 
 
 def test_evaluate_takes_a_provider_name_never_a_url() -> None:
-    from bot.chatops import evaluate_args
+    from bot.core.chatops import evaluate_args
 
     assert evaluate_args(("inspect_evals/gsm8k", "provider=together")) == (("inspect_evals/gsm8k",), "together")
     assert evaluate_args(("gsm8k|5",)) == (("gsm8k|5",), None)
@@ -225,12 +225,12 @@ def test_evaluate_takes_a_provider_name_never_a_url() -> None:
 
 
 def test_the_worker_turns_provider_into_an_inspect_provider_run(tmp_path: Path) -> None:
-    from bot.app import App
-    from bot.config import Settings
-    from bot.config_file import ConfigFile
-    from bot.hub import HubClient
-    from bot.store import JobRow
-    from bot.worker import JobHandler
+    from bot.app.compose import build_app
+    from bot.config.file import ConfigFile
+    from bot.config.settings import Settings
+    from bot.edges.hub import HubClient
+    from bot.edges.store import JobRow
+    from bot.serve.worker import JobHandler
     from evaluators.request import EvalRequest
     from evaluators.settings import EvalSettings
 
@@ -238,7 +238,7 @@ def test_the_worker_turns_provider_into_an_inspect_provider_run(tmp_path: Path) 
         ("gsm8k|5",), EvalSettings(engine="inspect", provider="local", base_url="http://127.0.0.1:9/v1", limit=3)
     )
     settings = Settings(home=tmp_path, eval_request=configured)
-    handler = JobHandler(App(settings, HubClient(settings), None), ConfigFile())
+    handler = JobHandler(build_app(settings, hub=HubClient(settings), dry_run=True), ConfigFile())
 
     def row(options: dict[str, object]) -> JobRow:
         return JobRow(1, "run", "acme/m", ("eval",), None, "k", options, "queued", 0, 0, 0.0, None, None, 0.0,
@@ -255,7 +255,7 @@ def test_the_worker_turns_provider_into_an_inspect_provider_run(tmp_path: Path) 
 
 
 def test_lighteval_task_names_pass_and_anything_else_is_refused() -> None:
-    from bot.chatops import TaskPolicy, check_tasks
+    from bot.core.chatops import TaskPolicy, check_tasks
     from bot.errors import InputError
 
     policy = TaskPolicy(engine="lighteval")
@@ -270,7 +270,7 @@ def test_lighteval_task_names_pass_and_anything_else_is_refused() -> None:
 
 
 def test_inspect_tasks_come_from_the_registry_the_config_or_a_task_dir(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from bot.chatops import TaskPolicy, check_tasks
+    from bot.core.chatops import TaskPolicy, check_tasks
     from bot.errors import InputError
 
     folder = tmp_path / "tasks"

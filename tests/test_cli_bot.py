@@ -15,7 +15,7 @@ import pytest
 from huggingface_hub import HfApi
 
 from bot.cli import main
-from bot.demo import run_demo
+from bot.cli.demo import run_demo
 from bot.sim.hub import HubSim
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "demo"

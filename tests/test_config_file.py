@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
-from bot.config_file import load_config_file
+from bot.config.file import load_config_file
+from bot.config.settings import Settings
 from bot.errors import ConfigError
 from evaluators import EvalSettings
 from evaluators.request import EvalRequest
@@ -122,7 +122,7 @@ workers: 3
 
 
 def test_full_bot_config_is_read(tmp_path: Path) -> None:
-    from bot.config_file import Budgets, ChatOps, Watch
+    from bot.config.file import Budgets, ChatOps, Watch
 
     (tmp_path / "my-templates").mkdir()
     config = load_config_file(write(tmp_path, FULL))
@@ -145,7 +145,7 @@ def test_full_bot_config_is_read(tmp_path: Path) -> None:
 
 
 def test_absent_keys_mean_the_defaults(tmp_path: Path) -> None:
-    from bot.config_file import Budgets, ChatOps, ConfigFile
+    from bot.config.file import Budgets, ChatOps, ConfigFile
 
     path = write(tmp_path, "aa: {}\n")
     config = load_config_file(path)
@@ -158,7 +158,7 @@ def test_absent_keys_mean_the_defaults(tmp_path: Path) -> None:
 
 
 def test_null_values_mean_the_defaults(tmp_path: Path) -> None:
-    from bot.config_file import ConfigFile
+    from bot.config.file import ConfigFile
 
     keys = ("watch", "sources", "new_repo_sources", "outputs", "templates_dir", "budgets", "chatops", "deny")
     path = write(tmp_path, "".join(f"{k}:\n" for k in (*keys, "webhook_secret_env", "workers")))
@@ -217,7 +217,7 @@ def test_is_denied(tmp_path: Path, repo_id: str, denied: bool) -> None:
 
 
 def test_an_empty_config_object_watches_everything_with_the_default_sources() -> None:
-    from bot.config_file import ConfigFile
+    from bot.config.file import ConfigFile
 
     assert ConfigFile().is_watched("a/b") and ConfigFile().sources_for("a/b") == ("readme",)
     assert not ConfigFile().is_denied("a/b")
@@ -319,7 +319,7 @@ def test_a_secret_in_webhook_secret_env_is_refused_without_showing_it(tmp_path: 
 
 @pytest.mark.parametrize("text", ["", "\n", "# only a comment\n", "---\n", "~\n"])
 def test_an_empty_file_means_the_defaults(tmp_path: Path, text: str) -> None:
-    from bot.config_file import ConfigFile
+    from bot.config.file import ConfigFile
 
     path = write(tmp_path, text)
     assert load_config_file(path) == ConfigFile(path)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bot._table_layout import is_average
-from bot.tables import extract_results, read_tables
+from bot.core.tables import extract_results, read_tables
+from bot.core.tables._layout import is_average
 from tests.conftest import CORPUS_NEXT, LabelledCard, load_corpus
 
 CARDS = load_corpus()

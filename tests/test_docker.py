@@ -232,14 +232,14 @@ def test_the_image_install_steps_build_a_complete_wheel(stages: dict[str, Stage]
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         for data in (
-            "bot/benchmarks.yaml",
-            "bot/artificial_analysis.yaml",
+            "bot/core/benchmarks.yaml",
+            "bot/edges/artificial_analysis.yaml",
             "bot/sim/aa_models.json",
             "bot/py.typed",
             "templates/pr_body.md.j2",
             "templates/model_index.yaml.j2",
-            "bot/flavors.yaml",
-            "bot/server.py",
+            "bot/app/flavors.yaml",
+            "bot/serve/server.py",
             "bot/demo_repos/acme/Ours-7B-Instruct/README.md",  # `evalbot demo` from a wheel
         ):
             assert data in names, f"{data} is missing from the wheel"
@@ -267,7 +267,7 @@ def test_the_gpu_image_workflow_pushes_the_default_job_image() -> None:
 
     import yaml
 
-    from bot.remote_jobs import EVALBOT_GPU_IMAGE
+    from bot.app.remote_jobs import EVALBOT_GPU_IMAGE
 
     path = ROOT / ".github" / "workflows" / "gpu-image.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -300,8 +300,8 @@ def test_demo_runs_from_the_wheel_with_the_core_only(tmp_path: Path) -> None:
         "import sys\n"
         "for name in ('torch', 'transformers', 'lighteval', 'inspect_ai', 'starlette', 'uvicorn', 'github', 'vllm'):\n"
         "    sys.modules[name] = None  # not installed\n"
-        "import bot.demo\n"
-        f"assert bot.demo.DEMO_REPOS == __import__('pathlib').Path({str(site)!r}) / 'bot' / 'demo_repos'\n"
+        "import bot.cli.demo\n"
+        f"assert bot.cli.demo.DEMO_REPOS == __import__('pathlib').Path({str(site)!r}) / 'bot' / 'demo_repos'\n"
         "from bot.cli import main\n"
         "sys.exit(main(['demo']))\n"
     )

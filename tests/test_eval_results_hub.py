@@ -14,14 +14,15 @@ import pytest
 import yaml
 from huggingface_hub import HfApi, parse_eval_result_entries
 
-from bot.app import App, Job
-from bot.card import parse_card
-from bot.config import Secret, Settings
-from bot.hub import HubClient, RetryPolicy
-from bot.plan import parse_markers
+from bot.app.compose import build_app
+from bot.app.pipeline import App, Job
+from bot.config.settings import Secret, Settings
+from bot.core.card import parse_card
+from bot.core.plan import parse_markers
+from bot.edges.hub import HubClient, RetryPolicy
+from bot.edges.store import Store
 from bot.sim.aa import AASim
 from bot.sim.hub import HubSim
-from bot.store import Store
 from evaluators import Run
 from evaluators._scores import score_for
 from evaluators.cache import EvalCache, cache_key
@@ -56,7 +57,7 @@ def sim() -> HubSim:
 
 def make_app(sim: HubSim, home: Path, **overrides: object) -> App:
     settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url, home=home).with_overrides(**overrides)
-    return App(settings, HubClient(settings, retry=FAST), Store.open(home))
+    return build_app(settings, hub=HubClient(settings, retry=FAST), store=Store.open(home))
 
 
 def entries(sim: HubSim, path: str = OWN_FILE, rev: str = "refs/pr/1") -> dict[str, tuple[str, float]]:

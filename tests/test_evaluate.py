@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.card import parse_card
 from bot.cli import main
+from bot.core.card import parse_card
 from bot.sim.hub import HubSim
 from bot.sim.provider import OpenAISim
 from evaluators import EvalSettings

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.errors import InputError, PayloadError
-from bot.events import (
+from bot.core.events import (
     CommentInfo,
     DiscussionInfo,
     HubEvent,
@@ -22,6 +21,7 @@ from bot.events import (
     main_commit,
     parse_webhook,
 )
+from bot.errors import InputError, PayloadError
 
 OLD = "0" * 40
 NEW = "1" * 40

@@ -1,4 +1,4 @@
-"""The Action's GitHub side (`bot.github`), driven through real PyGithub over HTTP against the
+"""The Action's GitHub side (`bot.edges.github`), driven through real PyGithub over HTTP against the
 GitHub stand-in (`bot.sim.github`); hub-protocol.md §6."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from bot.config import Secret
+from bot.config.settings import Secret
+from bot.edges.github import DEFAULT_MARKER, MAX_COMMENT, GitHubError, GitHubReporter
 from bot.errors import BotError, ConfigError, NotAvailableError
-from bot.github import DEFAULT_MARKER, MAX_COMMENT, GitHubError, GitHubReporter
 from bot.sim.github import ACTIONS_TOKEN, PAT_TOKEN, GitHubSim, TokenInfo
 
 pytest.importorskip("github")
@@ -172,10 +172,10 @@ def test_check_run_with_an_actions_token(sim: GitHubSim) -> None:
 def test_check_run_is_skipped_when_the_token_cannot_create_one(
     sim: GitHubSim, token: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.github")
+    caplog.set_level(logging.INFO, logger="bot.edges.github")
     result = reporter(sim, token).create_check_run(SHA, name="evalbot", conclusion="neutral", title="t", summary="s")
     assert result is None and sim.check_runs(REPO) == []
-    ours = [r for r in caplog.records if r.name == "bot.github"]
+    ours = [r for r in caplog.records if r.name == "bot.edges.github"]
     assert [(r.levelno, r.getMessage()) for r in ours] == [
         (logging.INFO, "check run skipped: token cannot create check runs")
     ]

@@ -13,12 +13,12 @@ from huggingface_hub import HfApi
 from starlette.testclient import TestClient
 
 from bot.cli import main
-from bot.config import Secret, Settings
-from bot.hub import HubClient, RetryPolicy
-from bot.plan import parse_markers
-from bot.service import build_service
+from bot.config.settings import Secret, Settings
+from bot.core.plan import parse_markers
+from bot.edges.hub import HubClient, RetryPolicy
+from bot.serve.service import build_service
+from bot.serve.worker import WorkerPolicy
 from bot.sim.hub import HubSim
-from bot.worker import WorkerPolicy
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "demo" / "acme"
 CARD = (EXAMPLES / "Ours-7B-Instruct" / "README.md").read_text()

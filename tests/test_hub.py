@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Secret, Settings
+from bot.config.settings import Secret, Settings
+from bot.edges.hub import HubClient, RetryPolicy
 from bot.errors import AmbiguousWriteError, AuthError, GatedRepoError, RateLimitedError, RepoNotFoundError
-from bot.hub import HubClient, RetryPolicy
 from bot.sim.hub import HubSim
 
 REPO = "acme/model"

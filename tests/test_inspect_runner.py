@@ -321,7 +321,7 @@ def test_chatops_tasks_reach_the_real_inspect_only_from_the_task_dir(
     """Names a ChatOps user may type: only the task dir's file runs; nothing else is ever imported."""
     import sys
 
-    from bot.chatops import TaskPolicy, check_tasks
+    from bot.core.chatops import TaskPolicy, check_tasks
 
     model, tasks = tiny
     sentinel = tmp_path / "imported.txt"

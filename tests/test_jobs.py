@@ -1,4 +1,4 @@
-"""HF Jobs: the stand-in's jobs endpoints (real huggingface_hub client over HTTP) and `bot.remote_jobs.JobsRunner`.
+"""HF Jobs: the stand-in's jobs endpoints (real huggingface_hub client over HTTP) and `bot.app.remote_jobs.JobsRunner`.
 
 Jobs run as local subprocesses of the stand-in; the job command here is a small Python script
 (written into tmp_path) that builds a Run and uploads its JSON to the results dataset, so
@@ -21,9 +21,7 @@ import pytest
 from huggingface_hub import HfApi, JobHardware
 from huggingface_hub.errors import HfHubHTTPError, JobNotFoundError
 
-from bot.errors import AmbiguousWriteError, ConfigError, InputError
-from bot.hub import RetryPolicy
-from bot.remote_jobs import (
+from bot.app.remote_jobs import (
     EVALBOT_GPU_IMAGE,
     FLAVORS_FILE,
     KEY_LABEL,
@@ -38,6 +36,8 @@ from bot.remote_jobs import (
     load_flavors,
     settings_for_flavor,
 )
+from bot.edges.hub import RetryPolicy
+from bot.errors import AmbiguousWriteError, ConfigError, InputError
 from bot.sim.hub import HubSim
 from evaluators import EvalSettings, EvaluationError, Run
 
@@ -62,7 +62,7 @@ if mode == "leak":
 if mode == "sleep":
     time.sleep(60)
 from huggingface_hub import HfApi
-from bot.scores import Dataset, Metric, Score, Source, Task
+from bot.core.scores import Dataset, Metric, Score, Source, Task
 from evaluators import Run, TaskSpec
 score = Score(
     benchmark="gsm8k",
@@ -536,9 +536,9 @@ def test_lost_run_job_answer_without_a_job_stays_ambiguous(sim: HubSim, script: 
 
 def test_the_eval_service_runner_picks_flavor_and_effective_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """A provider run loads no model: cpu-basic. A small model's job runs fp16 on a T4; a big one shards."""
-    from bot.config import Settings
-    from bot.hub import HubClient
-    from bot.remote_jobs import HubJobsRemote, _provider_secrets
+    from bot.app.remote_jobs import HubJobsRemote, _provider_secrets
+    from bot.config.settings import Settings
+    from bot.edges.hub import HubClient
 
     settings = Settings(results_repo=RESULTS)
     remote = HubJobsRemote(HubClient(settings), settings)

@@ -26,26 +26,50 @@ def _contracts() -> list[dict[str, Any]]:
     return contracts
 
 
-def _layered_modules() -> list[str]:
-    (layers,) = [c for c in _contracts() if c["type"] == "layers"]
-    return [m.strip() for layer in layers["layers"] for m in layer.replace("|", ":").split(":")]
+def _contract(name_start: str) -> dict[str, Any]:
+    (contract,) = [c for c in _contracts() if c["name"].startswith(name_start)]
+    return contract
 
 
-def _modules_on_disk() -> set[str]:
-    """bot's modules and sub-packages (a sub-package is one layer member), and the evaluators package."""
-    found = {"evaluators"}
-    for path in (ROOT / "bot").iterdir():
-        if path.suffix == ".py" and path.name != "__init__.py":
-            found.add(f"bot.{path.stem}")
+def _members(layers: list[str]) -> list[str]:
+    return [m.strip() for layer in layers for m in layer.replace("|", ":").split(":")]
+
+
+def _packages_on_disk(package: Path) -> set[str]:
+    """The modules and sub-packages directly in `package` (a sub-package is one layer member)."""
+    found = set()
+    for path in package.iterdir():
+        if path.suffix == ".py" and path.name not in ("__init__.py", "__main__.py"):
+            found.add(path.stem)
         elif path.is_dir() and (path / "__init__.py").is_file():
-            found.add(f"bot.{path.name}")
+            found.add(path.name)
     return found
 
 
 def test_every_module_is_in_exactly_one_layer() -> None:
-    listed = _layered_modules()
+    listed = _members(_contract("bot layers")["layers"])
     assert sorted(m for m in set(listed) if listed.count(m) > 1) == []
-    assert set(listed) == _modules_on_disk()
+    assert set(listed) == {"evaluators"} | {f"bot.{name}" for name in _packages_on_disk(ROOT / "bot")}
+
+
+def test_every_core_module_is_in_exactly_one_core_layer() -> None:
+    listed = _members(_contract("core layers")["layers"])
+    assert sorted(m for m in set(listed) if listed.count(m) > 1) == []
+    assert set(listed) == _packages_on_disk(ROOT / "bot" / "core")
+
+
+def test_evaluators_may_import_only_the_core_records() -> None:
+    forbidden = set(_contract("evaluators import")["forbidden_modules"])
+    assert forbidden == {f"bot.core.{name}" for name in _packages_on_disk(ROOT / "bot" / "core")} - {
+        "bot.core.scores",
+        "bot.core.benchmarks",
+    }
+
+
+def test_each_outside_system_has_one_edge_module() -> None:
+    independent = set(_contract("edges are independent")["modules"])
+    edges = {f"bot.edges.{name}" for name in _packages_on_disk(ROOT / "bot" / "edges") if not name.startswith("_")}
+    assert independent == edges | {"bot.sim"}
 
 
 def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
@@ -70,12 +94,14 @@ def test_the_contracts_are_kept() -> None:
 @pytest.mark.parametrize(
     ("module", "line", "broken"),
     [
-        ("bot/plan.py", "import bot.hub", "bot layers"),  # the core reaching for an edge (also a cycle)
-        ("bot/hub.py", "import bot.app", "bot layers"),  # an edge reaching for the app
-        ("evaluators/cache.py", "import bot.config", "bot layers"),  # an engine adapter reaching for config
-        ("evaluators/_scores.py", "import bot.tables", "bot layers"),  # ... or for a core module not a record
-        ("bot/store.py", "import bot.hub", "edges are independent"),
-        ("bot/render.py", "import bot.card", "no import cycles"),  # card imports render
+        ("bot/core/plan.py", "import bot.edges.hub", "bot layers"),  # the core reaching for an edge (also a cycle)
+        ("bot/edges/hub.py", "import bot.app.pipeline", "bot layers"),  # an edge reaching for the app
+        ("evaluators/cache.py", "import bot.config.settings", "bot layers"),  # an engine adapter reaching for config
+        ("evaluators/_scores.py", "import bot.core.tables", "evaluators import"),  # a core module, not a record
+        ("bot/core/scores.py", "import bot.core.plan", "core layers"),  # a record reaching up the core
+        ("bot/serve/worker.py", "import bot.cli", "no import cycles"),  # cli registers serve
+        ("bot/edges/store/__init__.py", "import bot.edges.hub", "edges are independent"),
+        ("bot/core/render.py", "import bot.core.card", "no import cycles"),  # card imports render
     ],
 )
 def test_a_violation_breaks_its_contract(tmp_path: Path, module: str, line: str, broken: str) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.edges.store import Store
 from bot.sim.hub import HubSim
-from bot.store import Store
 
 pytestmark = pytest.mark.slow  # processes killed mid-run (`make test-fast` leaves these out)
 
@@ -27,10 +27,11 @@ CARD = (ROOT / "examples" / "demo" / "acme" / "Ours-7B-Instruct" / "README.md").
 CHILD = """
 import os, signal, sys
 from pathlib import Path
-from bot.app import App, Job
-from bot.config import Secret, Settings
-from bot.hub import HubClient
-from bot.store import Store
+from bot.app.pipeline import App, Job
+from bot.app.compose import build_app
+from bot.config.settings import Secret, Settings
+from bot.edges.hub import HubClient
+from bot.edges.store import Store
 
 url, home, repo, point = sys.argv[1:5]
 
@@ -59,7 +60,7 @@ elif point == "before-record":
 settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=url, home=Path(home), lease_seconds=1.0,
                     lease_wait_seconds=10.0)
 with Store.open(settings.home) as store:
-    reports = App(settings, HubClient(settings), store).run(Job(repo, sources=("readme",)))
+    reports = build_app(settings, hub=HubClient(settings), store=store).run(Job(repo, sources=("readme",)))
 print(reports[0].outcome)
 """
 
@@ -75,8 +76,8 @@ def run_child(sim: HubSim, home: Path, repo: str, point: str = "none") -> subpro
 
 def hub_prs(sim: HubSim, repo: str) -> set[tuple[int, str, str]]:
     """(number, status, fingerprint) of evalbot's PRs, read from the stand-in with the real client."""
-    from bot.config import Secret, Settings
-    from bot.hub import HubClient
+    from bot.config.settings import Secret, Settings
+    from bot.edges.hub import HubClient
 
     hub = HubClient(Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url))
     return {

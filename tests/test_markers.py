@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot._section import place_section
-from bot.card import apply_scores, parse_card
+from bot.core.card import apply_scores, parse_card
+from bot.core.card._section import place_section
+from bot.core.plan import make_marker, parse_markers
+from bot.core.scores import Dataset, Metric, Score, Source, Task
 from bot.errors import CardError
-from bot.plan import make_marker, parse_markers
-from bot.scores import Dataset, Metric, Score, Source, Task
 
 EXAMPLE = """# Model
 

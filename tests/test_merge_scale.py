@@ -6,9 +6,8 @@ import importlib.util
 import time
 from pathlib import Path
 
-from bot import _merge
-from bot.card import apply_scores, parse_card
-from bot.scores import Dataset, Metric, Score, Source, Task
+from bot.core.card import _merge, apply_scores, parse_card
+from bot.core.scores import Dataset, Metric, Score, Source, Task
 
 _SPEC = importlib.util.spec_from_file_location(
     "bench_merge", Path(__file__).resolve().parents[1] / "bench" / "merge.py"

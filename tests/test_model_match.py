@@ -1,10 +1,10 @@
-"""Is this row/column label the card's own model? (bot/_model_match.py)"""
+"""Is this row/column label the card's own model? (bot/core/tables/_model_match.py)"""
 
 from __future__ import annotations
 
 import pytest
 
-from bot._model_match import MatchLevel, ModelName, match_level, tokenize
+from bot.core.tables._model_match import MatchLevel, ModelName, match_level, tokenize
 
 EXACT, SUFFIX, PARTIAL, LOOSE, NONE = (
     MatchLevel.EXACT,

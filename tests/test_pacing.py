@@ -1,4 +1,4 @@
-"""Quota pacing (`bot._pacing`, installed by `bot.hub`): the Hub's `RateLimit` headers are read on
+"""Quota pacing (`bot.edges._pacing`, installed by `bot.edges.hub`): the Hub's `RateLimit` headers are read on
 every answer and a scan waits for the window's reset instead of drawing 429s. The stand-in
 (`HubSim(rate_limit=...)`) sends the headers and refuses over-quota requests with 429."""
 
@@ -10,14 +10,15 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from bot import hub as hub_module
-from bot._pacing import PacedTransport, Pacer, bucket_for
-from bot.app import App, Job, ReadmeOptions
-from bot.config import Secret, Settings
-from bot.hub import HubClient, RetryPolicy, retry_after_seconds
-from bot.scan import heads_for_author, run_scan
+from bot.app.compose import build_app
+from bot.app.pipeline import Job, ReadmeOptions
+from bot.app.scan import heads_for_author, run_scan
+from bot.config.settings import Secret, Settings
+from bot.edges import hub as hub_module
+from bot.edges._pacing import PacedTransport, Pacer, bucket_for
+from bot.edges.hub import HubClient, RetryPolicy, retry_after_seconds
+from bot.edges.store import Store
 from bot.sim.hub import HubSim, RateLimit
-from bot.store import Store
 
 pytestmark = pytest.mark.slow  # scans paced across quota windows (`make test-fast` leaves these out)
 
@@ -125,7 +126,7 @@ def test_a_scan_larger_than_one_quota_window_gets_no_429(tmp_path: Path, monkeyp
             sim.add_repo(f"org/m-{i}", {"README.md": CARD})
         settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url, home=tmp_path)
         no_retries = RetryPolicy(attempts=1)  # a 429 would fail the repo: pacing alone must keep under
-        app = App(settings, HubClient(settings, retry=no_retries), Store.open(tmp_path))
+        app = build_app(settings, hub=HubClient(settings, retry=no_retries), store=Store.open(tmp_path))
         waited = hub_module.PACER.waited
         reports = run_scan(
             app, heads_for_author(app.hub, "org"), Job("", readme=ReadmeOptions(model_name="Ours-7B-Instruct")),

@@ -1,4 +1,4 @@
-"""Where a score goes in `.eval_results` and on what scale (bot.placement), and how card.py
+"""Where a score goes in `.eval_results` and on what scale (bot.core.placement), and how card.py
 merges placed entries across every `.eval_results` file of a repo. Pure: no Hub."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import pytest
 import yaml
 from huggingface_hub import parse_eval_result_entries
 
-from bot import benchmarks
-from bot.card import apply_scores, parse_card
-from bot.placement import (
+from bot.core import benchmarks
+from bot.core.card import apply_scores, parse_card
+from bot.core.placement import (
     NOT_A_BENCHMARK,
     BenchmarkTask,
     Placement,
@@ -20,7 +20,7 @@ from bot.placement import (
     place,
     rescale,
 )
-from bot.scores import Dataset, Metric, Score, Source, Task, Unit
+from bot.core.scores import Dataset, Metric, Score, Source, Task, Unit
 from evaluators import TaskSpec
 from evaluators._scores import score_for
 

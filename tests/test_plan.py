@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.card import CardChange, apply_scores, parse_card
-from bot.plan import Budget, Plan, Policy, PrInfo, decide, fingerprint_change, make_marker, parse_markers
-from bot.scores import Dataset, Metric, Score, Source, Task
+from bot.core.card import CardChange, apply_scores, parse_card
+from bot.core.plan import Budget, Plan, Policy, PrInfo, decide, fingerprint_change, make_marker, parse_markers
+from bot.core.scores import Dataset, Metric, Score, Source, Task
 
 CARD = "---\nlicense: mit\n---\n# Foo-7B\n"
 SHA = "a" * 40

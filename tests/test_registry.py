@@ -1,4 +1,4 @@
-"""The benchmark registry (bot.registry) against the Hub stand-in over HTTP: listing pages,
+"""The benchmark registry (bot.edges.registry) against the Hub stand-in over HTTP: listing pages,
 eval.yaml tasks, leaderboards, the TTL cache on disk, and failures; and the stand-in's
 benchmark endpoints as huggingface_hub reads them."""
 
@@ -11,10 +11,10 @@ import yaml
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
-from bot.config import Secret, Settings
-from bot.hub import HubClient, RetryPolicy
-from bot.placement import BenchmarkTask, RegisteredBenchmark
-from bot.registry import BenchmarkRegistry, parse_eval_yaml
+from bot.config.settings import Secret, Settings
+from bot.core.placement import BenchmarkTask, RegisteredBenchmark
+from bot.edges.hub import HubClient, RetryPolicy
+from bot.edges.registry import BenchmarkRegistry, parse_eval_yaml
 from bot.sim.hub import HubSim
 
 FAST = RetryPolicy(attempts=2, base_wait=0.0, max_wait=0.0)

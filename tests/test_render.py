@@ -12,9 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.card import Conflict, parse_card
-from bot.errors import ConfigError, TemplateError
-from bot.render import (
+from bot.core.card import Conflict, parse_card
+from bot.core.render import (
     TEMPLATE_DIR,
     format_value,
     make_environment,
@@ -23,7 +22,8 @@ from bot.render import (
     to_yaml,
     yaml_scalar,
 )
-from bot.scores import Dataset, Metric, Score, Source, Task
+from bot.core.scores import Dataset, Metric, Score, Source, Task
+from bot.errors import ConfigError, TemplateError
 from tests.conftest import CORPUS as CORPUS_ROOT
 
 CORPUS = CORPUS_ROOT / "cards"
@@ -348,12 +348,12 @@ def test_user_template_renders_are_bounded_in_time_and_size(
 ) -> None:
     import time
 
-    import bot.render
+    import bot.core.render
 
     # the time limit is short only where time is the bound under test, so a busy machine cannot make
     # a size limit look like a time-out
     seconds = 1.0 if "too long" in reason else 10.0
-    monkeypatch.setattr(bot.render, "RENDER_SECONDS", seconds)
+    monkeypatch.setattr(bot.core.render, "RENDER_SECONDS", seconds)
     folder = user_templates(tmp_path, **{"pr_title.txt.j2": source})
     started = time.monotonic()
     with pytest.raises(TemplateError, match=reason):
@@ -373,7 +373,7 @@ def test_card_text_in_the_pr_body_is_defanged() -> None:
 
 
 def test_model_index_names_are_plain_text() -> None:
-    from bot._merge import model_index_result
+    from bot.core.card._merge import model_index_result
 
     score = readme_score("x", 1.0, 1, "1")
     score = Score(
@@ -390,7 +390,7 @@ def test_model_index_names_are_plain_text() -> None:
 
 
 def _pyyaml(value: Any) -> str:
-    from bot.render import _YAML_WIDTH, _Dumper
+    from bot.core.render import _YAML_WIDTH, _Dumper
 
     text = yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
                      width=_YAML_WIDTH)  # fmt: skip

@@ -1,4 +1,4 @@
-"""The harness result-file readers (bot.result_files) on files shaped like each harness's output."""
+"""The harness result-file readers (bot.core.result_files) on files shaped like each harness's output."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot import harness_tasks
-from bot.errors import InputError
-from bot.result_files import (
+from bot.core import harness_tasks
+from bot.core.result_files import (
     ResultFile,
     check_model,
     check_publishable,
@@ -21,7 +20,8 @@ from bot.result_files import (
     newest_first,
     read_result_file,
 )
-from bot.scores import Score
+from bot.core.scores import Score
+from bot.errors import InputError
 
 FILES = Path(__file__).parent / "result_files"
 LM_EVAL = "evals/results_2024-05-01T11-20-00.500000.json"

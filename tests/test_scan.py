@@ -1,4 +1,4 @@
-"""Listing-based scans (`bot.scan`) against the local Hub over real HTTP: one paginated listing
+"""Listing-based scans (`bot.app.scan`) against the local Hub over real HTTP: one paginated listing
 carries every repo's sha, and a repo whose (sha, source) the ledger handled costs no request."""
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, Job, ReadmeOptions
+from bot.app.compose import build_app
+from bot.app.pipeline import App, Job, ReadmeOptions
+from bot.app.scan import heads_for_author, heads_for_repos, plan_scan, run_scan
 from bot.cli import main
-from bot.config import Secret, Settings
-from bot.hub import HubClient, RepoHead, RetryPolicy
-from bot.scan import heads_for_author, heads_for_repos, plan_scan, run_scan
+from bot.config.settings import Secret, Settings
+from bot.edges.hub import HubClient, RepoHead, RetryPolicy
+from bot.edges.store import Store
 from bot.sim.hub import HubSim
-from bot.store import Store
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "demo" / "acme"
 CARD = (EXAMPLES / "Ours-7B-Instruct" / "README.md").read_text()
@@ -27,7 +28,7 @@ BASE = Job("", readme=ReadmeOptions(model_name=MODEL))
 def make_app(sim: HubSim, home: Path, **overrides: object) -> App:
     settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url, home=home, lease_wait_seconds=10)
     settings = settings.with_overrides(**overrides)
-    return App(settings, HubClient(settings, retry=FAST), Store.open(home))
+    return build_app(settings, hub=HubClient(settings, retry=FAST), store=Store.open(home))
 
 
 def test_second_scan_of_40_unchanged_repos_costs_only_the_listing_pages(tmp_path: Path) -> None:

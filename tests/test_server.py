@@ -17,11 +17,11 @@ import pytest
 import requests
 import uvicorn
 
-from bot.config import Secret, Settings
-from bot.hub import HubClient, RetryPolicy
-from bot.service import Service, build_service
+from bot.config.settings import Secret, Settings
+from bot.edges.hub import HubClient, RetryPolicy
+from bot.serve.service import Service, build_service
+from bot.serve.worker import WorkerPolicy
 from bot.sim.hub import HubSim
-from bot.worker import WorkerPolicy
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "demo" / "acme"
 CARD = (EXAMPLES / "Ours-7B-Instruct" / "README.md").read_text()
@@ -299,8 +299,8 @@ def test_a_push_evalbot_made_itself_does_not_trigger_it_again(bot: Callable[...,
 
 
 def test_status_page_has_timestamps_readable_chatops_rows_and_one_line_errors(tmp_path: Path) -> None:
-    from bot.server import _render_status
-    from bot.store import Store
+    from bot.edges.store import Store
+    from bot.serve.server import _render_status
 
     with Store.open(tmp_path / "home", now=lambda: 1_780_000_000.0) as store:
         chat = store.enqueue_job(REPO, sources=(), trigger_key="c1", kind="chatops", options={"num": 1})

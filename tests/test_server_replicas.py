@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from bot.edges.store import Store
 from bot.sim.hub import HubSim
-from bot.store import Store
 from tests._serve import free_port, start_serve
 
 pytestmark = pytest.mark.slow  # two serve processes and a PostgreSQL server (`make test-fast` leaves these out)

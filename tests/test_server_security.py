@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.config import Secret, Settings
-from bot.hub import HubClient
-from bot.worker import COMMAND_KIND, JobHandler, Worker, WorkerPolicy
+from bot.config.settings import Secret, Settings
+from bot.edges.hub import HubClient
+from bot.serve.worker import COMMAND_KIND, JobHandler, Worker, WorkerPolicy
 from tests.test_server import REPO, SECRET, Running, bot, comment_event, push_event
 
 __all__ = ["bot"]  # the fixture, re-used
@@ -42,7 +42,7 @@ def _discussion(running: Running, *comments: str, by: str = "alice") -> tuple[in
 
 def _drain(running: Running, config_path: Path, jobs: int) -> None:
     """Run `jobs` queued jobs (oldest first) on one worker of the running service, one at a time."""
-    from bot.config_file import load_config_file
+    from bot.config.file import load_config_file
 
     handler = JobHandler(running.service.pipeline, load_config_file(config_path))
     worker = Worker(running.service.store, handler, name="test-worker", policy=WorkerPolicy(lease_seconds=30))
@@ -243,9 +243,9 @@ def test_serve_listens_on_loopback_unless_told_otherwise() -> None:
 
 @pytest.mark.parametrize("task", ["/opt/tasks/x.py@t", "../x.py@t", "x.py@t", "some_pkg/task"])
 def test_serve_refuses_configured_tasks_outside_the_allowed_places(tmp_path: Path, task: str) -> None:
-    from bot.config import Secret, Settings
+    from bot.config.settings import Secret, Settings
     from bot.errors import ConfigError
-    from bot.service import build_service
+    from bot.serve.service import build_service
     from bot.sim.hub import HubSim
 
     config = tmp_path / "evalbot.yaml"
@@ -259,8 +259,8 @@ def test_serve_refuses_configured_tasks_outside_the_allowed_places(tmp_path: Pat
 
 
 def test_serve_accepts_configured_registry_names_and_task_dir_files(tmp_path: Path) -> None:
-    from bot.config import Secret, Settings
-    from bot.service import build_service
+    from bot.config.settings import Secret, Settings
+    from bot.serve.service import build_service
     from bot.sim.hub import HubSim
 
     (tmp_path / "tasks").mkdir()
@@ -277,7 +277,7 @@ def test_serve_accepts_configured_registry_names_and_task_dir_files(tmp_path: Pa
 
 
 def test_a_task_dir_file_is_queued_by_name_and_run_from_its_folder(bot: Callable[..., Running], tmp_path: Path) -> None:
-    from bot.config_file import load_config_file
+    from bot.config.file import load_config_file
 
     (tmp_path / "tasks").mkdir()
     (tmp_path / "tasks" / "mine.py").write_text("")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.edges.store import DB_FILENAME, SCHEMA_VERSION, Intent, ProcessedRow, PrRow, Store
 from bot.errors import ConfigError
-from bot.store import DB_FILENAME, SCHEMA_VERSION, Intent, ProcessedRow, PrRow, Store
 
 REPO = "org/model"
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from bot._store_db import postgres_ddl, redact
 from bot.cli import main
-from bot.config import Settings
+from bot.config.settings import Settings
+from bot.edges.store import _MIGRATIONS, SCHEMA_VERSION, JobRow, Store
+from bot.edges.store._db import postgres_ddl, redact
 from bot.errors import ConfigError
+from bot.serve.worker import Worker, WorkerPolicy
 from bot.sim.hub import HubSim
 from bot.sim.postgres import PostgresServer
-from bot.store import _MIGRATIONS, SCHEMA_VERSION, JobRow, Store
-from bot.worker import Worker, WorkerPolicy
 from tests._raw_store import raw_execute
 
 pytestmark = pytest.mark.slow  # a real PostgreSQL server (`make test-fast` leaves these out)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.edges.store import DB_FILENAME, SCHEMA_VERSION, EventRow, JobRow, Store
 from bot.errors import ConfigError
-from bot.store import DB_FILENAME, SCHEMA_VERSION, EventRow, JobRow, Store
 from tests._raw_store import INTEGRITY_ERRORS, raw_execute
 
 REPO = "org/model"

@@ -1,6 +1,6 @@
-"""The generalising rules of README extraction (bot/_table_layout.py, bot/_model_match.py, bot/tables.py).
+"""The generalising rules of README extraction (bot/core/tables: _layout, _model_match and the public face).
 
-Each test is one rule of the `bot/_table_layout` docstring on a small inline card, with the exact
+Each test is one rule of the `bot/core/tables/_layout` docstring on a small inline card, with the exact
 results expected — including the cases where the right answer is "no result, and why".
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.tables import extract_all, extract_results, inspect_tables, why_nothing
+from bot.core.tables import extract_all, extract_results, inspect_tables, why_nothing
 
 
 def md(*rows: str) -> str:

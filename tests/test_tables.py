@@ -1,4 +1,4 @@
-"""README tables → the card's own scores (bot/tables.py, DESIGN §6).
+"""README tables → the card's own scores (bot/core/tables/__init__.py, DESIGN §6).
 
 Each test is one scenario with a small inline card and the exact results expected. Where a test
 covers a bug of the reference tool (reference-tool.md §5), its number is named.
@@ -12,8 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.errors import BotError, TableError
-from bot.tables import (
+from bot.core.tables import (
     TableInfo,
     TableResult,
     body_of,
@@ -23,6 +22,7 @@ from bot.tables import (
     read_tables,
     why_nothing,
 )
+from bot.errors import BotError, TableError
 
 
 def md(*rows: str) -> str:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import _deadline
+from bot.core import _deadline
+from bot.edges.store import JobRow, Store
 from bot.errors import JobDeadlineError, RepoNotFoundError
-from bot.store import JobRow, Store
-from bot.worker import EVAL_RUNNER_TIMEOUT, Worker, WorkerPolicy
+from bot.serve.worker import EVAL_RUNNER_TIMEOUT, Worker, WorkerPolicy
 
 REPO = "acme/model"
 
@@ -54,7 +54,7 @@ def test_a_job_past_its_deadline_fails_with_the_reason_and_never_writes(tmp_path
 
 
 def test_an_evaluation_job_gets_its_runners_timeout_on_top() -> None:
-    from bot.remote_jobs import JobsSettings
+    from bot.app.remote_jobs import JobsSettings
 
     assert JobsSettings("o/results").timeout_s == EVAL_RUNNER_TIMEOUT  # the hf-jobs runner's own timeout
     chosen = policy(deadline_seconds=60, eval_deadline_seconds=60 + EVAL_RUNNER_TIMEOUT)
@@ -64,8 +64,8 @@ def test_an_evaluation_job_gets_its_runners_timeout_on_top() -> None:
 
 
 def test_service_deadlines_come_from_the_environment(tmp_path: Path) -> None:
-    from bot.config import Secret, Settings
-    from bot.service import build_service
+    from bot.config.settings import Secret, Settings
+    from bot.serve.service import build_service
     from bot.sim.hub import HubSim
 
     with HubSim() as sim:
@@ -116,12 +116,12 @@ def test_transient_failures_are_still_retried(tmp_path: Path) -> None:
 def test_log_lines_escape_control_characters_and_truncate(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     store = Store(tmp_path / "db.sqlite3")
     store.enqueue_job(REPO, sources=["readme"], trigger_key="k1")
-    forged = "boom\nERROR bot.worker: forged line\x1b[31m" + "x" * 5000
+    forged = "boom\nERROR bot.serve.worker: forged line\x1b[31m" + "x" * 5000
 
     def handle(job: JobRow) -> dict[str, object]:
         raise RuntimeError(forged)
 
-    with caplog.at_level(logging.WARNING, logger="bot.worker"):
+    with caplog.at_level(logging.WARNING, logger="bot.serve.worker"):
         Worker(store, handle, name="w1", policy=policy()).run_once()
     [record] = caplog.records
     line = record.getMessage()
@@ -130,12 +130,12 @@ def test_log_lines_escape_control_characters_and_truncate(tmp_path: Path, caplog
 
 
 def test_a_comment_that_does_not_exist_fails_at_once_and_is_not_retried(tmp_path: Path) -> None:
-    from bot.app import App
-    from bot.config import Secret, Settings
-    from bot.config_file import ConfigFile
-    from bot.hub import HubClient, RetryPolicy
+    from bot.app.compose import build_app
+    from bot.config.file import ConfigFile
+    from bot.config.settings import Secret, Settings
+    from bot.edges.hub import HubClient, RetryPolicy
+    from bot.serve.worker import JobHandler
     from bot.sim.hub import HubSim
-    from bot.worker import JobHandler
 
     with HubSim() as sim:
         sim.add_repo(REPO, {"README.md": "# m\n"})
@@ -143,7 +143,7 @@ def test_a_comment_that_does_not_exist_fails_at_once_and_is_not_retried(tmp_path
         settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url, home=tmp_path)
         hub = HubClient(settings, retry=RetryPolicy(base_wait=0.0))
         store = Store(tmp_path / "db.sqlite3")
-        handler = JobHandler(App(settings, hub, store), ConfigFile())
+        handler = JobHandler(build_app(settings, hub=hub, store=store), ConfigFile())
         options = {"num": num, "comment_id": "0" * 24, "text": "@evalbot refresh"}
         job_id = store.enqueue_job(REPO, sources=(), trigger_key="c1", kind="chatops", options=options)
         before = hub.requests

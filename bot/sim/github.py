@@ -2,7 +2,7 @@
 
 Real PyGithub drives it through `Github(base_url=sim.url)` (in the Action: `GITHUB_API_URL`);
 nothing in the client is patched. It serves the calls of reference/hub-protocol.md §6.2 that
-`bot.github` makes, with the JSON fields PyGithub reads:
+`bot.edges.github` makes, with the JSON fields PyGithub reads:
 
 * `GET /repos/{o}/{r}` (case-insensitive names, as on GitHub);
 * `GET /repos/{o}/{r}/issues/{n}` (a pull request is an issue with a `pull_request` object);

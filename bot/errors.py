@@ -25,6 +25,9 @@ BotError
 
 from __future__ import annotations
 
+# The exit codes of every entry point (CLI, Action, hook): done, failed, bad input or config, nothing to do.
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_NOTHING = 0, 1, 2, 3
+
 
 def one_line(text: object, width: int | None = None) -> str:
     """An error (or any text) as one line for a message: whitespace runs folded, cut at `width`.

@@ -229,7 +229,7 @@ def test_the_worker_turns_provider_into_an_inspect_provider_run(tmp_path: Path) 
     from bot.config.file import ConfigFile
     from bot.config.settings import Settings
     from bot.edges.hub import HubClient
-    from bot.edges.store import JobRow
+    from bot.edges.store import JobRow, Store
     from bot.serve.worker import JobHandler
     from evaluators.request import EvalRequest
     from evaluators.settings import EvalSettings
@@ -238,16 +238,19 @@ def test_the_worker_turns_provider_into_an_inspect_provider_run(tmp_path: Path) 
         ("gsm8k|5",), EvalSettings(engine="inspect", provider="local", base_url="http://127.0.0.1:9/v1", limit=3)
     )
     settings = Settings(home=tmp_path, eval_request=configured)
-    handler = JobHandler(build_app(settings, hub=HubClient(settings), dry_run=True), ConfigFile())
+    app = build_app(settings, hub=HubClient(settings), dry_run=True)
+    handler = JobHandler(
+        ConfigFile(), run=app.run, hub=app.hub, store=Store.open(tmp_path), eval_request=settings.eval_request
+    )
 
     def row(options: dict[str, object]) -> JobRow:
         return JobRow(1, "run", "acme/m", ("eval",), None, "k", options, "queued", 0, 0, 0.0, None, None, 0.0,
                       None, None, None, None)  # fmt: skip
 
-    asked = handler._eval_request(row({"tasks": ["inspect_evals/gsm8k"], "provider": "together"}))
+    asked = handler._eval_for(row({"tasks": ["inspect_evals/gsm8k"], "provider": "together"}))
     assert asked is not None and asked.tasks == ("inspect_evals/gsm8k",)
     assert asked.settings == EvalSettings(engine="inspect", provider="together", limit=3)  # no URL from a comment
-    same = handler._eval_request(row({"tasks": ["inspect_evals/x"], "provider": "local"}))
+    same = handler._eval_for(row({"tasks": ["inspect_evals/x"], "provider": "local"}))
     assert same is not None and same.settings.base_url == "http://127.0.0.1:9/v1"  # the configured endpoint
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from bot.app.pipeline import App
+from bot.config.file import ConfigFile
 from bot.config.settings import Secret, Settings
 from bot.edges.hub import HubClient
 from bot.serve.worker import COMMAND_KIND, JobHandler, Worker, WorkerPolicy
@@ -21,6 +23,12 @@ from tests.test_server import REPO, SECRET, Running, bot, comment_event, push_ev
 __all__ = ["bot"]  # the fixture, re-used
 
 EVIL = "import pathlib\npathlib.Path({sentinel!r}).write_text('imported')\n"
+
+
+def handler_for(app: App, config: ConfigFile) -> JobHandler:
+    """A second handler over the running service's App, with another evalbot.yaml."""
+    assert app.store is not None
+    return JobHandler(config, run=app.run, hub=app.hub, store=app.store, eval_request=app.settings.eval_request)
 
 
 def _discussion(running: Running, *comments: str, by: str = "alice") -> tuple[int, list[str]]:
@@ -44,7 +52,7 @@ def _drain(running: Running, config_path: Path, jobs: int) -> None:
     """Run `jobs` queued jobs (oldest first) on one worker of the running service, one at a time."""
     from bot.config.file import load_config_file
 
-    handler = JobHandler(running.service.pipeline, load_config_file(config_path))
+    handler = handler_for(running.service.pipeline, load_config_file(config_path))
     worker = Worker(running.service.store, handler, name="test-worker", policy=WorkerPolicy(lease_seconds=30))
     for _ in range(jobs):
         assert worker.run_once()
@@ -293,10 +301,10 @@ def test_a_task_dir_file_is_queued_by_name_and_run_from_its_folder(bot: Callable
     assert _replies(running)[0].startswith("Queued an evaluation")
     [command] = [j for j in running.service.store.list_jobs() if j.kind == COMMAND_KIND]
     assert command.options == {"tasks": ["mine.py@asked"]}  # the name, as asked
-    handler = JobHandler(running.service.pipeline, load_config_file(tmp_path / "evalbot.yaml"))
+    handler = handler_for(running.service.pipeline, load_config_file(tmp_path / "evalbot.yaml"))
     resolved = (tmp_path / "tasks" / "mine.py").resolve()
-    request = handler._eval_request(command)
+    request = handler._eval_for(command)
     assert request is not None and request.tasks == (f"{resolved}@asked",)
     webhook_run = dataclasses.replace(command, kind="run", options={})
-    request = handler._eval_request(webhook_run)  # evalbot.yaml's own tasks: resolved the same way
+    request = handler._eval_for(webhook_run)  # evalbot.yaml's own tasks: resolved the same way
     assert request is not None and request.tasks == (f"{resolved}@configured",)

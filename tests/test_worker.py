@@ -143,7 +143,8 @@ def test_a_comment_that_does_not_exist_fails_at_once_and_is_not_retried(tmp_path
         settings = Settings(hf_token=Secret("evalbot-token"), hf_endpoint=sim.url, home=tmp_path)
         hub = HubClient(settings, retry=RetryPolicy(base_wait=0.0))
         store = Store(tmp_path / "db.sqlite3")
-        handler = JobHandler(build_app(settings, hub=hub, store=store), ConfigFile())
+        app = build_app(settings, hub=hub, store=store)
+        handler = JobHandler(ConfigFile(), run=app.run, hub=hub, store=store, eval_request=None)
         options = {"num": num, "comment_id": "0" * 24, "text": "@evalbot refresh"}
         job_id = store.enqueue_job(REPO, sources=(), trigger_key="c1", kind="chatops", options=options)
         before = hub.requests

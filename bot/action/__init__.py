@@ -44,11 +44,12 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from bot.app.compose import build_app
-from bot.app.pipeline import SOURCES, Job, Outcome, Report, run_many
+from bot.app.pipeline import SOURCES, Job, Report, run_many
 from bot.app.report_text import format_reports
 from bot.config.settings import Secret, Settings
 from bot.core.card import FORMATS
 from bot.core.events import event_key, is_model_repo, main_commit, parse_webhook
+from bot.core.plan import Outcome
 from bot.core.render import make_environment
 from bot.errors import BotError, ConfigError, InputError, one_line
 from evaluators.request import EvalRequest

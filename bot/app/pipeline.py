@@ -23,12 +23,13 @@ from bot import __version__
 from bot.app import leaderboard_source, results_source
 from bot.app.evaluations import EvalService
 from bot.config.file import OPEN_LLM_LEADERBOARD
+from bot.config.file import SOURCES as WATCHED_SOURCES
 from bot.config.settings import Settings
 from bot.core import _deadline, result_files
 from bot.core.benchmarks import task_type_for
 from bot.core.card import DEFAULT_FORMATS, Card, CardChange, apply_scores, parse_card
 from bot.core.diffs import files_diff
-from bot.core.plan import TRANSIENT_KINDS, Budget, Plan, Policy, PrInfo, decide
+from bot.core.plan import TRANSIENT_KINDS, Budget, Outcome, Plan, Policy, PrInfo, decide
 from bot.core.result_files import ResultFile, check_model, newest_first
 from bot.core.scores import Score
 from bot.core.tables import DEFAULT_MIN_CONFIDENCE, extract_all, why_nothing
@@ -59,8 +60,7 @@ from evaluators.settings import ENGINES
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["created", "updated", "pushed", "planned", "unchanged", "skipped", "failed"]
-SOURCES = ("readme", "aa", "eval", "results", "leaderboard", "import")  # import: `import-results` files
+SOURCES = (*WATCHED_SOURCES, "import")  # what evalbot.yaml may name, and `import-results` files
 _WRITE_ATTEMPTS = 5  # ambiguous write → re-list → maybe write again; stale parent → re-plan
 
 

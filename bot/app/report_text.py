@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from bot.app.pipeline import Outcome, Report
+from bot.app.pipeline import Report
+from bot.core.plan import Outcome
 from evaluators import Run
 
 

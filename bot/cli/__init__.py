@@ -36,11 +36,20 @@ from bot.core.tables import TableInfo, TableResult, extract_all, inspect_tables,
 from bot.core.tables.readme import SOURCE_KEY, scores_from_results
 from bot.edges.hub import HubClient
 from bot.edges.registry import BenchmarkRegistry
-from bot.errors import BotError, CardError, ConfigError, InputError, one_line
+from bot.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_ERROR,
+    EXIT_NOTHING,
+    EXIT_OK,
+    BotError,
+    CardError,
+    ConfigError,
+    InputError,
+    one_line,
+)
 
 logger = logging.getLogger("evalbot")
 
-EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_NOTHING = 0, 1, 2, 3
 _EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (InputError, EXIT_BAD_INPUT),
     (ConfigError, EXIT_BAD_INPUT),

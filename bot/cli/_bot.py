@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.app.compose import build_app
-from bot.app.pipeline import SOURCES, AAOptions, App, Job, ReadmeOptions, Report, ResultsOptions
+from bot.app.pipeline import AAOptions, App, Job, ReadmeOptions, Report, ResultsOptions
 from bot.app.report_text import format_reports, format_run
+from bot.app.scan import heads_for_author, heads_for_repos, run_scan
 from bot.cli._flags import add_output_formats, add_report_format, add_write_modes
 from bot.cli.demo import run_demo
+from bot.config.file import SOURCES as WATCHED_SOURCES
 from bot.config.settings import Settings
 from bot.core.card import parse_card
 from bot.core.plan import PrInfo
@@ -29,11 +31,10 @@ from bot.core.result_files import check_publishable as check_results_publishable
 from bot.core.scores import Score
 from bot.edges.artificial_analysis import AAModel, find_model, pipeline_mismatch, scores_from_model
 from bot.edges.hub import HubClient
-from bot.errors import ConfigError, InputError, MissingExtraError
+from bot.errors import EXIT_ERROR, EXIT_NOTHING, EXIT_OK, ConfigError, InputError, MissingExtraError
 from evaluators.request import RUNNERS, EvalRequest, check_publishable
 from evaluators.settings import BACKENDS, CHAT_TEMPLATES, ENGINES, EvalSettings
 
-EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_NOTHING = 0, 1, 2, 3
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9._-]+$")
 _REPO_HELP = "the model repo on the Hub, e.g. org/model"
 
@@ -176,7 +177,7 @@ def _add_job_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sources",
         default="readme",
-        help=f"comma-separated, from {', '.join(s for s in SOURCES if s != 'import')} (default: readme)",
+        help=f"comma-separated, from {', '.join(WATCHED_SOURCES)} (default: readme)",
     )
     parser.add_argument(
         "--tasks", help="for the eval source: tasks in the engine's spelling, e.g. 'gsm8k|5' (else evalbot.yaml eval:)"
@@ -450,8 +451,6 @@ def format_aa_scores(model: AAModel, scores: Sequence[Score]) -> str:
 
 
 def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app.scan import heads_for_author, heads_for_repos, run_scan
-
     dry_run = not _writes(args)
     workers = args.workers if args.workers is not None else settings.workers
     if workers < 1:
@@ -528,6 +527,7 @@ def cmd_get_prs(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sim(args: argparse.Namespace, settings: Settings) -> int:
+    # the stand-ins load only for `evalbot sim` (about 130 ms of imports every other command would pay)
     from bot.sim.hub import parse_faults, serve
 
     if not args.repos.is_dir():
@@ -617,7 +617,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_hook(args: argparse.Namespace, settings: Settings) -> int:
     """`hook`: the event in WEBHOOK_PAYLOAD, checked and run as `serve` would; exit 1 when a job failed."""
-    from bot.serve.hook import run_hook
+    from bot.serve.hook import run_hook  # imports starlette (the `server` extra), like serve
 
     result = run_hook(settings, os.environ)
     if args.format == "json":

@@ -53,7 +53,8 @@ PlanKind = Literal[
 ]
 # Kinds that may clear up by themselves: not recorded as processed, so the next trigger retries.
 TRANSIENT_KINDS: frozenset[str] = frozenset({"deferred", "budget", "busy"})
-Outcome = Literal["created", "updated", "pushed", "unchanged", "skipped", "failed"]
+# What a run did for one (repo, source), as reported and recorded: the one outcome type (`planned`: a dry run).
+Outcome = Literal["created", "updated", "pushed", "planned", "unchanged", "skipped", "failed"]
 
 MARKER_VERSION = 1
 _MARKER = re.compile(r"<!-- evalbot (\{[^<>]*\}) -->")

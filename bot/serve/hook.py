@@ -115,7 +115,8 @@ def run_hook(settings: Settings, env: Mapping[str, str], *, hub: HubClient | Non
             max_attempts=1,  # no retries inside the Job: its exit status reports the failure
             deadline_seconds=settings.job_deadline_seconds,
         )
-        worker = Worker(store, JobHandler(pipeline, config), name="hook", policy=policy)
+        handler = JobHandler(config, run=pipeline.run, hub=hub, store=store, eval_request=settings.eval_request)
+        worker = Worker(store, handler, name="hook", policy=policy)
         started = time.time()  # the store's clock: the ledger may hold earlier runs' jobs
         while worker.run_once():  # the event's job, then any a ChatOps command queued
             pass

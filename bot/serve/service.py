@@ -69,7 +69,7 @@ def build_service(
     identity = hub.whoami()
     store = Store.from_url(settings.store_url.reveal())
     pipeline = build_app(settings, hub=hub, store=store)
-    handler = JobHandler(pipeline, config)
+    handler = JobHandler(config, run=pipeline.run, hub=hub, store=store, eval_request=settings.eval_request)
     count = workers if workers is not None else (config.workers or 2)  # 0: accept and queue only
     machine = f"{socket.gethostname()}:{os.getpid()}"
     policy = policy or WorkerPolicy(

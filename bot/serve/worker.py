@@ -16,8 +16,9 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
+from typing import Protocol
 
-from bot.app.pipeline import App, Job, Report
+from bot.app.pipeline import Job, Report
 from bot.config.file import ConfigFile
 from bot.core import _deadline, chatops
 from bot.edges.store import JobRow, Store
@@ -127,11 +128,11 @@ class Worker:
 
     def _failed(self, job: JobRow, e: BaseException) -> None:
         if isinstance(e, PERMANENT_ERRORS):  # a bad setting, a bad id, a missing repo: retrying cannot help
-            self.store.fail_job(job.id, self.name, _one_line(e), retry_in=None)
+            self.store.fail_job(job.id, self.name, _log_value(str(e), limit=500), retry_in=None)
         elif isinstance(e, BotError):
-            self._retry_or_fail(job, _one_line(e))
+            self._retry_or_fail(job, _log_value(str(e), limit=500))
         else:
-            self._retry_or_fail(job, f"{type(e).__name__}: {_one_line(e)}")
+            self._retry_or_fail(job, f"{type(e).__name__}: {_log_value(str(e), limit=500)}")
 
     def _finished(self, job: JobRow, result: dict[str, object]) -> None:
         listed = result.get("reports", [])
@@ -156,7 +157,7 @@ class Worker:
             except Exception as e:
                 logger.warning(
                     "%s: the store failed (%s: %s); trying again in %.0f s", self.name, type(e).__name__,
-                    _one_line(e), STORE_RETRY_SECONDS,
+                    _log_value(str(e), limit=500), STORE_RETRY_SECONDS,
                 )  # fmt: skip
                 self.stop.wait(STORE_RETRY_SECONDS)
                 continue
@@ -190,12 +191,36 @@ def reports_result(reports: Sequence[Report]) -> dict[str, object]:
     return {"reports": [{k: v for k, v in asdict(r).items() if k != "diff"} for r in reports]}
 
 
-class JobHandler:
-    """Carries out the kinds of jobs the server queues: pipeline runs and ChatOps commands."""
+class ChatOpsHub(Protocol):
+    """The Hub calls a ChatOps command needs (`bot.edges.hub.HubClient` has them)."""
 
-    def __init__(self, app: App, config: ConfigFile) -> None:
-        self.app = app
+    def comment_author(self, repo_id: str, num: int, comment_id: str) -> str: ...
+    def comment(self, repo_id: str, num: int, text: str) -> None: ...
+    def org_members(self, org: str) -> list[str]: ...
+
+
+class JobHandler:
+    """Carries out the kinds of jobs the server queues: pipeline runs and ChatOps commands.
+
+    Everything it uses is handed in (serve and hook build it from their App):
+    `run` runs a pipeline job (`App.run`), `hub` answers ChatOps, `store` records opt-outs, queues
+    the command's run and claims its one reply, `eval_request` is the configured evaluation.
+    """
+
+    def __init__(
+        self,
+        config: ConfigFile,
+        *,
+        run: Callable[[Job], Sequence[Report]],
+        hub: ChatOpsHub,
+        store: Store,
+        eval_request: EvalRequest | None,
+    ) -> None:
         self.config = config
+        self._run = run
+        self._hub = hub
+        self._store = store
+        self._eval_request = eval_request
         self.bot_name = config.chatops.bot_name
         self.allow = tuple(config.chatops.allow)
         self.tasks = task_policy(config)
@@ -208,21 +233,21 @@ class JobHandler:
                 revision=job.revision,
                 trigger_key=job.trigger_key,
                 formats=tuple(self.config.outputs),
-                eval=self._eval_request(job),
+                eval=self._eval_for(job),
             )
-            return reports_result(self.app.run(run))
+            return reports_result(self._run(run))
         if job.kind == "chatops":
             return self._chatops(job)
         raise ConfigError(f"unknown job kind {job.kind!r}")
 
-    def _eval_request(self, job: JobRow) -> EvalRequest | None:
+    def _eval_for(self, job: JobRow) -> EvalRequest | None:
         """`@evalbot evaluate <tasks>` overrides the configured tasks; the rest comes from evalbot.yaml.
 
         Either way the tasks pass `chatops.check_tasks` here, when the run starts (a job's options
         come from the store), and task files become the absolute paths inside their task folder.
         """
         tasks = job.options.get("tasks")
-        base = self.app.settings.eval_request
+        base = self._eval_request
         provider = job.options.get("provider")
         if isinstance(provider, str) and provider:  # `provider=<name>`: inspect through that provider
             base = base or EvalRequest(tasks=())
@@ -243,9 +268,8 @@ class JobHandler:
         command = chatops.parse_command(str(options.get("text", "")), self.bot_name)
         if command is None:
             return {"chatops": "no command"}
-        author = self.app.hub.comment_author(job.repo_id, num, comment_id)
-        store = self.app.store
-        assert store is not None
+        author = self._hub.comment_author(job.repo_id, num, comment_id)
+        store = self._store
         outcome: str
         if chatops.needs_authorization(command) and not self._authorized(author, job.repo_id):
             reply, outcome = chatops.reply_refused(author, command, key), "refused"
@@ -276,13 +300,13 @@ class JobHandler:
                 )
                 reply, outcome = chatops.reply_queued(command, run_id, key), "queued"
         if store.claim_reply(key):  # one reply per command, whatever happens on redelivery
-            self.app.hub.comment(job.repo_id, num, reply)
+            self._hub.comment(job.repo_id, num, reply)
             store.reply_sent(key)
         return {"chatops": outcome, "command": command.name, "author": author}
 
     def _authorized(self, user: str, repo_id: str) -> bool:
         namespace = repo_id.split("/", 1)[0]
-        members = self.app.hub.org_members(namespace) if namespace != user else []
+        members = self._hub.org_members(namespace) if namespace != user else []
         return chatops.is_authorized(user, repo_id, org_members=members, allow=self.allow)
 
 
@@ -306,10 +330,6 @@ def check_configured_tasks(config: ConfigFile) -> None:
         chatops.check_tasks(named, policy)
     except InputError as e:
         raise ConfigError(f"{config.path or 'evalbot.yaml'}: {e}") from e
-
-
-def _one_line(error: BaseException) -> str:
-    return _log_value(str(error), limit=500)
 
 
 def _log_value(text: str, *, limit: int = 200) -> str:

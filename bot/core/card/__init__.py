@@ -52,7 +52,7 @@ class Card:
     text: str  # the README exactly as given
     front_matter: str | None  # raw YAML between the '---' lines, None if the card has none
     data: Mapping[str, Any]  # yaml.safe_load of front_matter ({} if none)
-    _layout: _frontmatter.Layout = field(repr=False, compare=False)
+    _layout: _frontmatter.Offsets = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ _FIX = "fix the YAML between the '---' lines; evalbot never rewrites a card it c
 
 
 @dataclass(frozen=True)
-class Layout:
+class Offsets:
     """Offsets into the README text. Without front matter, the three offsets are equal."""
 
     bom: str
@@ -44,13 +44,13 @@ class Block:
     indent: int
 
 
-def locate_front_matter(text: str) -> Layout:
+def locate_front_matter(text: str) -> Offsets:
     """Find the front matter; an opening `---` without a closing one is a `CardError`."""
     bom = BOM if text.startswith(BOM) else ""
     opening = _OPENING.match(text, len(bom))
     if opening is None:
         start = len(bom)
-        return Layout(bom, _first_newline(text), start, start, start, has_front_matter=False)
+        return Offsets(bom, _first_newline(text), start, start, start, has_front_matter=False)
     closing = _CLOSING.search(text, opening.end())
     if closing is None:
         line = text.count("\n", 0, opening.start(1)) + 1
@@ -59,7 +59,7 @@ def locate_front_matter(text: str) -> Layout:
             "add a '---' line after the YAML (evalbot never rewrites a card it cannot parse)",
             line=line,
         )
-    return Layout(
+    return Offsets(
         bom=bom,
         newline=opening.group(1),
         yaml_start=opening.end(),

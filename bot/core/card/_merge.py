@@ -21,7 +21,7 @@ from bot.core.placement import Placement
 from bot.core.render import plain_text
 from bot.core.scores import Score
 
-Outcome = Literal["unchanged", "added", "replaced", "conflict", "duplicate"]
+MergeOutcome = Literal["unchanged", "added", "replaced", "conflict", "duplicate"]
 Identity = tuple[Any, ...]
 
 
@@ -30,7 +30,7 @@ class Event:
     """What happened to `scores[index]` in one format."""
 
     index: int
-    outcome: Outcome
+    outcome: MergeOutcome
     existing_value: Any = None
     existing_source: str | None = None
     location: str | None = None  # another `.eval_results` file that holds the entry

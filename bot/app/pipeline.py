@@ -26,13 +26,13 @@ from bot.config.file import OPEN_LLM_LEADERBOARD
 from bot.config.file import SOURCES as WATCHED_SOURCES
 from bot.config.settings import Settings
 from bot.core import _deadline, result_files
-from bot.core.benchmarks import task_type_for
+from bot.core.benchmarks import with_task_types
 from bot.core.card import DEFAULT_FORMATS, Card, CardChange, apply_scores, parse_card
 from bot.core.diffs import files_diff
 from bot.core.plan import TRANSIENT_KINDS, Budget, Outcome, Plan, Policy, PrInfo, decide
 from bot.core.result_files import ResultFile, check_model, newest_first
 from bot.core.scores import Score
-from bot.core.tables import DEFAULT_MIN_CONFIDENCE, extract_all, why_nothing
+from bot.core.tables import DEFAULT_MIN_CONFIDENCE
 from bot.core.tables import readme as readme_source
 from bot.edges import artificial_analysis
 from bot.edges.artificial_analysis import AAClient, find_model, pipeline_mismatch, scores_from_model
@@ -270,11 +270,7 @@ class App:
         assert snapshot.readme is not None
         pr_source = self._pr_source(job, source)
         if not (source == "readme" and job.readme.task_type):  # --task-type wins over the card
-            pipeline_tag = card.data.get("pipeline_tag")
-            scores = [
-                replace(s, task=replace(s.task, type=task_type_for(s.benchmark, pipeline_tag, s.task.type)))
-                for s in scores
-            ]
+            scores = with_task_types(scores, card.data.get("pipeline_tag"))
         # What the Hub says about these benchmarks: registered? which eval.yaml task? which scale?
         view = self.registry.view(s.dataset.id for s in scores) if "eval-results" in job.formats else None
 
@@ -397,31 +393,26 @@ class App:
         assert snapshot.readme is not None
         # Only results at or above the confidence threshold are ever published (DESIGN §6).
         threshold = self._readme_threshold()
-        found = extract_all(
+        found = readme_source.read_card_scores(
             snapshot.readme,
             options.model_name or job.repo_id,
-            table=options.table,
-            model_column_index=options.model_column_index,
-        )
-        results = [r for r in found if r.confidence >= threshold]
-        withheld = tuple(
-            f"table {r.table} {r.label!r} = {r.value:g} (confidence {r.confidence:.2f} < {threshold:.2f}: "
-            f"{'; '.join(r.reasons)})"
-            for r in found
-            if r.confidence < threshold
-        )
-        scores = readme_source.scores_from_results(
-            results,
+            min_confidence=threshold,
             # the exact card the values were read from, pinned to its commit
             source_url=f"{self.settings.repo_url(job.repo_id)}/blob/{snapshot.sha}/README.md",
             card_data=parse_card(snapshot.readme).data,
+            table=options.table,
+            model_column_index=options.model_column_index,
             task_type=options.task_type,
             dataset_name=options.dataset_name,
             dataset_type=options.dataset_type,
+            date=snapshot.date,
         )
-        if not scores:
-            return [], why_nothing(snapshot.readme, options.model_name or job.repo_id), withheld
-        return [replace(score, date=snapshot.date) for score in scores], [], withheld
+        withheld = tuple(
+            f"table {r.table} {r.label!r} = {r.value:g} (confidence {r.confidence:.2f} < {threshold:.2f}: "
+            f"{'; '.join(r.reasons)})"
+            for r in found.withheld
+        )
+        return found.scores, found.why, withheld
 
     def _readme_threshold(self) -> float:
         threshold = self.settings.readme_min_confidence

@@ -20,6 +20,7 @@ from bot import __version__, action
 from bot.cli import _bot as _cli_bot
 from bot.cli._flags import add_output_formats, add_report_format, add_write_modes
 from bot.config.settings import Settings
+from bot.core.benchmarks import with_task_types
 from bot.core.card import (
     CardChange,
     apply_scores,
@@ -32,8 +33,8 @@ from bot.core.diffs import files_diff
 from bot.core.placement import RegistryView
 from bot.core.render import default_environment, make_environment, render_template
 from bot.core.scores import Score
-from bot.core.tables import TableInfo, TableResult, extract_all, inspect_tables, why_nothing
-from bot.core.tables.readme import SOURCE_KEY, scores_from_results
+from bot.core.tables import TableInfo, TableResult, inspect_tables, why_nothing
+from bot.core.tables.readme import SOURCE_KEY, read_card_scores
 from bot.edges.hub import HubClient
 from bot.edges.registry import BenchmarkRegistry
 from bot.errors import (
@@ -304,39 +305,41 @@ def _cmd_extract_readme(args: argparse.Namespace, settings: Settings) -> int:
     source = _read_input(args, settings)
     card = parse_card(source.text)
     model = args.model_name or source.repo_id or _card_model_name(card.data)
-    found = extract_all(source.text, model, table=args.table, model_column_index=args.model_column_index)
-    results = [r for r in found if r.publishable]
-    withheld = [r for r in found if not r.publishable]
-    why = why_nothing(source.text, model) if not results else []
+    found = read_card_scores(
+        source.text,
+        model,
+        min_confidence=settings.readme_min_confidence,
+        source_url=settings.repo_url(source.repo_id) if source.repo_id else None,
+        card_data=card.data,
+        table=args.table,
+        model_column_index=args.model_column_index,
+        task_type=args.task_type,
+        dataset_name=args.dataset_name,
+        dataset_type=args.dataset_type,
+    )
     if args.format == "json":
-        document: dict[str, Any] = {"model": model, "results": [_result_json(r) for r in results]}
-        if withheld:  # found, but below the confidence threshold: never published
+        document: dict[str, Any] = {"model": model, "results": [_result_json(r) for r in found.results]}
+        if found.withheld:  # found, but below the confidence threshold: never published
             document["withheld"] = [
-                _result_json(r) | {"confidence": r.confidence, "reasons": list(r.reasons)} for r in withheld
+                _result_json(r) | {"confidence": r.confidence, "reasons": list(r.reasons)} for r in found.withheld
             ]
-        if why:
-            document["why"] = why
+        if found.why:
+            document["why"] = found.why
         print(json.dumps(document, indent=2, ensure_ascii=False))
-        return EXIT_OK if results else EXIT_NOTHING
-    for result in withheld:
+        return EXIT_OK if found.scores else EXIT_NOTHING
+    for result in found.withheld:
         print(
             f"not published (confidence {result.confidence:.2f}): table {result.table} {result.label!r} = "
             f"{result.value:g}: {'; '.join(result.reasons)}",
             file=sys.stderr,
         )
-    if not results:
+    if not found.scores:
         print(f"{source.label}: no evaluation results found in the card's tables", file=sys.stderr)
-        for line in why:
+        for line in found.why:
             print(f"  {line}", file=sys.stderr)
         return EXIT_NOTHING
-    scores = scores_from_results(
-        results,
-        source_url=settings.repo_url(source.repo_id) if source.repo_id else None,
-        card_data=card.data,
-        task_type=args.task_type,
-        dataset_name=args.dataset_name,
-        dataset_type=args.dataset_type,
-    )
+    # the same scores the pipeline publishes: the card's pipeline_tag decides the task unless --task-type does
+    scores = found.scores if args.task_type else with_task_types(found.scores, card.data.get("pipeline_tag"))
     env = make_environment(args.templates_dir or settings.templates_dir)
     change = apply_scores(
         card,

@@ -18,14 +18,14 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar, cast, get_args
 
 import yaml
 
-from bot.core.scores import Dataset, Unit
+from bot.core.scores import Dataset, Score, Unit
 from bot.errors import ConfigError
 
 __all__ = [
@@ -584,6 +584,13 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 def slug(text: str) -> str:
     """A stable dataset `type` for a name the vocabulary does not know ("LS test-other" → ls-test-other)."""
     return _SLUG.sub("-", text.casefold()).strip("-") or "unknown"
+
+
+def with_task_types(scores: Sequence[Score], pipeline_tag: object) -> list[Score]:
+    """`scores` with each `task.type` from `task_type_for` (the card's pipeline_tag first)."""
+    return [
+        replace(s, task=replace(s.task, type=task_type_for(s.benchmark, pipeline_tag, s.task.type))) for s in scores
+    ]
 
 
 def task_type_for(benchmark: str, pipeline_tag: object, fallback: str) -> str:

@@ -1,15 +1,20 @@
-"""The `readme` source: a card's own table scores as `Score` records (pure)."""
+"""The `readme` source: a card's own table scores as `Score` records (pure).
+
+`read_card_scores` is the whole source, used alike by the pipeline (`App`) and by
+`extract-readme` without a Hub: extraction, the confidence threshold, Score records.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.core import benchmarks
 from bot.core.benchmarks import slug
 from bot.core.scores import Dataset, Metric, Score, Source, Task
-from bot.core.tables import TableResult
+from bot.core.tables import DEFAULT_MIN_CONFIDENCE, TableResult, extract_all, why_nothing
 
 SOURCE_KEY = "readme"
 SOURCE_NAME = "Model README"
@@ -18,6 +23,50 @@ DEFAULT_TASK = "text-generation"
 
 # Cards without a benchmark-specific task: the card's pipeline_tag decides.
 _METRIC_TASKS = {"wer": "automatic-speech-recognition", "cer": "automatic-speech-recognition"}
+
+
+@dataclass(frozen=True)
+class CardScores:
+    """What a card's tables give: the scores to publish, what was withheld, and why nothing."""
+
+    results: list[TableResult]  # at or above the confidence threshold, as extracted
+    scores: list[Score]  # the same results as Score records (aligned with `results`)
+    withheld: list[TableResult]  # found below the threshold: shown, never published
+    why: list[str]  # when no score is published: why, and the flags that would select the model
+
+
+def read_card_scores(
+    text: str,
+    model: str | None,
+    *,
+    min_confidence: float | None,
+    source_url: str | None,
+    card_data: Mapping[str, Any] | None = None,
+    table: int | None = None,
+    model_column_index: int | None = None,
+    task_type: str | None = None,
+    dataset_name: str | None = None,
+    dataset_type: str | None = None,
+    date: str | None = None,
+) -> CardScores:
+    """The `readme` source for one card: only results at or above `min_confidence` (None: the default
+    threshold) are published (DESIGN §6)."""
+    if min_confidence is None:
+        min_confidence = DEFAULT_MIN_CONFIDENCE
+    found = extract_all(text, model, table=table, model_column_index=model_column_index)
+    results = [r for r in found if r.confidence >= min_confidence]
+    withheld = [r for r in found if r.confidence < min_confidence]
+    scores = scores_from_results(
+        results,
+        source_url=source_url,
+        card_data=card_data,
+        task_type=task_type,
+        dataset_name=dataset_name,
+        dataset_type=dataset_type,
+    )
+    if date is not None:
+        scores = [replace(score, date=date) for score in scores]
+    return CardScores(results, scores, withheld, [] if scores else why_nothing(text, model))
 
 
 def scores_from_results(

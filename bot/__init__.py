@@ -1,24 +1,24 @@
 """evalbot: trustworthy, structured evaluation results for Hugging Face model repos.
 
-The modules are flat, but layered; a module imports from its own layer and the layers below it,
-never above (import-linter checks this: `lint-imports`, [tool.importlinter] in pyproject.toml).
+The packages are the layers; a module imports from its own layer and the layers below it,
+never above (import-linter checks this: `lint-imports`, [tool.importlinter] in pyproject.toml;
+tests/test_layers.py fails when a new module is in no layer).
 
-    layer          modules                                                 may import
-    entry points   cli _cli_bot _cli_flags _cli_text action server         everything below
-                   service demo hook
-    app            app worker evaluations remote_jobs scan                 edges, config, core, evaluators
-                   results_source leaderboard_source
-    edges          hub _pacing store _store_db artificial_analysis         config, core, evaluators;
-                   github registry sim/                                    not each other (hub, store,
-                                                                           artificial_analysis, github,
-                                                                           registry, sim are independent)
-    config         config config_file                                      core, evaluators, records
-    core (pure)    tables _table_layout _table_source _cells _model_match  each other, evaluators, records
-                   card _frontmatter _merge _section plan render diffs
-                   events chatops placement _markers result_files
-                   harness_tasks readme_source _deadline
-    evaluators     the engine adapters (a package of its own)              records only
-    records        benchmarks > scores > errors                            the ones to their right
+    layer          package         what it holds                                   may import
+    entry points   cli action      the CLI, the GitHub Action, `serve` (server,    everything below
+                   serve           worker, service) and `hook`
+    app            app             pipeline (App), compose (the one place an App   edges, config, core,
+                                   is built), evaluations, remote_jobs, scan, the  evaluators
+                                   result-file and leaderboard sources
+    edges          edges sim       hub, store/, artificial_analysis, github,       config, core, evaluators;
+                                   registry; sim/ the local stand-ins              not each other
+    config         config          settings (the precedence chain), file           evaluators, core, records
+                                   (evalbot.yaml)
+    evaluators     evaluators/     the engine adapters (a package of its own)      of bot: errors and the
+                                                                                   core records only
+    core (pure)    core            tables/, card/, plan, render, diffs, events,    each other, records
+                                   chatops, placement, result_files, ...
+    records        core.benchmarks > core.scores > errors                          the ones to their right
 
 No import cycles between modules, at any level.
 """

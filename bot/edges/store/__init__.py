@@ -18,9 +18,9 @@ read-modify-write steps such as taking a lease are atomic), and PostgreSQL
 (``EVALBOT_DATABASE_URL=postgresql://...``, a psycopg 3 pool; several replicas: the
 read-modify-write steps hold a per-repo advisory lock, and job claims use ``FOR UPDATE SKIP
 LOCKED``). The SQL is shared (upserts with ``ON CONFLICT``, ``RETURNING``), so coalescing,
-idempotent enqueue and lease expiry are the same on both; a third database is a new
-`bot.edges.store._db.Database` (and, if its DDL differs, a rewrite like ``postgres_ddl``). The
-clock is injected so that tests control time.
+idempotent enqueue and lease expiry are the same on both. A third database is a new
+`bot.edges.store._db.Database`, plus, where it differs, a DDL rewrite like ``postgres_ddl`` and a
+claim like ``Queue._claim_job_postgres``. The clock is injected so that tests control time.
 
 >>> with Store.open(home) as store:  # doctest: +SKIP
 ...     with store.lease("org/model", owner="worker-1", ttl_seconds=600) as acquired:

@@ -88,7 +88,7 @@ class Ledger(Tables):
     """The dedupe ledger's reads and writes (`Store` is one; so is ``Ledger(database)`` on its own).
 
     Read-modify-write steps on one repo (taking a lease) hold the repo's lock (`Tables._write`);
-    everything else is one statement in one transaction.
+    every other write is one statement in its own transaction (reads see the latest commits).
     """
 
     # -- processed -----------------------------------------------------------------------------

@@ -58,6 +58,12 @@ def test_every_core_module_is_in_exactly_one_core_layer() -> None:
     assert set(listed) == _packages_on_disk(ROOT / "bot" / "core")
 
 
+def test_every_store_module_is_in_exactly_one_store_layer() -> None:
+    listed = _members(_contract("store layers")["layers"])
+    assert sorted(m for m in set(listed) if listed.count(m) > 1) == []
+    assert set(listed) == _packages_on_disk(ROOT / "bot" / "edges" / "store")
+
+
 def test_evaluators_may_import_only_the_core_records() -> None:
     forbidden = set(_contract("evaluators import")["forbidden_modules"])
     assert forbidden == {f"bot.core.{name}" for name in _packages_on_disk(ROOT / "bot" / "core")} - {
@@ -101,6 +107,8 @@ def test_the_contracts_are_kept() -> None:
         ("bot/core/scores.py", "import bot.core.plan", "core layers"),  # a record reaching up the core
         ("bot/serve/worker.py", "import bot.cli", "no import cycles"),  # cli registers serve
         ("bot/edges/store/__init__.py", "import bot.edges.hub", "edges are independent"),
+        ("bot/edges/store/ledger.py", "import bot.edges.store.queue", "store layers"),  # one part reaching for another
+        ("bot/edges/store/_db.py", "import bot.edges.store._schema", "store layers"),  # connections knowing the tables
         ("bot/core/render.py", "import bot.core.card", "no import cycles"),  # card imports render
     ],
 )

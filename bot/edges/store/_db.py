@@ -1,9 +1,9 @@
 """The store's two databases: SQLite (embedded, one machine) and PostgreSQL (several replicas).
 
-`bot.edges.store.Store` holds the SQL (written with ``?`` placeholders, portable upserts and
-``RETURNING``); this module gives it, for either database, read and write transactions, the
-per-key locks that make a read-modify-write atomic, and the schema version. Nothing here knows
-the tables.
+`bot.edges.store.ledger` and `bot.edges.store.queue` hold the SQL (written with ``?``
+placeholders, portable upserts and ``RETURNING``) and `bot.edges.store._schema` the DDL; this
+module gives them, for either database, read and write transactions, the per-key locks that make
+a read-modify-write atomic, and the schema version. Nothing here knows the tables.
 
 - SQLite: one connection per thread (WAL, ``busy_timeout``); every write is ``BEGIN IMMEDIATE``,
   which takes the database's one write lock, so per-key locks are not needed.

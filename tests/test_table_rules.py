@@ -398,6 +398,21 @@ def test_a_per_epoch_training_table_is_a_training_log() -> None:
     assert [i.detail for i in inspect_tables(card, "org/deeplab")] == ["training log"]
 
 
+def test_rows_by_epoch_and_step_are_checkpoints_even_without_a_loss_column() -> None:
+    card = "### Training results\n\n" + md(
+        "| Epoch | Step | Wer |",
+        "| 0.1 | 1000 | 43.61 |",
+        "| 1.0 | 10000 | 19.56 |",
+    )
+    assert extract_all(card, "org/whisper-medium-ba") == []
+    assert [i.detail for i in inspect_tables(card, "org/whisper-medium-ba")] == [
+        "training log (rows are checkpoints by epoch or step)"
+    ]
+    # a test-set column beside the scores is not a progress axis
+    results = md("| Test set | Wer |", "| Common Voice 11 | 19.56 |")
+    assert values(results, "org/whisper-medium-ba") == [("Common Voice 11", 19.56)]
+
+
 def test_metric_suffixed_score_names_carry_their_metric() -> None:
     card = "### Accuracy\n\n" + md(
         "| Type | Score |",

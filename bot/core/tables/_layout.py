@@ -84,6 +84,7 @@ _NON_EVAL_PHRASES = (
     "tokens per",
     "brevity penalty",
 )
+_PROGRESS_COLUMNS = frozenset({"epoch", "epochs", "step", "steps", "iteration", "iterations"})
 _NON_EVAL_FIRST = frozenset(
     "hyperparameter hyperparameters config configuration parameter setting settings argument arguments "
     "subset option options property field spec specification hparam key name/path file files filename "
@@ -523,6 +524,10 @@ def decide_layout(
     head_words = set(words(" ".join(header)))
     if head_words & {"epoch", "epochs", "step", "steps", "iteration"} and head_words & {"loss", "training", "train"}:
         return Skip("training log")
+    if {_phrase(h) for h in header} & _PROGRESS_COLUMNS:
+        # rows indexed by training progress ("Epoch | Step | Wer") are checkpoints along the way,
+        # not the published model's results, even without a loss column
+        return Skip("training log (rows are checkpoints by epoch or step)")
     first = _phrase(header[0])
     if first in _NON_EVAL_FIRST or words(first)[:1] == ["hyperparameter"]:
         return Skip("configuration or hyperparameter table")

@@ -51,11 +51,9 @@ from bot.core.card import FORMATS
 from bot.core.events import event_key, is_model_repo, main_commit, parse_webhook
 from bot.core.plan import Outcome
 from bot.core.render import make_environment
-from bot.errors import BotError, ConfigError, InputError, one_line
-from evaluators.request import EvalRequest
-from evaluators.settings import EvalSettings
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+from bot.errors import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, BotError, ConfigError, InputError, one_line
+from evaluators.request import RUNNERS, EvalRequest
+from evaluators.settings import BACKENDS, ENGINES, EvalSettings
 
 # The inputs of action.yml and the defaults the runner fills in (kept equal by tests/test_action.py).
 INPUT_DEFAULTS: Mapping[str, str] = {
@@ -84,9 +82,6 @@ INPUT_DEFAULTS: Mapping[str, str] = {
 SECRET_INPUTS = ("hf_token", "aa_api_key", "github_token")
 # Secrets that may also reach the container as plain environment variables.
 SECRET_ENV = ("HF_TOKEN", "EVALBOT_HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "AA_API_KEY", "GITHUB_TOKEN")
-ENGINES = ("lighteval", "inspect")
-BACKENDS = ("transformers", "vllm")
-RUNNERS = ("local", "hf-jobs")
 COMMENT_MARKER = "<!-- evalbot-action -->"
 CHECK_NAME = "evalbot"
 # `operations` gives one outcome per repo: the most telling one across its sources.
@@ -511,10 +506,10 @@ def run_action(env: Mapping[str, str], *, out: TextIO) -> int:
         return EXIT_BAD_INPUT
     except BotError as e:
         log.error(str(e), title="evalbot failed")
-        return EXIT_FAILED
+        return EXIT_ERROR
     except Exception as e:  # a bug: still one line, still no secret
         log.error(f"unexpected {type(e).__name__}: {e}", title="evalbot crashed")
-        return EXIT_FAILED
+        return EXIT_ERROR
 
 
 def _run(config: ActionConfig, env: Mapping[str, str], log: Log) -> int:
@@ -565,7 +560,7 @@ def _run(config: ActionConfig, env: Mapping[str, str], log: Log) -> int:
             log.error(report.reason, title=title)
         elif report.outcome == "skipped":
             log.warning(report.reason, title=title)
-    return EXIT_FAILED if any(r.outcome == "failed" for r in reports) else EXIT_OK
+    return EXIT_ERROR if any(r.outcome == "failed" for r in reports) else EXIT_OK
 
 
 def _job(config: ActionConfig, repo_id: str) -> Job:

@@ -22,6 +22,7 @@ import yaml
 from bot.action import INPUT_DEFAULTS, output_block, read_event, run_action
 from bot.action.summary import comment_markdown, results_table, summary_markdown
 from bot.app.pipeline import Report
+from bot.core.render import make_environment
 from bot.sim.github import ACTIONS_TOKEN, PAT_TOKEN, GitHubSim
 from bot.sim.hub import HubSim
 
@@ -573,3 +574,42 @@ def test_comment_and_check_run_summary_are_exact() -> None:
     empty = comment_markdown([], dry_run=False, hf_endpoint=HUB, run_url=None)
     assert empty == f"<!-- evalbot-action -->\n### evalbot: nothing to do\n\n{EMPTY_TABLE}\n"
     assert results_table(SUMMARY_REPORTS, HUB) == TABLE
+
+
+def test_user_templates_override_the_summary_comment_and_table(tmp_path: Path) -> None:
+    sandbox = make_environment(tmp_path)  # a user template folder: the whole environment is sandboxed
+    facts: dict[str, Any] = {"sources": ("readme", "aa"), "formats": ("model-index",), "dry_run": True}
+    built_in = summary_markdown(SUMMARY_REPORTS, **facts, hf_endpoint=HUB)
+    assert summary_markdown(SUMMARY_REPORTS, **facts, hf_endpoint=HUB, templates=sandbox) == built_in
+    (tmp_path / "action_results_table.md.j2").write_text(
+        "{% for r in reports %}* {{ r.repo_id }}: {{ r.outcome }}\n{% endfor %}"
+    )
+    (tmp_path / "action_comment.md.j2").write_text(
+        "{{ marker }}\n{{ counts }}\n{% include 'action_results_table.md.j2' %}"
+    )
+    env = make_environment(tmp_path)
+    rows = "* acme/a: created\n* acme/a: failed\n* acme/b: unchanged\n* acme/c: planned\n* acme/d: planned\n"
+    assert rows in summary_markdown(SUMMARY_REPORTS, **facts, hf_endpoint=HUB, templates=env)
+    comment = comment_markdown(SUMMARY_REPORTS, dry_run=True, hf_endpoint=HUB, run_url=None, templates=env)
+    assert comment == f"<!-- evalbot-action -->\n1 created, 2 planned, 1 unchanged, 1 failed\n{rows}"
+    assert results_table(SUMMARY_REPORTS, HUB, env) == rows.removesuffix("\n")  # the check run's summary
+
+
+def test_templates_dir_input_renders_the_job_summary_and_the_comment(runner: Runner, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "action_results_table.md.j2").write_text(
+        "{% for r in reports %}custom row {{ r.repo_id }}\n{% endfor %}"
+    )
+    result = runner.run(
+        "issue_comment",
+        issue_comment_event(),
+        repo_ids="acme/gemma-like-2b",
+        dry_run="true",
+        templates_dir=str(templates),
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert "custom row acme/gemma-like-2b\n" in result.summary
+    assert "| Repo |" not in result.summary
+    (comment,) = runner.github.comments(CI_REPO, PR_NUMBER)
+    assert "custom row acme/gemma-like-2b" in comment["body"] and "(dry run: nothing was written)" in comment["body"]

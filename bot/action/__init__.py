@@ -481,6 +481,7 @@ def _run(config: ActionConfig, env: Mapping[str, str], log: Log) -> int:
             formats=config.formats,
             dry_run=config.dry_run,
             hf_endpoint=config.settings.hf_endpoint,
+            templates=app.env,
         )
         _append(env, "GITHUB_STEP_SUMMARY", summary, log)
         log.line(f"outputs: {json.dumps(operations(reports), sort_keys=True)}")
@@ -494,6 +495,7 @@ def _run(config: ActionConfig, env: Mapping[str, str], log: Log) -> int:
                 github_token=config.github_token,
                 dry_run=config.dry_run,
                 hf_endpoint=config.settings.hf_endpoint,
+                templates=app.env,
             )
 
     for report in reports:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
+import jinja2
+
 from bot.action.commands import Log
 from bot.action.summary import COMMENT_MARKER, comment_markdown, counts_line, results_table, run_url
 from bot.app.pipeline import Report
@@ -36,6 +38,7 @@ def report_to_github(
     github_token: str,
     dry_run: bool,
     hf_endpoint: str,
+    templates: jinja2.Environment | None = None,
 ) -> None:
     """Upsert the comment on issue/PR `issue_number` (found by `COMMENT_MARKER`) and a check run on `head_sha`."""
     repository = env.get("GITHUB_REPOSITORY", "").strip()
@@ -49,7 +52,9 @@ def report_to_github(
     base_url = env.get("GITHUB_API_URL", "").strip() or "https://api.github.com"
     try:
         reporter = GitHubReporter(Secret(github_token), repository=repository, base_url=base_url)
-        comment = comment_markdown(reports, dry_run=dry_run, hf_endpoint=hf_endpoint, run_url=run_url(env))
+        comment = comment_markdown(
+            reports, dry_run=dry_run, hf_endpoint=hf_endpoint, run_url=run_url(env), templates=templates
+        )
         where = reporter.upsert_comment(issue_number, comment, marker=COMMENT_MARKER)
         log.line(f"comment on #{issue_number}: {where}")
         if head_sha:
@@ -58,11 +63,11 @@ def report_to_github(
                 name=CHECK_NAME,
                 conclusion=check_conclusion(reports),
                 title=counts_line(reports),
-                summary=results_table(reports, hf_endpoint),
+                summary=results_table(reports, hf_endpoint, templates),
             )
             if check is None:
                 log.line("no check run: the token may not create check runs (needs checks: write)")
             else:
                 log.line(f"check run: {check}")
-    except BotError as e:  # GitHubError (one line, token scrubbed), or NotAvailableError without PyGithub
+    except BotError as e:  # GitHubError (one line, token scrubbed), NotAvailableError without PyGithub, TemplateError
         log.warning(f"could not report on GitHub: {e}", title="evalbot")

@@ -1,19 +1,25 @@
 """What a run reports: the Action's outputs, the job summary and the comment on the triggering PR/issue.
 
-Pure: reports (and a few run facts) in, values and markdown out; `bot.action` writes them.
+Pure: reports (and a few facts about the run) in, values and markdown out; `bot.action` writes
+them. The markdown comes from templates (`action_summary.md.j2`, `action_comment.md.j2`, both
+including `action_results_table.md.j2`) rendered in the run's environment, so a user template
+directory overrides them like the PR texts; the functions here only prepare their context.
+User text in cells goes through the `md_line` filter, diffs get a `code_fence` longer than any
+run of backticks inside them.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+import jinja2
+
 from bot.app.pipeline import Report
 from bot.core.plan import Outcome
-from bot.errors import one_line
+from bot.core.render import default_environment, render_template
 
 COMMENT_MARKER = "<!-- evalbot-action -->"
 # `operations` gives one outcome per repo: the most telling one across its sources.
@@ -43,41 +49,26 @@ def results_json(reports: Sequence[Report]) -> list[dict[str, Any]]:
     return [{k: v for k, v in asdict(r).items() if k != "diff"} for r in reports]
 
 
-def _md(text: str) -> str:
-    """A table cell: one line, pipes escaped, no raw HTML."""
-    return one_line(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def counts_line(reports: Sequence[Report]) -> str:
+    """`4 created, 1 unchanged`: how many results ended in each outcome, or `nothing to do`."""
     counts = Counter(r.outcome for r in reports)
     return ", ".join(f"{counts[k]} {k}" for k in OUTCOME_ORDER if counts[k]) or "nothing to do"
 
 
-def results_table(reports: Sequence[Report], hf_endpoint: str) -> str:
-    lines = ["| Repo | Source | Outcome | PR | Reason |", "| --- | --- | --- | --- | --- |"]
-    for r in reports:
-        repo = f"[{_md(r.repo_id)}]({hf_endpoint}/{r.repo_id})"
-        pr = f"[#{r.pr_num}]({r.pr_url})" if r.pr_url and r.pr_num else (r.pr_url or "")
-        lines.append(f"| {repo} | {_md(r.source)} | {r.outcome} | {pr} | {_md(r.reason)} |")
-    return "\n".join(lines)
+def results_table(reports: Sequence[Report], hf_endpoint: str, templates: jinja2.Environment | None = None) -> str:
+    """The results table alone (the check run's summary), without a trailing newline."""
+    env = templates or default_environment()
+    text = render_template(env, "action_results_table.md.j2", reports=list(reports), hf_endpoint=hf_endpoint)
+    return text.removesuffix("\n")
 
 
-def outcome_chart(reports: Sequence[Report]) -> str:
-    """A mermaid xychart-beta bar chart: how many results (repo × source) ended in each outcome."""
+def outcome_chart(reports: Sequence[Report]) -> dict[str, int]:
+    """outcome → how many results (repo × source) ended in it: the bars of the summary's mermaid chart.
+
+    The usual outcomes always have a bar; `pushed` and `planned` only when a result has them.
+    """
     counts = Counter(r.outcome for r in reports)
-    shown = [o for o in OUTCOME_ORDER if o in CHART_OUTCOMES or counts[o]]
-    top = max([counts[o] for o in shown] + [1])
-    return "\n".join(
-        [
-            "```mermaid",
-            "xychart-beta",
-            '    title "evalbot results per outcome"',
-            "    x-axis [" + ", ".join(f'"{o}"' for o in shown) + "]",
-            f'    y-axis "results (repo x source)" 0 --> {top}',
-            "    bar [" + ", ".join(str(counts[o]) for o in shown) + "]",
-            "```",
-        ]
-    )
+    return {o: counts[o] for o in OUTCOME_ORDER if o in CHART_OUTCOMES or counts[o]}
 
 
 def run_url(env: Mapping[str, str]) -> str | None:
@@ -86,60 +77,63 @@ def run_url(env: Mapping[str, str]) -> str | None:
     return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
 
 
-def summary_markdown(
-    reports: Sequence[Report], *, sources: Sequence[str], formats: Sequence[str], dry_run: bool, hf_endpoint: str
-) -> str:
-    """The job summary (`GITHUB_STEP_SUMMARY`): counts, the results table, a chart, the dry-run diffs."""
-    mode = "dry run: nothing was written" if dry_run else "pull requests"
-    repos = len({r.repo_id for r in reports})
-    parts = [
-        f"## evalbot: {repos} repo(s), {counts_line(reports)}",
-        "",
-        f"Sources: {', '.join(sources)}; outputs: {', '.join(formats)}; mode: {mode}.",
-        "",
-        results_table(reports, hf_endpoint),
-        "",
-        "### Outcomes (number of results per outcome; evalbot's reports carry outcomes, not scores)",
-        "",
-        outcome_chart(reports),
-        "",
-    ]
-    budget = _SUMMARY_DIFF_BUDGET
+def summary_diffs(reports: Sequence[Report], budget: int = _SUMMARY_DIFF_BUDGET) -> tuple[list[dict[str, str]], bool]:
+    """The dry-run diffs that fit in `budget` characters (the last one cut), and whether some were left out."""
+    shown = []
     for report in reports:
         if not report.diff:
             continue
         diff = report.diff if len(report.diff) <= budget else report.diff[:budget] + "\n... (truncated)\n"
         budget -= len(diff)
-        fence = "`" * max(3, _longest_backticks(diff) + 1)
-        parts += [
-            f"<details><summary>{_md(report.repo_id)} [{_md(report.source)}]: proposed change</summary>",
-            "",
-            f"{fence}diff",
-            diff.rstrip("\n"),
-            fence,
-            "",
-            "</details>",
-            "",
-        ]
+        shown.append({"repo_id": report.repo_id, "source": report.source, "diff": diff})
         if budget <= 0:
-            parts += ["(more diffs in the log)", ""]
-            break
-    return "\n".join(parts) + "\n"
+            return shown, True
+    return shown, False
 
 
-def _longest_backticks(text: str) -> int:
-    return max((len(m) for m in re.findall(r"`+", text)), default=0)
+def summary_markdown(
+    reports: Sequence[Report],
+    *,
+    sources: Sequence[str],
+    formats: Sequence[str],
+    dry_run: bool,
+    hf_endpoint: str,
+    templates: jinja2.Environment | None = None,
+) -> str:
+    """The job summary (`GITHUB_STEP_SUMMARY`): counts, the results table, a chart, the dry-run diffs."""
+    diffs, more_diffs = summary_diffs(reports)
+    return render_template(
+        templates or default_environment(),
+        "action_summary.md.j2",
+        reports=list(reports),
+        hf_endpoint=hf_endpoint,
+        repos=len({r.repo_id for r in reports}),
+        counts=counts_line(reports),
+        sources=list(sources),
+        formats=list(formats),
+        dry_run=dry_run,
+        chart=outcome_chart(reports),
+        diffs=diffs,
+        more_diffs=more_diffs,
+    )
 
 
-def comment_markdown(reports: Sequence[Report], *, dry_run: bool, hf_endpoint: str, run_url: str | None) -> str:
+def comment_markdown(
+    reports: Sequence[Report],
+    *,
+    dry_run: bool,
+    hf_endpoint: str,
+    run_url: str | None,
+    templates: jinja2.Environment | None = None,
+) -> str:
     """The comment on the triggering PR/issue (found again by `COMMENT_MARKER`, and updated in place)."""
-    mode = " (dry run: nothing was written)" if dry_run else ""
-    lines = [
-        COMMENT_MARKER,
-        f"### evalbot: {counts_line(reports)}{mode}",
-        "",
-        results_table(reports, hf_endpoint),
-    ]
-    if run_url:
-        lines += ["", f"[Workflow run]({run_url})"]
-    return "\n".join(lines) + "\n"
+    return render_template(
+        templates or default_environment(),
+        "action_comment.md.j2",
+        reports=list(reports),
+        hf_endpoint=hf_endpoint,
+        counts=counts_line(reports),
+        dry_run=dry_run,
+        run_url=run_url,
+        marker=COMMENT_MARKER,
+    )

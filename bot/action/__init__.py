@@ -53,7 +53,6 @@ from bot.app.report_text import format_reports
 from bot.config.settings import Settings
 from bot.core.card import FORMATS
 from bot.core.events import event_key, is_model_repo, main_commit, parse_webhook
-from bot.core.render import make_environment
 from bot.errors import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, BotError, ConfigError, InputError
 from evaluators.request import RUNNERS, EvalRequest
 from evaluators.settings import BACKENDS, ENGINES, EvalSettings
@@ -444,9 +443,7 @@ def _run(config: ActionConfig, env: Mapping[str, str], log: Log) -> int:
         log.notice(f"nothing to do: {trigger.ignored}", title="evalbot")
         write_outputs(env, [], log)
         return EXIT_OK
-    app = build_app(config.settings, dry_run=config.dry_run)
-    if config.settings.templates_dir is not None:
-        app.env = make_environment(config.settings.templates_dir)
+    app = build_app(config.settings, dry_run=config.dry_run)  # app.env: templates_dir over the built-ins
 
     with log.group("Collect repos"):
         repos = list(config.repos)

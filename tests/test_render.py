@@ -15,9 +15,11 @@ from jinja2.sandbox import SandboxedEnvironment
 from bot.core.card import Conflict, parse_card
 from bot.core.render import (
     TEMPLATE_DIR,
+    code_fence,
     format_value,
     make_environment,
     md_cell,
+    md_line,
     render_template,
     to_yaml,
     yaml_scalar,
@@ -55,6 +57,9 @@ def user_templates(tmp_path: Path, **files: str) -> Path:
 def test_built_in_templates_are_all_there() -> None:
     names = sorted(p.name for p in TEMPLATE_DIR.glob("*.j2"))
     assert names == [
+        "action_comment.md.j2",
+        "action_results_table.md.j2",
+        "action_summary.md.j2",
         "card_section.md.j2",
         "eval_results.yaml.j2",
         "model_index.yaml.j2",
@@ -152,6 +157,23 @@ def test_format_value_prints_numbers_without_float_noise(value: Any, text: str) 
 def test_md_cell_escapes_pipes_and_flattens_lines() -> None:
     assert md_cell("a|b\nc\r\nd") == "a\\|b c d"
     assert md_cell(48.2) == "48.2"
+
+
+def test_md_line_keeps_one_table_cell_without_raw_html() -> None:
+    assert md_line("a|b <img src=x>\n c") == "a\\|b &lt;img src=x&gt; c"
+    assert md_line(None) == ""
+
+
+@given(text=st.text(alphabet="`ab\n", max_size=40))
+def test_code_fence_is_longer_than_every_backtick_run_inside(text: str) -> None:
+    fence = code_fence(text)
+    assert set(fence) == {"`"} and len(fence) >= 3
+    assert fence not in text  # the block cannot be closed early from inside
+
+
+def test_action_filters_are_in_the_sandbox_too(tmp_path: Path) -> None:
+    env = make_environment(user_templates(tmp_path, **{"t.j2": "{{ x | md_line }} {{ x | code_fence }}"}))
+    assert render_template(env, "t.j2", x="a|```") == "a\\|``` ````"
 
 
 @settings(max_examples=200, deadline=None)

@@ -78,6 +78,8 @@ def make_environment(user_dir: Path | None = None) -> jinja2.Environment:
         md_cell=md_cell,
         md_text=md_text,
         md_code=md_code,
+        md_line=md_line,
+        code_fence=code_fence,
         plain=plain_text,
     )
     if isinstance(env, BoundedSandbox):
@@ -403,6 +405,28 @@ def md_text(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", plain_text(value))
 
 
+def md_line(value: Any) -> str:
+    """`value` as one line of a table cell or a `<summary>`: pipes escaped, `<` and `>` as entities.
+
+    Lighter than `md_cell` (markdown emphasis and links still work); for the Action's own reports.
+
+    >>> md_line("a | <b>\\nc")
+    'a \\\\| &lt;b&gt; c'
+    """
+    return one_line("" if value is None else value).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code_fence(text: Any) -> str:
+    """The backtick fence for a code block around `text`: three, or one more than its longest run.
+
+    >>> code_fence("a ```` b")
+    '`````'
+    """
+    longest = max((len(m) for m in _BACKTICKS.findall("" if text is None else str(text))), default=0)
+    return "`" * max(3, longest + 1)
+
+
+_BACKTICKS = re.compile(r"`+")
 _WORD_JOINER = "\u2060"  # invisible: "@\u2060everyone" reads as @everyone and notifies nobody
 _TAG = re.compile(r"</?[A-Za-z!?][^<>]*>")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")

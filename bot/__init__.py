@@ -14,7 +14,7 @@ never above (import-linter checks this: `lint-imports`, [tool.importlinter] in p
                                                                            registry, sim are independent)
     config         config config_file                                      core, evaluators, records
     core (pure)    tables _table_layout _table_source _cells _model_match  each other, evaluators, records
-                   card _frontmatter _merge _section plan render diffs
+                   card _frontmatter _merge _section plan render status_text diffs
                    events chatops placement _markers result_files
                    harness_tasks readme_source _deadline
     evaluators     the engine adapters (a package of its own)              records only

@@ -3,8 +3,8 @@
 Starlette + uvicorn: a small, well-kept ASGI stack (what FastAPI itself is built on) with no
 framework we do not need; the webhook handler only checks, records and queues — the work happens
 in worker threads that lease jobs from the SQLite store, so an acknowledgement is fast and a
-crash loses nothing (a leased job comes back when its lease expires). The status page is
-`status.py` (a template of the render environment).
+crash loses nothing (a leased job comes back when its lease expires). This module is the routing
+and HTTP only: the page is `status.py` (a template), the Prometheus text `metrics.py`.
 
 The webhook body is read as a stream and refused (413) as soon as it passes `MAX_BODY`, chunked
 or not. The status surface (`/`, `/api/jobs`, `/metrics`) takes a bearer token when
@@ -18,10 +18,9 @@ import hmac
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import jinja2
@@ -33,7 +32,7 @@ from starlette.routing import Route
 from bot.core import events
 from bot.edges.store import Store
 from bot.errors import PayloadError, TemplateError
-from bot.serve import status
+from bot.serve import metrics, status
 from bot.serve.worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -52,18 +51,6 @@ class Routing:
     new_repo_sources: tuple[str, ...] = ()
     bot_ids: frozenset[str] = frozenset()  # the bot's own Hub id(s): its events are ignored
     is_own_commit: Callable[[str, str], bool] = lambda repo_id, sha: False  # commits evalbot pushed itself
-
-
-@dataclass
-class Metrics:
-    """Counters for /metrics (process-local; the queue's state comes from the store)."""
-
-    events: Counter[str] = field(default_factory=Counter)  # by outcome: queued/duplicate/ignored/rejected
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def count(self, outcome: str) -> None:
-        with self.lock:
-            self.events[outcome] += 1
 
 
 def decide_job(event: events.HubEvent, routing: Routing) -> tuple[str, dict[str, Any]] | str:
@@ -112,7 +99,7 @@ def create_app(
     `public`: the server listens on a non-loopback interface, where those pages are only served
     with a token.
     """
-    metrics = Metrics()
+    counter = metrics.EventCounter()
 
     def refused(request: Request) -> Response | None:
         """Why the status surface is not shown to this request, or None when it may be."""
@@ -135,35 +122,35 @@ def create_app(
     async def webhook(request: Request) -> Response:
         supplied = request.headers.get("x-webhook-secret") or request.query_params.get("secret")
         if supplied is None:
-            metrics.count("rejected")
+            counter.count("rejected")
             return JSONResponse({"error": "X-Webhook-Secret header not set"}, status_code=401)
         if not hmac.compare_digest(supplied.encode(), secret.encode()):
-            metrics.count("rejected")
+            counter.count("rejected")
             return JSONResponse({"error": "invalid webhook secret"}, status_code=403)
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY:
-            metrics.count("rejected")
+            counter.count("rejected")
             return JSONResponse({"error": f"payload larger than {MAX_BODY} bytes"}, status_code=413)
         body = await _read_at_most(request, MAX_BODY)
         if body is None:  # chunked, or a Content-Length that lied: stopped reading at the limit
-            metrics.count("rejected")
+            counter.count("rejected")
             return JSONResponse({"error": f"payload larger than {MAX_BODY} bytes"}, status_code=413)
         try:
             event = events.parse_webhook(body, max_bytes=MAX_BODY)
         except PayloadError as e:
-            metrics.count("rejected")
+            counter.count("rejected")
             return JSONResponse({"error": str(e)}, status_code=e.status)
         key = events.event_key(event)
         decision = decide_job(event, routing)
         if isinstance(decision, str):
             new = store.record_event(key, "ignored", event.repo_id, body.decode("utf-8"))
-            metrics.count("ignored" if new else "duplicate")
+            counter.count("ignored" if new else "duplicate")
             return JSONResponse({"status": "ignored" if new else "duplicate", "reason": decision})
         kind, spec = decision
         # enqueue first: it is idempotent by key, so a crash before the event is logged loses nothing
         job_id = store.enqueue_job(event.repo_id, trigger_key=key, kind=kind, **spec)
         new = store.record_event(key, kind, event.repo_id, body.decode("utf-8"))
-        metrics.count("queued" if new else "duplicate")
+        counter.count("queued" if new else "duplicate")
         return JSONResponse({"status": "queued" if new else "duplicate", "job": job_id}, status_code=202)
 
     async def healthz(request: Request) -> Response:
@@ -172,33 +159,13 @@ def create_app(
     async def metrics_page(request: Request) -> Response:
         if (no := refused(request)) is not None:
             return no
-        lines = [
-            "# HELP evalbot_webhook_events_total Webhook deliveries by outcome.",
-            "# TYPE evalbot_webhook_events_total counter",
-        ]
-        with metrics.lock:
-            for outcome in ("queued", "duplicate", "ignored", "rejected"):
-                lines.append(f'evalbot_webhook_events_total{{outcome="{outcome}"}} {metrics.events[outcome]}')
-        lines += ["# HELP evalbot_jobs Jobs in the queue by state.", "# TYPE evalbot_jobs gauge"]
-        for state, count in sorted(store.job_counts().items()):
-            lines.append(f'evalbot_jobs{{state="{state}"}} {count}')
-        outcomes: Counter[str] = Counter()
-        for job in store.list_jobs(limit=1000, state="done"):
-            for report in (job.result or {}).get("reports", []):
-                outcomes[str(report.get("outcome"))] += 1
-        lines += [
-            "# HELP evalbot_reports_total Pipeline outcomes of finished jobs.",
-            "# TYPE evalbot_reports_total counter",
-        ]
-        for outcome, count in sorted(outcomes.items()):
-            lines.append(f'evalbot_reports_total{{outcome="{outcome}"}} {count}')
-        lines += [
-            "# HELP evalbot_hub_requests_total Hub requests made (retries included).",
-            "# TYPE evalbot_hub_requests_total counter",
-        ]
-        for name, value in sorted(hub_stats().items()):
-            lines.append(f"evalbot_hub_{name}_total {value}")
-        return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+        text = metrics.metrics_text(
+            events=counter.snapshot(),
+            jobs=store.job_counts(),
+            reports=metrics.report_outcomes(job.result for job in store.list_jobs(limit=1000, state="done")),
+            hub=hub_stats(),
+        )
+        return PlainTextResponse(text, media_type=metrics.CONTENT_TYPE)
 
     async def api_jobs(request: Request) -> Response:
         if (no := refused(request)) is not None:

@@ -238,6 +238,7 @@ def test_the_image_install_steps_build_a_complete_wheel(stages: dict[str, Stage]
             "bot/py.typed",
             "templates/pr_body.md.j2",
             "templates/model_index.yaml.j2",
+            "templates/status.html.j2",  # the status page of `evalbot serve`
             "bot/app/flavors.yaml",
             "bot/serve/server.py",
             "bot/demo_repos/acme/Ours-7B-Instruct/README.md",  # `evalbot demo` from a wheel

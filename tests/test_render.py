@@ -66,6 +66,7 @@ def test_built_in_templates_are_all_there() -> None:
         "pr_body.md.j2",
         "pr_comment.md.j2",
         "pr_title.txt.j2",
+        "status.html.j2",
     ]
     assert not isinstance(make_environment(), SandboxedEnvironment)
 

@@ -299,8 +299,9 @@ def test_a_push_evalbot_made_itself_does_not_trigger_it_again(bot: Callable[...,
 
 
 def test_status_page_has_timestamps_readable_chatops_rows_and_one_line_errors(tmp_path: Path) -> None:
+    from bot.core.render import default_environment
     from bot.edges.store import Store
-    from bot.serve.server import _render_status
+    from bot.serve.status import render_status
 
     with Store.open(tmp_path / "home", now=lambda: 1_780_000_000.0) as store:
         chat = store.enqueue_job(REPO, sources=(), trigger_key="c1", kind="chatops", options={"num": 1})
@@ -312,10 +313,9 @@ def test_status_page_has_timestamps_readable_chatops_rows_and_one_line_errors(tm
             "For more information check: https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/502"
         )
         store.fail_job(broken, "w", raw, retry_in=None)
-        page = _render_status(store)
+        page = render_status(default_environment(), store)
     assert "<th>when (UTC)</th>" in page and "<td>2026-05-28 20:26:40</td>" in page
     assert "ChatOps: @alice asked `refresh`: queued" in page and '{"chatops"' not in page
-    one_line = (
-        "Server error &#x27;502 Bad Gateway&#x27; for url &#x27;https://huggingface.co/api/models/acme/broken&#x27;"
-    )
+    # Jinja's autoescape (markupsafe) writes ' as &#39; where html.escape wrote &#x27;: the same character
+    one_line = "Server error &#39;502 Bad Gateway&#39; for url &#39;https://huggingface.co/api/models/acme/broken&#39;"
     assert f"<td>{one_line}</td>" in page and "developer.mozilla.org" not in page

@@ -8,7 +8,8 @@ inside its folder (no `..`, no symlink out: `{% include "env.txt" %}` with `env.
 `RENDER_SECONDS` or `MAX_OUTPUT_CHARS` characters, and big `*`/`**` results are refused.
 Filters are deterministic: the same context always renders the same bytes. Text copied from a
 card (labels, names) goes through `plain_text` in every filter that prints it: no HTML, no
-working `@` mentions, links kept as text.
+working `@` mentions, links kept as text. Only `*.html.j2` templates (the status page) are
+autoescaped: there every `{{ value }}` is HTML-escaped; the markdown, YAML and text ones are not.
 
 Example:
     >>> env = make_environment()
@@ -34,6 +35,7 @@ import jinja2
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.core.status_text import job_summary, one_line_error, utc_time
 from bot.errors import ConfigError, TemplateError, one_line
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -45,11 +47,14 @@ MAX_TEMPLATE_BYTES = 256 * 1024
 MAX_OUTPUT_CHARS = 8 * 1024 * 1024
 RENDER_SECONDS = 10.0
 _MAX_RANGE = 100_000  # as jinja2.sandbox.MAX_RANGE
+# filters whose number is a point in time, not a size: `1780000000 | utc_time` builds nothing big
+_TIMESTAMP_FILTERS = frozenset({"utc_time"})
 _MAX_POWER_BITS = 100_000  # `a ** b` is refused when the result would have more bits than this
 _OPTIONS: dict[str, Any] = {
     "undefined": jinja2.StrictUndefined,
     "keep_trailing_newline": True,
-    "autoescape": False,
+    # HTML templates (`*.html.j2`: the status page) are escaped; markdown, YAML and text never are
+    "autoescape": jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
     "trim_blocks": True,
     "lstrip_blocks": True,
 }
@@ -81,9 +86,12 @@ def make_environment(user_dir: Path | None = None) -> jinja2.Environment:
         md_line=md_line,
         code_fence=code_fence,
         plain=plain_text,
+        utc_time=utc_time,
+        one_line_error=one_line_error,
+        job_summary=job_summary,
     )
     if isinstance(env, BoundedSandbox):
-        env.filters = {name: env.bound(f) for name, f in env.filters.items()}
+        env.filters = {name: env.bound(f, sizes=name not in _TIMESTAMP_FILTERS) for name, f in env.filters.items()}
         env.tests = {name: env.bound(t) for name, t in env.tests.items()}  # type: ignore[arg-type]
     return env
 
@@ -188,13 +196,14 @@ class BoundedSandbox(SandboxedEnvironment):
         _check_sizes(args, kwargs)  # "x".ljust(10 ** 9), lipsum(10 ** 9)
         return super().call(__context, __obj, *args, **kwargs)
 
-    def bound(self, function: Callable[..., Any]) -> Callable[..., Any]:
-        """`function` (a filter or test) checked like a call: the deadline, and no huge sizes."""
+    def bound(self, function: Callable[..., Any], *, sizes: bool = True) -> Callable[..., Any]:
+        """`function` (a filter or test) checked like a call: the deadline, and (`sizes`) no huge sizes."""
 
         @functools.wraps(function)  # keeps jinja's pass_context/pass_eval_context marks
         def bounded(*args: Any, **kwargs: Any) -> Any:
             self.check_clock()
-            _check_sizes(args, kwargs)  # "x" | center(10 ** 9), "x" | indent(10 ** 9)
+            if sizes:
+                _check_sizes(args, kwargs)  # "x" | center(10 ** 9), "x" | indent(10 ** 9)
             return function(*args, **kwargs)
 
         return bounded

@@ -3,7 +3,8 @@
 Starlette + uvicorn: a small, well-kept ASGI stack (what FastAPI itself is built on) with no
 framework we do not need; the webhook handler only checks, records and queues — the work happens
 in worker threads that lease jobs from the SQLite store, so an acknowledgement is fast and a
-crash loses nothing (a leased job comes back when its lease expires).
+crash loses nothing (a leased job comes back when its lease expires). This module is the routing
+and HTTP only: the page is `status.py` (a template), the Prometheus text `metrics.py`.
 
 The webhook body is read as a stream and refused (413) as soon as it passes `MAX_BODY`, chunked
 or not. The status surface (`/`, `/api/jobs`, `/metrics`) takes a bearer token when
@@ -14,18 +15,15 @@ interface (`public=False`), never unauthenticated on a public one. `/healthz` is
 from __future__ import annotations
 
 import hmac
-import html
 import logging
-import re
 import threading
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
 from typing import Any
 
+import jinja2
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -33,7 +31,8 @@ from starlette.routing import Route
 
 from bot.core import events
 from bot.edges.store import Store
-from bot.errors import PayloadError
+from bot.errors import PayloadError, TemplateError
+from bot.serve import metrics, status
 from bot.serve.worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -52,18 +51,6 @@ class Routing:
     new_repo_sources: tuple[str, ...] = ()
     bot_ids: frozenset[str] = frozenset()  # the bot's own Hub id(s): its events are ignored
     is_own_commit: Callable[[str, str], bool] = lambda repo_id, sha: False  # commits evalbot pushed itself
-
-
-@dataclass
-class Metrics:
-    """Counters for /metrics (process-local; the queue's state comes from the store)."""
-
-    events: Counter[str] = field(default_factory=Counter)  # by outcome: queued/duplicate/ignored/rejected
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def count(self, outcome: str) -> None:
-        with self.lock:
-            self.events[outcome] += 1
 
 
 def decide_job(event: events.HubEvent, routing: Routing) -> tuple[str, dict[str, Any]] | str:
@@ -98,6 +85,7 @@ def create_app(
     secret: str,
     routing: Routing,
     workers: list[Worker],
+    templates: jinja2.Environment,
     hub_stats: Callable[[], dict[str, int]] = dict,
     shutdown_grace: float = 30.0,
     status_token: str | None = None,
@@ -105,11 +93,13 @@ def create_app(
 ) -> Starlette:
     """The ASGI app; `workers` are started with it and stopped (gracefully) when it stops.
 
+    `templates`: the render environment the status page comes from (the App's, so a user's
+    template folder may override `status.html.j2`);
     `status_token`: the bearer token `/`, `/api/jobs` and `/metrics` require (None: none);
     `public`: the server listens on a non-loopback interface, where those pages are only served
     with a token.
     """
-    metrics = Metrics()
+    counter = metrics.EventCounter()
 
     def refused(request: Request) -> Response | None:
         """Why the status surface is not shown to this request, or None when it may be."""
@@ -132,35 +122,35 @@ def create_app(
     async def webhook(request: Request) -> Response:
         supplied = request.headers.get("x-webhook-secret") or request.query_params.get("secret")
         if supplied is None:
-            metrics.count("rejected")
+            counter.count("rejected")
             return JSONResponse({"error": "X-Webhook-Secret header not set"}, status_code=401)
         if not hmac.compare_digest(supplied.encode(), secret.encode()):
-            metrics.count("rejected")
+            counter.count("rejected")
             return JSONResponse({"error": "invalid webhook secret"}, status_code=403)
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY:
-            metrics.count("rejected")
+            counter.count("rejected")
             return JSONResponse({"error": f"payload larger than {MAX_BODY} bytes"}, status_code=413)
         body = await _read_at_most(request, MAX_BODY)
         if body is None:  # chunked, or a Content-Length that lied: stopped reading at the limit
-            metrics.count("rejected")
+            counter.count("rejected")
             return JSONResponse({"error": f"payload larger than {MAX_BODY} bytes"}, status_code=413)
         try:
             event = events.parse_webhook(body, max_bytes=MAX_BODY)
         except PayloadError as e:
-            metrics.count("rejected")
+            counter.count("rejected")
             return JSONResponse({"error": str(e)}, status_code=e.status)
         key = events.event_key(event)
         decision = decide_job(event, routing)
         if isinstance(decision, str):
             new = store.record_event(key, "ignored", event.repo_id, body.decode("utf-8"))
-            metrics.count("ignored" if new else "duplicate")
+            counter.count("ignored" if new else "duplicate")
             return JSONResponse({"status": "ignored" if new else "duplicate", "reason": decision})
         kind, spec = decision
         # enqueue first: it is idempotent by key, so a crash before the event is logged loses nothing
         job_id = store.enqueue_job(event.repo_id, trigger_key=key, kind=kind, **spec)
         new = store.record_event(key, kind, event.repo_id, body.decode("utf-8"))
-        metrics.count("queued" if new else "duplicate")
+        counter.count("queued" if new else "duplicate")
         return JSONResponse({"status": "queued" if new else "duplicate", "job": job_id}, status_code=202)
 
     async def healthz(request: Request) -> Response:
@@ -169,33 +159,13 @@ def create_app(
     async def metrics_page(request: Request) -> Response:
         if (no := refused(request)) is not None:
             return no
-        lines = [
-            "# HELP evalbot_webhook_events_total Webhook deliveries by outcome.",
-            "# TYPE evalbot_webhook_events_total counter",
-        ]
-        with metrics.lock:
-            for outcome in ("queued", "duplicate", "ignored", "rejected"):
-                lines.append(f'evalbot_webhook_events_total{{outcome="{outcome}"}} {metrics.events[outcome]}')
-        lines += ["# HELP evalbot_jobs Jobs in the queue by state.", "# TYPE evalbot_jobs gauge"]
-        for state, count in sorted(store.job_counts().items()):
-            lines.append(f'evalbot_jobs{{state="{state}"}} {count}')
-        outcomes: Counter[str] = Counter()
-        for job in store.list_jobs(limit=1000, state="done"):
-            for report in (job.result or {}).get("reports", []):
-                outcomes[str(report.get("outcome"))] += 1
-        lines += [
-            "# HELP evalbot_reports_total Pipeline outcomes of finished jobs.",
-            "# TYPE evalbot_reports_total counter",
-        ]
-        for outcome, count in sorted(outcomes.items()):
-            lines.append(f'evalbot_reports_total{{outcome="{outcome}"}} {count}')
-        lines += [
-            "# HELP evalbot_hub_requests_total Hub requests made (retries included).",
-            "# TYPE evalbot_hub_requests_total counter",
-        ]
-        for name, value in sorted(hub_stats().items()):
-            lines.append(f"evalbot_hub_{name}_total {value}")
-        return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+        text = metrics.metrics_text(
+            events=counter.snapshot(),
+            jobs=store.job_counts(),
+            reports=metrics.report_outcomes(job.result for job in store.list_jobs(limit=1000, state="done")),
+            hub=hub_stats(),
+        )
+        return PlainTextResponse(text, media_type=metrics.CONTENT_TYPE)
 
     async def api_jobs(request: Request) -> Response:
         if (no := refused(request)) is not None:
@@ -218,7 +188,12 @@ def create_app(
     async def status_page(request: Request) -> Response:
         if (no := refused(request)) is not None:
             return no
-        return HTMLResponse(_render_status(store))
+        try:
+            page = status.render_status(templates, store)
+        except TemplateError as e:  # a user's status.html.j2 that does not render
+            logger.error("status page: %s", e)
+            return PlainTextResponse(f"the status page did not render: {e}", status_code=500)
+        return HTMLResponse(page)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -279,82 +254,3 @@ def _job_json(job: Any) -> dict[str, Any]:
     data = asdict(job)
     data["sources"] = list(job.sources)
     return data
-
-
-_MDN_HINT = re.compile(r"\s*For more information check:?\s*https?://developer\.mozilla\.org/\S*", re.I)
-_ERROR_WIDTH = 300
-
-
-def one_line_error(error: str | None) -> str:
-    """A stored error as one short line: whitespace folded, HTTP clients' MDN links dropped, cut at 300."""
-    if not error:
-        return ""
-    text = " ".join(_MDN_HINT.sub("", error).split())
-    return text if len(text) <= _ERROR_WIDTH else text[: _ERROR_WIDTH - 1] + "…"
-
-
-def _when(ts: float | None) -> str:
-    if ts is None:
-        return ""
-    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _plan_text(result: dict[str, Any] | None) -> str:
-    """A job's result in words: each report's outcome and reason, or what a ChatOps command did."""
-    if not result:
-        return ""
-    reports = result.get("reports")
-    if isinstance(reports, list):
-        return "; ".join(f"{r.get('source')}: {r.get('outcome')} — {r.get('reason')}" for r in reports)
-    if "chatops" in result:
-        command, author = result.get("command"), result.get("author")
-        who = f"@{author} " if author else ""
-        asked = f"{who}asked `{command}`: " if command else ""
-        return f"ChatOps: {asked}{result['chatops']}"
-    return "; ".join(f"{key}: {value}" for key, value in result.items())
-
-
-def _render_status(store: Store) -> str:
-    counts = store.job_counts()
-    jobs = store.list_jobs(limit=50)
-    prs = store.list_prs(limit=50)
-    esc = html.escape
-    rows = []
-    for job in jobs:
-        when = _when(job.finished_at or job.started_at or job.created_at)
-        rows.append(
-            f"<tr class='{esc(job.state)}'><td>{job.id}</td><td>{esc(when)}</td><td>{esc(job.repo_id)}</td>"
-            f"<td>{esc(job.kind)}</td><td>{esc(', '.join(job.sources))}</td><td>{esc(job.state)}</td>"
-            f"<td>{job.attempts}</td><td>{esc(_plan_text(job.result))}</td><td>{esc(one_line_error(job.error))}</td></tr>"
-        )
-    pr_rows = [
-        f"<tr><td>{esc(_when(p.updated_at))}</td><td>{esc(p.repo_id)}</td><td><a href='{esc(p.url)}'>#{p.pr_num}</a>"
-        f"</td><td>{esc(p.source)}</td><td>{esc(p.status)}</td><td>{p.updates}</td></tr>"
-        for p in prs
-    ]
-    failures = [j for j in jobs if j.state == "failed"]
-    failure_rows = [
-        f"<li>{esc(_when(j.finished_at or j.created_at))} {esc(j.repo_id)} (job {j.id}): "
-        f"{esc(one_line_error(j.error))}</li>"
-        for j in failures
-    ]
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>evalbot status</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
-th, td {{ border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; font-size: .9rem; }}
-th {{ background: #f3f3f3; }} tr.failed td {{ background: #fde8e8; }} tr.done td {{ background: #eef8ee; }}
-.counts span {{ display: inline-block; margin-right: 1.5rem; font-size: 1.1rem; }}
-</style></head><body>
-<h1>evalbot</h1>
-<p class="counts">{"".join(f"<span>{esc(k)}: <b>{v}</b></span>" for k, v in counts.items())}</p>
-<h2>Recent jobs</h2>
-<table><tr><th>job</th><th>when (UTC)</th><th>repo</th><th>kind</th><th>sources</th><th>state</th><th>attempts</th>
-<th>plan and reason</th><th>error</th></tr>
-{"".join(rows) or '<tr><td colspan="9">no jobs yet</td></tr>'}</table>
-<h2>Pull requests opened or updated</h2>
-<table><tr><th>updated (UTC)</th><th>repo</th><th>PR</th><th>source</th><th>status</th><th>updates</th></tr>
-{"".join(pr_rows) or '<tr><td colspan="6">none yet</td></tr>'}</table>
-<h2>Failures</h2><ul>{"".join(failure_rows) or "<li>none</li>"}</ul>
-</body></html>"""

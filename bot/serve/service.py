@@ -84,6 +84,7 @@ def build_service(
         secret=secret,
         routing=routing,
         workers=stop_all,
+        templates=pipeline.env,  # the App's templates: a user's templates_dir may restyle the status page
         hub_stats=lambda: {"requests": hub.requests},
         status_token=env.get(STATUS_TOKEN_ENV) or None,
         public=not is_loopback(host),

@@ -207,27 +207,15 @@ class HubClient:
     def read_file(self, repo_id: str, path: str, revision: str) -> str:
         """One file's text at `revision` (a single GET, no HEAD)."""
         url = hf_hub_url(repo_id, path, revision=revision, endpoint=self._endpoint)
-
-        def get() -> str:
-            response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
-            hf_raise_for_status(response)
-            return response.content.decode("utf-8")
-
         try:
-            return self._read(f"read {path}", repo_id, get)
+            return self._read(f"read {path}", repo_id, lambda: self._get(url).content.decode("utf-8"))
         except UnicodeDecodeError as e:
             raise InputError(f"{repo_id}: {path} is not UTF-8 text") from e
 
     def read_bytes(self, repo_id: str, path: str, revision: str, *, repo_type: str = "model") -> bytes:
         """One file's bytes at `revision` (a single GET): result files may be binary (`.eval` zips)."""
         url = hf_hub_url(repo_id, path, revision=revision, repo_type=repo_type, endpoint=self._endpoint)
-
-        def get() -> bytes:
-            response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
-            hf_raise_for_status(response)
-            return bytes(response.content)
-
-        return self._read(f"read {path}", repo_id, get)
+        return self._read(f"read {path}", repo_id, lambda: bytes(self._get(url).content))
 
     def list_dataset_folder(self, dataset_id: str, folder: str) -> list[str]:
         """The file paths directly under `folder` in a dataset repo (one tree listing); [] when
@@ -338,14 +326,8 @@ class HubClient:
     def read_dataset_file(self, dataset_id: str, path: str) -> str | None:
         """A dataset repo file's text on main; None when the repo has no such file."""
         url = hf_hub_url(dataset_id, path, repo_type="dataset", endpoint=self._endpoint)
-
-        def get() -> str:
-            response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
-            hf_raise_for_status(response)
-            return response.content.decode("utf-8")
-
         try:
-            return self._read(f"read {path}", dataset_id, get)
+            return self._read(f"read {path}", dataset_id, lambda: self._get(url).content.decode("utf-8"))
         except InputError:
             return None  # no such file
         except UnicodeDecodeError as e:
@@ -357,8 +339,7 @@ class HubClient:
         url = hf_hub_url(dataset_id, path, repo_type="dataset", endpoint=self._endpoint)
 
         def get() -> tuple[bytes, str | None]:
-            response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
-            hf_raise_for_status(response)
+            response = self._get(url)
             return response.content, response.headers.get("X-Repo-Commit")
 
         try:
@@ -576,6 +557,12 @@ class HubClient:
         return self._read(f"download {path}", repo_id, download)
 
     # ---- retries and errors -----------------------------------------------------------
+
+    def _get(self, url: str) -> httpx2.Response:
+        """One GET of a file URL with the token (no HEAD first); HTTP errors as huggingface_hub raises them."""
+        response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
+        hf_raise_for_status(response)
+        return response
 
     def _count(self, call: Callable[[], _T]) -> Callable[[], _T]:
         def counted() -> _T:

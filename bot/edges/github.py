@@ -4,7 +4,9 @@ check run (DESIGN §9, reference/hub-protocol.md §6.2).
 This is the only module that imports PyGithub (the `github` extra); without it, constructing a
 `GitHubReporter` raises `NotAvailableError`. Point `base_url` at `GITHUB_API_URL` so GitHub
 Enterprise and the local stand-in (`bot.sim.github`) work. The token is held only by the PyGithub
-client: no message, log line or repr of ours shows it.
+client: no message, log line or repr of ours shows it. PyGithub retries by itself (`GithubRetry`:
+5xx, and 403/429 with `Retry-After`, waiting what it says); a failure that remains becomes one
+`GitHubError` through `bot.edges._http.error_for`.
 
     reporter = GitHubReporter(Secret(token), repository="octo/demo", base_url=api_url)
     url = reporter.upsert_comment(7, "## evalbot\\n| model | score |...")

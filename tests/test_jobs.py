@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,8 @@ from bot.app.remote_jobs import (
     load_flavors,
     settings_for_flavor,
 )
-from bot.edges.hub import RetryPolicy
+from bot.config.settings import Secret, Settings
+from bot.edges.hub import HubClient, RetryPolicy
 from bot.errors import AmbiguousWriteError, ConfigError, InputError
 from bot.sim.hub import HubSim
 from evaluators import EvalSettings, EvaluationError, Run
@@ -105,12 +106,17 @@ def api(sim: HubSim, token: str = TOKEN) -> HfApi:
     return HfApi(endpoint=sim.url, token=token)
 
 
+def hub(sim: HubSim) -> HubClient:
+    """The Hub edge the runner calls through (its retries, its errors)."""
+    return HubClient(Settings(hf_token=Secret(TOKEN), hf_endpoint=sim.url), retry=FAST_RETRY)
+
+
 def runner(sim: HubSim, script: Path, mode: str = "ok", *, namespace: str | None = "evalbot", **kw: Any) -> JobsRunner:
     def build(request: RemoteEval, results_repo: str, results_path: str) -> list[str]:
         return ["python", str(script), mode, request.repo_id, request.revision, results_repo, results_path]
 
     settings = JobsSettings(results_repo=RESULTS, namespace=namespace, cache_dir=script.parent / "cache")
-    return JobsRunner(api(sim), TOKEN, settings, command_builder=build, poll=FAST_POLL, retry=FAST_RETRY, **kw)
+    return JobsRunner(hub(sim), TOKEN, settings, command_builder=build, poll=FAST_POLL, **kw)
 
 
 SETTINGS = EvalSettings(backend="vllm", limit=2)
@@ -356,7 +362,7 @@ def test_default_command_carries_the_whole_settings() -> None:
 
 def test_token_in_command_or_env_is_refused(sim: HubSim) -> None:
     leaky = JobsRunner(
-        api(sim),
+        hub(sim),
         TOKEN,
         JobsSettings(results_repo=RESULTS, namespace="evalbot"),
         command_builder=lambda request, repo, path: ["python", "-c", "1", TOKEN],
@@ -384,35 +390,38 @@ def test_bad_requests(bad: dict[str, Any]) -> None:
         RemoteEval(**fields)
 
 
-class FakeJobsApi:
-    """Just enough of HfApi for the polling schedule: RUNNING until `runs_for` polls have passed."""
+class FakeJobsHub:
+    """Just enough of the `JobsHub` calls for the polling schedule: RUNNING until `runs_for` polls have passed."""
 
     def __init__(self, runs_for: int) -> None:
         self.runs_for = runs_for
         self.polls = 0
         self.cancelled: list[str] = []
 
-    def whoami(self) -> dict[str, Any]:
-        return {"name": "evalbot"}
+    endpoint = "http://hub.invalid"
+
+    def whoami(self) -> Any:
+        return type("Me", (), {"name": "evalbot"})()
 
     def run_job(self, **kw: Any) -> Any:
         raise AssertionError("not used")
 
-    def inspect_job(self, *, job_id: str, namespace: str | None = None) -> Any:
+    def list_jobs(self, **kw: Any) -> Any:
+        raise AssertionError("not used")
+
+    def inspect_job(self, job_id: str, *, namespace: str) -> Any:
         self.polls += 1
         stage = "COMPLETED" if self.polls > self.runs_for else "RUNNING"
         status = type("S", (), {"stage": stage, "message": None})()
         return type("I", (), {"id": job_id, "status": status})()
 
-    def cancel_job(self, *, job_id: str, namespace: str | None = None) -> None:
+    def cancel_job(self, job_id: str, *, namespace: str) -> None:
         self.cancelled.append(job_id)
 
-    def fetch_job_logs(
-        self, *, job_id: str, namespace: str | None = None, follow: bool = False, tail: int | None = None
-    ) -> Iterable[str]:
-        return iter(["line 1", "line 2"])
+    def job_logs(self, job_id: str, *, namespace: str, tail: int) -> list[str]:
+        return ["line 1", "line 2"]
 
-    def hf_hub_download(self, repo_id: str, filename: str, **kw: Any) -> str:
+    def download_file(self, repo_id: str, path: str, **kw: Any) -> Path | None:
         raise AssertionError("not used")
 
 
@@ -424,12 +433,12 @@ def test_poll_backoff_schedule_and_timeout_with_a_fake_clock() -> None:
         sleeps.append(seconds)
         now[0] += seconds
 
-    fake = FakeJobsApi(runs_for=7)
+    fake = FakeJobsHub(runs_for=7)
     jobs = JobsRunner(fake, TOKEN, JobsSettings(RESULTS, namespace="evalbot"), sleep=sleep, clock=lambda: now[0])
     jobs.wait("j1", timeout_s=3600)
     assert sleeps == [2, 4, 8, 16, 30, 30, 30]
     sleeps.clear()
-    fake = FakeJobsApi(runs_for=1000)
+    fake = FakeJobsHub(runs_for=1000)
     jobs = JobsRunner(fake, TOKEN, JobsSettings(RESULTS, namespace="evalbot"), sleep=sleep, clock=lambda: now[0])
     with pytest.raises(EvaluationError) as err:
         jobs.wait("j2", timeout_s=100)

@@ -78,6 +78,13 @@ def test_each_outside_system_has_one_edge_module() -> None:
     assert independent == edges | {"bot.sim"}
 
 
+def test_edge_helpers_are_private_and_kept_below_every_edge() -> None:
+    helpers = {f"bot.edges.{name}" for name in _packages_on_disk(ROOT / "bot" / "edges") if name.startswith("_")}
+    contract = _contract("edge helpers import no edge")
+    assert set(contract["source_modules"]) == helpers
+    assert set(contract["forbidden_modules"]) == set(_contract("edges are independent")["modules"]) - {"bot.sim"}
+
+
 def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     assert LINT_IMPORTS is not None, "lint-imports is part of evalbot[dev] (import-linter)"
     return subprocess.run(
@@ -109,6 +116,7 @@ def test_the_contracts_are_kept() -> None:
         ("bot/edges/store/__init__.py", "import bot.edges.hub", "edges are independent"),
         ("bot/edges/store/ledger.py", "import bot.edges.store.queue", "store layers"),  # one part reaching for another
         ("bot/edges/store/_db.py", "import bot.edges.store._schema", "store layers"),  # connections knowing the tables
+        ("bot/edges/_http.py", "import bot.edges.github", "edge helpers import no edge"),
         ("bot/core/render.py", "import bot.core.card", "no import cycles"),  # card imports render
     ],
 )

@@ -229,12 +229,14 @@ def test_a_burst_of_events_for_50_repos_opens_one_pr_each(bot: Callable[..., Run
 
 
 def test_maintainer_refresh_reruns_and_outsiders_are_refused_once(bot: Callable[..., Running]) -> None:
+    from huggingface_hub import HfApi
+
     running = bot()
     sim = running.sim
     sim.add_org("acme", ["alice"])
     num = (
-        HubClient(Settings(hf_token=Secret("maintainer-token"), hf_endpoint=sim.url))
-        .api.create_discussion(REPO, title="Question", description="Hello")
+        HfApi(endpoint=sim.url, token="maintainer-token")
+        .create_discussion(REPO, title="Question", description="Hello")
         .num
     )
     sim.comment(REPO, num, "@evalbot refresh", by="alice")

@@ -15,8 +15,6 @@ import requests
 
 from bot.app.pipeline import App
 from bot.config.file import ConfigFile
-from bot.config.settings import Secret, Settings
-from bot.edges.hub import HubClient
 from bot.serve.worker import COMMAND_KIND, JobHandler, Worker, WorkerPolicy
 from tests.test_server import REPO, SECRET, Running, bot, comment_event, push_event
 
@@ -38,8 +36,8 @@ def _discussion(running: Running, *comments: str, by: str = "alice") -> tuple[in
     sim = running.sim
     sim.add_org("acme", ["alice"])
     num = (
-        HubClient(Settings(hf_token=Secret("maintainer-token"), hf_endpoint=sim.url))
-        .api.create_discussion(REPO, title="Question", description="Hello")
+        HfApi(endpoint=sim.url, token="maintainer-token")
+        .create_discussion(REPO, title="Question", description="Hello")
         .num
     )
     for text in comments:

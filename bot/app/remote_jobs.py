@@ -1,6 +1,6 @@
 """The Hugging Face Jobs runner: evaluate on a Hub GPU job, then collect its Run (DESIGN §7).
 
-    runner = JobsRunner(api, token, JobsSettings(results_repo="evalbot/eval-runs"))
+    runner = JobsRunner(hub, token, JobsSettings(results_repo="evalbot/eval-runs"))
     run = runner.run_remote(RemoteEval("org/model", sha, ("mmlu|5",), EvalSettings(), key, parameter_count=7e9))
 
 `dispatch` starts a job whose command (by default `evalbot evaluate ... --settings-json S
@@ -23,12 +23,12 @@ The token reaches the job only as the job SECRET `HF_TOKEN`: never in the comman
 environment, a log record or an exception message (any text this module logs or raises is
 scrubbed of it as well, in case a job prints it).
 
-`api` is any object with the few `HfApi` methods of `JobsApi` (bot/edges/hub.py owns the `HfApi`):
-`whoami` (only when `JobsSettings.namespace` is None), `run_job`, `inspect_job`,
-`fetch_job_logs`, `cancel_job` and `hf_hub_download`. Hub reads are retried with backoff that
-honours `Retry-After` (tenacity, as in bot/edges/hub.py); `run_job` is not idempotent and is retried
-only on 429. Hub failures that remain are `HubError`s; a job that fails, is cancelled or times
-out is an `EvaluationError` carrying the last lines of its log.
+`hub` is any object with the Hub calls of `JobsHub`: `bot.edges.hub.HubClient` is one (`whoami`,
+only when `JobsSettings.namespace` is None, `run_job`, `inspect_job`, `list_jobs`, `job_logs`,
+`cancel_job`, `download_file`). The Hub edge retries them (backoff honouring `Retry-After`;
+`run_job` is not idempotent and is retried only on 429) and turns what remains into `HubError`s;
+this module only orchestrates. A job that fails, is cancelled or times out is an
+`EvaluationError` carrying the last lines of its log.
 """
 
 from __future__ import annotations
@@ -40,38 +40,18 @@ import math
 import re
 import shlex
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
-import httpx2
 import yaml
 from huggingface_hub import JobHardware
-from huggingface_hub.errors import HfHubHTTPError
-from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from bot.config.settings import Secret, Settings
-from bot.edges.hub import (
-    HubClient,
-    RetryPolicy,
-    describe_attempt,
-    http_status,
-    is_transient,
-    retry_after_seconds,
-    retry_wait,
-)
-from bot.errors import (
-    AmbiguousWriteError,
-    AuthError,
-    ConfigError,
-    HubError,
-    InputError,
-    NoWriteAccessError,
-    RateLimitedError,
-    one_line,
-)
+from bot.edges.hub import HubClient
+from bot.errors import AmbiguousWriteError, AuthError, ConfigError, HubError, InputError
 from evaluators import EvalSettings, EvaluationError, Run, TaskSpec
 
 __all__ = [
@@ -81,14 +61,14 @@ __all__ = [
     "CommandBuilder",
     "FlavorChoice",
     "HubJobsRemote",
+    "IdentityLike",
     "JobInfoLike",
     "JobStatusLike",
-    "JobsApi",
+    "JobsHub",
     "JobsRunner",
     "JobsSettings",
     "PollPolicy",
     "RemoteEval",
-    "RetryPolicy",
     "evalbot_command",
     "flavor_for",
     "load_flavors",
@@ -105,10 +85,9 @@ KEY_LABEL = "evalbot-key"
 FLAVORS_FILE = Path(__file__).with_name("flavors.yaml")
 TERMINAL_FAILURES = frozenset({"ERROR", "CANCELED", "DELETED"})
 _KNOWN_FLAVORS = frozenset(h.value for h in JobHardware)
-_T = TypeVar("_T")
 
 
-# -- the Hub calls used (a structural slice of HfApi) ----------------------------------------------
+# -- the Hub calls used (a structural slice of bot.edges.hub.HubClient) --------------------------
 
 
 class JobStatusLike(Protocol):
@@ -127,47 +106,44 @@ class JobInfoLike(Protocol):
     def status(self) -> JobStatusLike: ...
 
 
-class JobsApi(Protocol):
-    """The `HfApi` methods the runner calls (huggingface_hub 2.4.0 signatures, trimmed)."""
+class IdentityLike(Protocol):
+    @property
+    def name(self) -> str: ...
 
-    endpoint: str  # the Hub's base URL (links to the results files)
 
-    def whoami(self) -> dict[str, Any]: ...
+class JobsHub(Protocol):
+    """The Hub calls the runner makes, retried and translated into `HubError`s by their owner
+    (`bot.edges.hub.HubClient` is one)."""
+
+    @property
+    def endpoint(self) -> str: ...  # the Hub's base URL (links to the results files)
+
+    def whoami(self) -> IdentityLike: ...
 
     def run_job(
         self,
         *,
         image: str,
         command: list[str],
-        env: dict[str, Any] | None = None,
-        secrets: dict[str, Any] | None = None,
-        flavor: str | None = None,
-        timeout: int | float | str | None = None,
-        labels: dict[str, str] | None = None,
-        namespace: str | None = None,
+        env: dict[str, Any],
+        secrets: dict[str, Any],
+        flavor: str,
+        timeout: int,
+        labels: dict[str, str],
+        namespace: str,
     ) -> JobInfoLike: ...
 
-    def inspect_job(self, *, job_id: str, namespace: str | None = None) -> JobInfoLike: ...
+    def inspect_job(self, job_id: str, *, namespace: str) -> JobInfoLike: ...
 
-    def cancel_job(self, *, job_id: str, namespace: str | None = None) -> None: ...
+    def list_jobs(self, *, labels: dict[str, str], namespace: str) -> Sequence[JobInfoLike]: ...
 
-    def fetch_job_logs(
-        self, *, job_id: str, namespace: str | None = None, follow: bool = False, tail: int | None = None
-    ) -> Iterable[str]: ...
+    def cancel_job(self, job_id: str, *, namespace: str) -> None: ...
 
-    def list_jobs(
-        self, *, labels: dict[str, str] | None = None, namespace: str | None = None
-    ) -> Iterable[JobInfoLike]: ...
+    def job_logs(self, job_id: str, *, namespace: str, tail: int) -> list[str]: ...
 
-    def hf_hub_download(
-        self,
-        repo_id: str,
-        filename: str,
-        *,
-        repo_type: str | None = None,
-        revision: str | None = None,
-        cache_dir: str | Path | None = None,
-    ) -> str: ...
+    def download_file(
+        self, repo_id: str, path: str, *, repo_type: str = ..., revision: str = ..., cache_dir: Path | None = ...
+    ) -> Path | None: ...
 
 
 # -- what to run -----------------------------------------------------------------------------------
@@ -382,24 +358,22 @@ class JobsRunner:
 
     def __init__(
         self,
-        api: JobsApi,
+        hub: JobsHub,
         token: str | Secret,
         settings: JobsSettings,
         *,
         command_builder: CommandBuilder = evalbot_command,
         poll: PollPolicy | None = None,
-        retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._api = api
+        self._hub = hub
         self._token = token.reveal() if isinstance(token, Secret) else token
         if not self._token:
             raise AuthError("HF Jobs need a token: set HF_TOKEN (it reaches the job as a secret)")
         self.settings = settings
         self._command_builder = command_builder
         self._poll = poll or PollPolicy()
-        self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
         self._namespace = settings.namespace
@@ -412,8 +386,7 @@ class JobsRunner:
     def namespace(self) -> str:
         """The namespace jobs run in: the settings', or the token's user (one whoami, cached)."""
         if self._namespace is None:
-            me = self._call("read the token's user", lambda: self._api.whoami(), retry_on=is_transient)
-            self._namespace = str(me["name"])
+            self._namespace = self._hub.whoami().name
         return self._namespace
 
     def flavor_for(self, parameter_count: int | None) -> str:
@@ -450,20 +423,15 @@ class JobsRunner:
         labels = {**self.settings.labels, KEY_LABEL: request.identity[:32]}
         job_secrets = {**(secrets or {}), "HF_TOKEN": self._token}
         try:
-            info = self._call(
-                f"start a job for {request.repo_id}",
-                lambda: self._api.run_job(
-                    image=self.settings.image,
-                    command=command,
-                    env=dict(self.settings.env),
-                    secrets=job_secrets,
-                    flavor=chosen,
-                    timeout=math.ceil(timeout),
-                    labels=labels,
-                    namespace=namespace,
-                ),
-                retry_on=lambda e: http_status(e) == 429,  # not idempotent: a lost answer may still have started it
-                write=True,
+            info = self._hub.run_job(  # not idempotent: retried on 429 only, a lost answer is ambiguous
+                image=self.settings.image,
+                command=command,
+                env=dict(self.settings.env),
+                secrets=job_secrets,
+                flavor=chosen,
+                timeout=math.ceil(timeout),
+                labels=labels,
+                namespace=namespace,
             )
         except AmbiguousWriteError as e:
             found = self._started_with(labels, namespace)
@@ -477,11 +445,7 @@ class JobsRunner:
 
     def _started_with(self, labels: Mapping[str, str], namespace: str) -> str | None:
         """The newest job with exactly these labels that has not failed, or None."""
-        jobs = self._call(
-            "list the jobs",
-            lambda: list(self._api.list_jobs(labels={KEY_LABEL: labels[KEY_LABEL]}, namespace=namespace)),
-            retry_on=is_transient,
-        )
+        jobs = self._hub.list_jobs(labels={KEY_LABEL: labels[KEY_LABEL]}, namespace=namespace)
         alive = [job for job in jobs if _stage(job) not in TERMINAL_FAILURES]
         return alive[-1].id if alive else None
 
@@ -498,11 +462,7 @@ class JobsRunner:
         interval = policy.initial_s
         seen: str | None = None
         while True:
-            info = self._call(
-                f"check job {job_id}",
-                lambda: self._api.inspect_job(job_id=job_id, namespace=self.namespace),
-                retry_on=is_transient,
-            )
+            info = self._hub.inspect_job(job_id, namespace=self.namespace)
             stage = _stage(info)
             message = info.status.message
             if stage != seen:
@@ -522,23 +482,16 @@ class JobsRunner:
     def collect(self, request: RemoteEval) -> Run:
         """Download the job's Run JSON from the results dataset and read it."""
         repo, path = self.settings.results_repo, request.results_path
-        try:
-            local = self._call(
-                f"download {path} from the dataset {repo}",
-                lambda: self._api.hf_hub_download(
-                    repo, path, repo_type="dataset", revision="main", cache_dir=self.settings.cache_dir
-                ),
-                retry_on=is_transient,
+        local = self._hub.download_file(
+            repo, path, repo_type="dataset", revision="main", cache_dir=self.settings.cache_dir
+        )
+        if local is None:
+            raise EvaluationError(
+                f"the job for {request.repo_id} finished but the dataset {repo} has no {path}: "
+                "the job did not upload its results (see its logs)"
             )
-        except HubError as e:
-            if http_status(e.__cause__) == 404:
-                raise EvaluationError(
-                    f"the job for {request.repo_id} finished but the dataset {repo} has no {path}: "
-                    "the job did not upload its results (see its logs)"
-                ) from e
-            raise
         try:
-            data = json.loads(Path(local).read_text(encoding="utf-8"))
+            data = json.loads(local.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise EvaluationError(f"{repo}/{path} is not a readable Run JSON file ({type(e).__name__}: {e})") from e
         if not isinstance(data, dict):
@@ -550,7 +503,7 @@ class JobsRunner:
                 f"not of {request.repo_id}@{request.revision[:12]}"
             )
         # the results file is the scores' source: an .eval_results entry links to it
-        url = f"{self._api.endpoint}/datasets/{repo}/blob/main/{path}"
+        url = f"{self._hub.endpoint}/datasets/{repo}/blob/main/{path}"
         return replace(run, scores=tuple(replace(s, source=replace(s.source, url=url)) for s in run.scores))
 
     def run_remote(
@@ -570,11 +523,7 @@ class JobsRunner:
 
     def _time_out(self, job_id: str, timeout: float) -> str:
         try:
-            self._call(
-                f"cancel job {job_id}",
-                lambda: self._api.cancel_job(job_id=job_id, namespace=self.namespace),
-                retry_on=is_transient,
-            )
+            self._hub.cancel_job(job_id, namespace=self.namespace)
         except HubError as e:
             self._info("job %s: cancelling failed: %s", job_id, e, level=logging.WARNING)
             return (
@@ -588,11 +537,7 @@ class JobsRunner:
         """'; last log lines:' and the job's last lines (capped), or a note when they cannot be read."""
         lines_wanted = self.settings.log_tail_lines
         try:
-            lines = self._call(
-                f"read the logs of job {job_id}",
-                lambda: list(self._api.fetch_job_logs(job_id=job_id, namespace=self.namespace, tail=lines_wanted)),
-                retry_on=is_transient,
-            )
+            lines = self._hub.job_logs(job_id, namespace=self.namespace, tail=lines_wanted)
         except HubError as e:
             return f"; its logs could not be read ({e})"
         lines = lines[-lines_wanted:]
@@ -611,22 +556,6 @@ class JobsRunner:
         if logger.isEnabledFor(level):
             logger.log(level, "%s", self._scrub(message % args))
 
-    def _call(
-        self, what: str, call: Callable[[], _T], *, retry_on: Callable[[BaseException], bool], write: bool = False
-    ) -> _T:
-        retrying = Retrying(
-            stop=stop_after_attempt(self._retry.attempts),
-            wait=retry_wait(self._retry),
-            retry=retry_if_exception(retry_on),
-            reraise=True,
-            sleep=self._sleep,
-            before_sleep=lambda state: self._info("%s failed (%s), retrying", what, describe_attempt(state)),
-        )
-        try:
-            return retrying(call)
-        except (HfHubHTTPError, httpx2.HTTPError, OSError) as e:
-            raise _translate(e, what, write=write, scrub=self._scrub) from e
-
 
 def _stage(info: JobInfoLike) -> str:
     stage = info.status.stage
@@ -635,25 +564,6 @@ def _stage(info: JobInfoLike) -> str:
 
 def _is_sha(revision: str) -> bool:
     return len(revision) == 40 and all(c in "0123456789abcdef" for c in revision)
-
-
-def _translate(error: Exception, what: str, *, write: bool, scrub: Callable[[str], str]) -> HubError:
-    """A Hub failure as an evalbot error that says what to do (token scrubbed from the text)."""
-    status = http_status(error)
-    detail = scrub(one_line(getattr(error, "server_message", None) or error)[:300])
-    if status == 401:
-        return AuthError(f"the Hub rejected HF_TOKEN when trying to {what}; set a valid token")
-    if status == 402:
-        return HubError(f"could not {what}: HF Jobs need credits on the account or organization ({detail})")
-    if status == 403:
-        return NoWriteAccessError(f"the token's user may not {what} ({detail}); check the jobs namespace and rights")
-    if status == 429:
-        return RateLimitedError(what, retry_after_seconds(error))
-    if write and (isinstance(error, httpx2.TransportError) or (status is not None and status >= 500)):
-        return AmbiguousWriteError(f"{what}: the Hub's answer was lost ({detail}); list the jobs before retrying")
-    if isinstance(error, (httpx2.TransportError, OSError)) and status is None:
-        return HubError(f"cannot reach the Hub to {what} ({detail}); check HF_ENDPOINT and the network")
-    return HubError(f"could not {what}: {detail}")
 
 
 # -- the EvalService's hf-jobs runner ----------------------------------------------------------------
@@ -705,7 +615,7 @@ class HubJobsRemote:
         if self.settings.hf_token is None:
             raise ConfigError("the hf-jobs runner needs HF_TOKEN (passed to the job as a secret)")
         jobs = self._jobs_settings()
-        runner = JobsRunner(self.hub.api, self.settings.hf_token, jobs)
+        runner = JobsRunner(self.hub, self.settings.hf_token, jobs)
         files = self._upload_task_files(jobs.results_repo, tasks, settings)
         remote_settings = settings
         if settings.custom_tasks is not None:  # the job finds it in its working directory, by name

@@ -348,8 +348,10 @@ def _fetch_task_files(app: App, args: argparse.Namespace) -> None:
         raise InputError("--task-file needs --results-repo (the dataset the task files were uploaded to)")
     for path_in_repo in args.task_file:
         name = Path(path_in_repo).name
-        local = app.hub.api.hf_hub_download(args.results_repo, path_in_repo, repo_type="dataset")
-        Path(name).write_bytes(Path(local).read_bytes())
+        local = app.hub.download_file(args.results_repo, path_in_repo, repo_type="dataset")
+        if local is None:
+            raise InputError(f"the dataset {args.results_repo} has no task file {path_in_repo}")
+        Path(name).write_bytes(local.read_bytes())
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:

@@ -27,12 +27,22 @@ from typing import Any, cast
 
 import requests
 import yaml
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from bot.config.settings import Secret
 from bot.core import benchmarks
 from bot.core.benchmarks import slug as dataset_slug
 from bot.core.scores import Dataset, Metric, Score, Source, Task, Unit
+from bot.edges._http import (
+    ErrorTable,
+    Failed,
+    Failure,
+    RetryPolicy,
+    error_for,
+    failure_of,
+    retry_after,
+    retryable,
+    retrying,
+)
 from bot.errors import ArtificialAnalysisError, ArtificialAnalysisKeyError, ArtificialAnalysisRateLimited, InputError
 
 logger = logging.getLogger(__name__)
@@ -140,12 +150,8 @@ class AAClient:
         def get() -> dict[str, Any]:
             self.requests += 1  # listing() holds the lock while fetching
             response = self._session.get(url, params=params, headers={"x-api-key": key.reveal()}, timeout=_TIMEOUT)
-            if response.status_code in (401, 403):
-                raise ArtificialAnalysisKeyError("AA_API_KEY missing or invalid (the API answered 401)")
-            if response.status_code == 429 or response.status_code >= 500:
-                raise _Transient(response.status_code, _retry_after(response))
             if response.status_code != 200:
-                raise ArtificialAnalysisError(f"Artificial Analysis API answered {response.status_code} for {url}")
+                raise _Refused(response)
             try:
                 data = response.json()
             except ValueError as e:
@@ -156,27 +162,19 @@ class AAClient:
                 )
             return data
 
-        retrying = Retrying(
-            stop=stop_after_attempt(self._settings.attempts),
-            wait=self._wait,
-            retry=retry_if_exception(lambda e: isinstance(e, (_Transient, requests.ConnectionError, requests.Timeout))),
-            reraise=True,
+        settings = self._settings
+        loop = retrying(
+            RetryPolicy(settings.attempts, settings.base_wait, settings.max_wait),
+            retry_on=lambda e: retryable(_failure(e)),
+            retry_after_of=lambda e: retry_after(e.response.headers) if isinstance(e, _Refused) else None,
         )
         try:
-            return retrying(get)
-        except _Transient as e:
-            if e.status == 429:
-                raise ArtificialAnalysisRateLimited(e.retry_after) from e
-            raise ArtificialAnalysisError(f"Artificial Analysis API kept failing ({e.status}); try again later") from e
-        except (requests.ConnectionError, requests.Timeout) as e:
-            raise ArtificialAnalysisError(f"cannot reach Artificial Analysis at {url}; check AA_API_BASE") from e
-
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Transient) and error.retry_after is not None:
-            return min(error.retry_after, self._settings.max_wait)
-        backoff: float = self._settings.base_wait * 2.0 ** (state.attempt_number - 1)
-        return min(backoff, self._settings.max_wait)
+            return loop(get)
+        except (_Refused, requests.ConnectionError, requests.Timeout) as e:
+            status = e.response.status_code if isinstance(e, _Refused) else None
+            asked = retry_after(e.response.headers) if isinstance(e, _Refused) else None
+            failed = Failed(_failure(e), status, "fetch the model listing", url, type(e).__name__, asked)
+            raise error_for(failed, _ERRORS, secrets=(key.reveal(),)) from e
 
     # ---- the disk cache ----------------------------------------------------------------
 
@@ -218,19 +216,37 @@ class AAClient:
         tmp.replace(path)  # atomic: a reader never sees half a file
 
 
-class _Transient(Exception):
-    def __init__(self, status: int, retry_after: float | None) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.retry_after = retry_after
+class _Refused(Exception):
+    """AA answered, but not 200: carries the answer to the retry loop and to `_ERRORS`."""
+
+    def __init__(self, response: requests.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+def _failure(error: BaseException) -> Failure:
+    if isinstance(error, _Refused):
+        return failure_of(error.response.status_code)
+    return "unreachable" if isinstance(error, (requests.ConnectionError, requests.Timeout)) else "other"
+
+
+def _key_error(f: Failed) -> ArtificialAnalysisError:
+    return ArtificialAnalysisKeyError(f"AA_API_KEY missing or invalid (the API answered {f.status})")
+
+
+# What each kind of failed request becomes (`_http.error_for`).
+_ERRORS: ErrorTable = {
+    "unauthorized": _key_error,
+    "forbidden": _key_error,
+    "rate_limited": lambda f: ArtificialAnalysisRateLimited(f.retry_after),
+    "transient": lambda f: ArtificialAnalysisError(
+        f"Artificial Analysis API kept failing ({f.status}); try again later"
+    ),
+    "unreachable": lambda f: ArtificialAnalysisError(
+        f"cannot reach Artificial Analysis at {f.where}; check AA_API_BASE"
+    ),
+    "other": lambda f: ArtificialAnalysisError(f"Artificial Analysis API answered {f.status} for {f.where}"),
+}
 
 
 def _model_json(model: AAModel) -> dict[str, Any]:

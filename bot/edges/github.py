@@ -4,7 +4,9 @@ check run (DESIGN §9, reference/hub-protocol.md §6.2).
 This is the only module that imports PyGithub (the `github` extra); without it, constructing a
 `GitHubReporter` raises `NotAvailableError`. Point `base_url` at `GITHUB_API_URL` so GitHub
 Enterprise and the local stand-in (`bot.sim.github`) work. The token is held only by the PyGithub
-client: no message, log line or repr of ours shows it.
+client: no message, log line or repr of ours shows it. PyGithub retries by itself (`GithubRetry`:
+5xx, and 403/429 with `Retry-After`, waiting what it says); a failure that remains becomes one
+`GitHubError` through `bot.edges._http.error_for`.
 
     reporter = GitHubReporter(Secret(token), repository="octo/demo", base_url=api_url)
     url = reporter.upsert_comment(7, "## evalbot\\n| model | score |...")
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 import requests
 
 from bot.config.settings import Secret
+from bot.edges._http import ErrorTable, Failed, error_for, failure_of, retry_after
 from bot.errors import BotError, ConfigError, NotAvailableError
 
 if TYPE_CHECKING:
@@ -212,19 +215,31 @@ class GitHubReporter:
         status = _status(error)
         if status is None and not isinstance(error, (requests.RequestException, OSError)):
             raise error  # a bug, not a GitHub failure: keep its traceback
-        detail = _message(error)
-        if status == 404 and missing is not None:
-            message = missing
-        elif status == 401:
-            message = f"{doing}: GitHub rejected the token (401 {detail or 'Bad credentials'}); check github_token"
-        elif status is not None:
-            message = f"{doing}: GitHub answered {status}" + (f" {detail}" if detail else "")
-        else:
-            message = f"{doing}: cannot reach the GitHub API at {self.base_url} ({type(error).__name__})"
-        message = " ".join(message.split())
-        if self._secret:
-            message = message.replace(self._secret, "***")
-        raise GitHubError(message, status=status) from None
+        detail = _message(error) if status is not None else type(error).__name__
+        kind = failure_of(status, transport=status is None)
+        failed = Failed(kind, status, doing, self.base_url, detail, retry_after(_headers(error)))
+        errors = {**_ERRORS, "not_found": lambda f: GitHubError(missing, status=404)} if missing else _ERRORS
+        raise error_for(failed, errors, secrets=(self._secret,)) from None
+
+
+def _answered(f: Failed) -> GitHubError:
+    return GitHubError(f"{f.what}: GitHub answered {f.status}" + (f" {f.detail}" if f.detail else ""), status=f.status)
+
+
+def _rate_limited(f: Failed) -> GitHubError:
+    wait = f"retry in {f.retry_after:.0f} s" if f.retry_after is not None else "retry later"
+    return GitHubError(f"{f.what}: GitHub rate limited the token ({f.status} {f.detail}); {wait}", status=f.status)
+
+
+# What each kind of failure becomes (`_http.error_for`); PyGithub's own retries (GithubRetry) come first.
+_ERRORS: ErrorTable = {
+    "unauthorized": lambda f: GitHubError(
+        f"{f.what}: GitHub rejected the token (401 {f.detail or 'Bad credentials'}); check github_token", status=401
+    ),
+    "rate_limited": _rate_limited,
+    "unreachable": lambda f: GitHubError(f"{f.what}: cannot reach the GitHub API at {f.where} ({f.detail})"),
+    "other": _answered,
+}
 
 
 def _with_marker(body: str, marker: str) -> str:
@@ -263,6 +278,11 @@ def _github_exception(error: Exception) -> GithubException | None:
 def _status(error: Exception) -> int | None:
     found = _github_exception(error)
     return found.status if found is not None else None
+
+
+def _headers(error: Exception) -> dict[str, str] | None:
+    found = _github_exception(error)
+    return dict(found.headers or {}) if found is not None else None
 
 
 def _message(error: Exception) -> str:

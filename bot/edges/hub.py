@@ -1,10 +1,13 @@
 """The Hub edge: the only module that imports HfApi (DESIGN §2).
 
-Every HTTP failure becomes a typed `HubError` in `_translate`, once, with a message that says
-what to do. Reads are retried with backoff that honours `Retry-After` (tenacity). Writes are
-not idempotent (a commit with `create_pr` opens a new PR each time), so they are retried only
-when the Hub said it did not apply them (429); any other failure is an `AmbiguousWriteError`
-and the caller re-lists before writing again (DESIGN §5, crash safety).
+Every Hub call, HF Jobs included, goes through `HubClient._retry`: one tenacity loop
+(`bot.edges._http.retrying`) with backoff that honours `Retry-After` and the `RateLimit` reset,
+then `_translate`, the one place where a failure becomes a typed `HubError` with a message that
+says what to do (the token scrubbed from it). Reads are retried on 429, 408/5xx and lost
+connections. Writes are not idempotent (a commit with `create_pr` opens a new PR each time, a
+`run_job` starts a second job), so they are retried only when the Hub said it did not apply them
+(429); any other lost answer is an `AmbiguousWriteError` and the caller re-lists before writing
+again (DESIGN §5, crash safety).
 """
 
 from __future__ import annotations
@@ -18,26 +21,40 @@ from typing import Any, TypeVar
 
 import httpx2
 from httpx2._utils import get_environment_proxies
-from huggingface_hub import CommitOperationAdd, HfApi, get_session, hf_hub_url, set_client_factory
+from huggingface_hub import CommitOperationAdd, HfApi, JobInfo, get_session, hf_hub_url, set_client_factory
 from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
+    LocalEntryNotFoundError,
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
 from huggingface_hub.errors import GatedRepoError as HfGatedRepoError
 from huggingface_hub.hf_api import ExpandModelProperty_T
-from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, parse_ratelimit_headers
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 from huggingface_hub.utils._http import hf_request_event_hook
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState
 
 from bot.config.settings import Settings
 from bot.core.plan import Plan, PrInfo, parse_markers
+from bot.edges._http import (
+    ErrorTable,
+    Failed,
+    Failure,
+    error_for,
+    failure_of,
+    retry_after,
+    retryable,
+    retrying,
+    scrub,
+)
+from bot.edges._http import RetryPolicy as RetryPolicy  # re-exported: callers configure the Hub's retries
 from bot.edges._pacing import PacedTransport, Pacer
 from bot.errors import (
     AmbiguousWriteError,
     AuthError,
+    BotError,
     GatedRepoError,
     HubError,
     InputError,
@@ -51,7 +68,6 @@ from bot.errors import (
 logger = logging.getLogger(__name__)
 
 EVAL_RESULTS_DIR = ".eval_results"
-_TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 _T = TypeVar("_T")
 
 # One pacer for the process: the quota belongs to the token, whichever HubClient spends it.
@@ -92,15 +108,6 @@ def paced_client() -> httpx2.Client:
         follow_redirects=True,
         timeout=None,
     )
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Backoff for reads and for writes the Hub refused with 429."""
-
-    attempts: int = 5
-    base_wait: float = 0.5
-    max_wait: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -155,7 +162,7 @@ class HubClient:
         self._token = settings.hf_token.reveal() if settings.hf_token else None
         self._endpoint = settings.hf_endpoint
         self._api = HfApi(endpoint=settings.hf_endpoint, token=self._token or False)
-        self._retry = retry or RetryPolicy()
+        self._retry_policy = retry or RetryPolicy()
         install_pacing()
         self._identity: Identity | None = None
         self._lock = threading.Lock()
@@ -200,27 +207,15 @@ class HubClient:
     def read_file(self, repo_id: str, path: str, revision: str) -> str:
         """One file's text at `revision` (a single GET, no HEAD)."""
         url = hf_hub_url(repo_id, path, revision=revision, endpoint=self._endpoint)
-
-        def get() -> str:
-            response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
-            hf_raise_for_status(response)
-            return response.content.decode("utf-8")
-
         try:
-            return self._read(f"read {path}", repo_id, get)
+            return self._read(f"read {path}", repo_id, lambda: self._get(url).content.decode("utf-8"))
         except UnicodeDecodeError as e:
             raise InputError(f"{repo_id}: {path} is not UTF-8 text") from e
 
     def read_bytes(self, repo_id: str, path: str, revision: str, *, repo_type: str = "model") -> bytes:
         """One file's bytes at `revision` (a single GET): result files may be binary (`.eval` zips)."""
         url = hf_hub_url(repo_id, path, revision=revision, repo_type=repo_type, endpoint=self._endpoint)
-
-        def get() -> bytes:
-            response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
-            hf_raise_for_status(response)
-            return bytes(response.content)
-
-        return self._read(f"read {path}", repo_id, get)
+        return self._read(f"read {path}", repo_id, lambda: bytes(self._get(url).content))
 
     def list_dataset_folder(self, dataset_id: str, folder: str) -> list[str]:
         """The file paths directly under `folder` in a dataset repo (one tree listing); [] when
@@ -331,14 +326,8 @@ class HubClient:
     def read_dataset_file(self, dataset_id: str, path: str) -> str | None:
         """A dataset repo file's text on main; None when the repo has no such file."""
         url = hf_hub_url(dataset_id, path, repo_type="dataset", endpoint=self._endpoint)
-
-        def get() -> str:
-            response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
-            hf_raise_for_status(response)
-            return response.content.decode("utf-8")
-
         try:
-            return self._read(f"read {path}", dataset_id, get)
+            return self._read(f"read {path}", dataset_id, lambda: self._get(url).content.decode("utf-8"))
         except InputError:
             return None  # no such file
         except UnicodeDecodeError as e:
@@ -350,8 +339,7 @@ class HubClient:
         url = hf_hub_url(dataset_id, path, repo_type="dataset", endpoint=self._endpoint)
 
         def get() -> tuple[bytes, str | None]:
-            response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
-            hf_raise_for_status(response)
+            response = self._get(url)
             return response.content, response.headers.get("X-Repo-Commit")
 
         try:
@@ -393,11 +381,6 @@ class HubClient:
         """One repo's sha and precheck fields (`model_info` with the listing's fields)."""
         info = self._read("read the repo", repo_id, lambda: self._api.model_info(repo_id, expand=list(HEAD_FIELDS)))
         return _head(info)
-
-    @property
-    def api(self) -> HfApi:
-        """The underlying client, for the Jobs runner (which takes an `HfApi`-shaped object)."""
-        return self._api
 
     def parameter_count(self, repo_id: str) -> int | None:
         """The model's parameter count from its safetensors metadata (None when the Hub has none)."""
@@ -478,7 +461,108 @@ class HubClient:
     def comment(self, repo_id: str, num: int, text: str) -> None:
         self._write(f"comment on PR #{num}", repo_id, lambda: self._api.comment_discussion(repo_id, num, text))
 
+    # ---- HF Jobs ----------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        """The Hub's base URL (links to files on it)."""
+        return str(self._api.endpoint)
+
+    def run_job(
+        self,
+        *,
+        image: str,
+        command: list[str],
+        env: dict[str, Any],
+        secrets: dict[str, Any],
+        flavor: str,
+        timeout: int,
+        labels: dict[str, str],
+        namespace: str,
+    ) -> JobInfo:
+        """Start an HF Jobs job. Not idempotent: retried only on 429; an answer lost any other way
+        is an `AmbiguousWriteError` (the job may have started: list the jobs by label first)."""
+        return self._write(
+            "start a job",
+            f"the jobs namespace {namespace}",
+            lambda: self._api.run_job(
+                image=image,
+                command=command,
+                env=env,
+                secrets=secrets,
+                flavor=flavor,
+                timeout=timeout,
+                labels=labels,
+                namespace=namespace,
+            ),
+            errors=_JOBS_ERRORS,
+        )
+
+    def inspect_job(self, job_id: str, *, namespace: str) -> JobInfo:
+        return self._read(
+            f"check job {job_id}",
+            None,
+            lambda: self._api.inspect_job(job_id=job_id, namespace=namespace),
+            errors=_JOBS_ERRORS,
+        )
+
+    def list_jobs(self, *, labels: dict[str, str], namespace: str) -> list[JobInfo]:
+        """The jobs of `namespace` carrying all of `labels`."""
+        return self._read(
+            "list the jobs",
+            None,
+            lambda: list(self._api.list_jobs(labels=labels, namespace=namespace)),
+            errors=_JOBS_ERRORS,
+        )
+
+    def cancel_job(self, job_id: str, *, namespace: str) -> None:
+        self._read(
+            f"cancel job {job_id}",
+            None,
+            lambda: self._api.cancel_job(job_id=job_id, namespace=namespace),
+            errors=_JOBS_ERRORS,
+        )
+
+    def job_logs(self, job_id: str, *, namespace: str, tail: int) -> list[str]:
+        """The job's last `tail` log lines."""
+        return self._read(
+            f"read the logs of job {job_id}",
+            None,
+            lambda: list(self._api.fetch_job_logs(job_id=job_id, namespace=namespace, tail=tail)),
+            errors=_JOBS_ERRORS,
+        )
+
+    def download_file(
+        self,
+        repo_id: str,
+        path: str,
+        *,
+        repo_type: str = "model",
+        revision: str = "main",
+        cache_dir: Path | None = None,
+    ) -> Path | None:
+        """A file of a repo in the local cache (huggingface_hub's, or `cache_dir`); None when the repo
+        has no such file."""
+
+        def download() -> Path | None:
+            try:
+                return Path(
+                    self._api.hf_hub_download(
+                        repo_id, path, repo_type=repo_type, revision=revision, cache_dir=cache_dir
+                    )
+                )
+            except RemoteEntryNotFoundError:
+                return None
+
+        return self._read(f"download {path}", repo_id, download)
+
     # ---- retries and errors -----------------------------------------------------------
+
+    def _get(self, url: str) -> httpx2.Response:
+        """One GET of a file URL with the token (no HEAD first); HTTP errors as huggingface_hub raises them."""
+        response = get_session().get(url, headers=build_hf_headers(token=self._token or False))
+        hf_raise_for_status(response)
+        return response
 
     def _count(self, call: Callable[[], _T]) -> Callable[[], _T]:
         def counted() -> _T:
@@ -488,44 +572,28 @@ class HubClient:
 
         return counted
 
-    def _read(self, what: str, repo_id: str | None, call: Callable[[], _T]) -> _T:
-        return self._with_retries(what, repo_id, call, retry_on=is_transient)
+    def _read(self, what: str, repo_id: str | None, call: Callable[[], _T], *, errors: ErrorTable | None = None) -> _T:
+        return self._retry(what, repo_id, call, write=False, errors=errors or _HUB_ERRORS)
 
-    def _write(self, what: str, repo_id: str, call: Callable[[], _T]) -> _T:
+    def _write(self, what: str, repo_id: str, call: Callable[[], _T], *, errors: ErrorTable | None = None) -> _T:
         # Only a 429 is known not to have been applied; anything else may have been.
-        return self._with_retries(what, repo_id, call, retry_on=lambda e: http_status(e) == 429)
+        return self._retry(what, repo_id, call, write=True, errors=errors or _HUB_ERRORS)
 
-    def _with_retries(
-        self, what: str, repo_id: str | None, call: Callable[[], _T], retry_on: Callable[[BaseException], bool]
-    ) -> _T:
-        retrying = Retrying(
-            stop=stop_after_attempt(self._retry.attempts),
-            wait=retry_wait(self._retry),
-            retry=retry_if_exception(retry_on),
-            reraise=True,
+    def _retry(self, what: str, repo_id: str | None, call: Callable[[], _T], *, write: bool, errors: ErrorTable) -> _T:
+        """The one retry loop of every Hub call: `_http.retrying` with the Hub's refusals, then
+        `_translate` for what remains."""
+        loop = retrying(
+            self._retry_policy,
+            retry_on=lambda e: retryable(failure_kind(e), write=write),
+            retry_after_of=retry_after_seconds,
             before_sleep=lambda state: logger.info(
                 "%s: %s failed (%s), retrying", repo_id or "hub", what, describe_attempt(state)
             ),
         )
         try:
-            return retrying(self._count(call))
+            return loop(self._count(call))
         except Exception as e:
-            raise _translate(e, what, repo_id, write=retry_on is not is_transient) from e
-
-
-def retry_wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
-    """tenacity's wait: the answer's Retry-After (or RateLimit reset) when it gives one, else exponential
-    backoff from `policy.base_wait`; never longer than `policy.max_wait`."""
-
-    def wait(state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        retry_after = retry_after_seconds(error)
-        if retry_after is not None:
-            return min(retry_after, policy.max_wait)
-        backoff: float = policy.base_wait * 2.0 ** (state.attempt_number - 1)
-        return min(backoff, policy.max_wait)
-
-    return wait
+            raise _translate(e, what, repo_id, write=write, errors=errors, secrets=(self._token or "",)) from e
 
 
 def _head(info: Any) -> RepoHead:
@@ -541,28 +609,22 @@ def _head(info: Any) -> RepoHead:
 
 
 def http_status(error: BaseException | None) -> int | None:
+    """The HTTP status of the answer an error carries (huggingface_hub's and httpx2's errors carry it)."""
     response = getattr(error, "response", None)
     return getattr(response, "status_code", None) if response is not None else None
 
 
 def retry_after_seconds(error: BaseException | None) -> float | None:
-    """How long a 429 asks to wait: the `RateLimit` reset when the bucket is spent, else `Retry-After`."""
+    """How long the answer an error carries asks to wait (`_http.retry_after` of its headers)."""
     response = getattr(error, "response", None)
-    if response is not None:
-        info = parse_ratelimit_headers(response.headers)
-        if info is not None and info.remaining == 0:
-            return float(info.reset_in_seconds) + 1.0  # `t` is whole seconds, as huggingface_hub waits
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return max(0.0, float(str(value))) if value is not None else None
-    except ValueError:
-        return None  # an HTTP-date: fall back to exponential backoff
+    return retry_after(response.headers) if response is not None else None
 
 
-def is_transient(error: BaseException) -> bool:
+def failure_kind(error: BaseException) -> Failure:
+    """What kind of failure a huggingface_hub call raised: by its answer's status, or no answer."""
     if isinstance(error, httpx2.TransportError):
-        return True
-    return isinstance(error, HfHubHTTPError) and http_status(error) in _TRANSIENT
+        return "unreachable"
+    return failure_of(http_status(error)) if isinstance(error, HfHubHTTPError) else "other"
 
 
 def describe_attempt(state: RetryCallState) -> str:
@@ -571,40 +633,84 @@ def describe_attempt(state: RetryCallState) -> str:
     return f"HTTP {status}" if status else type(error).__name__
 
 
-def _translate(error: Exception, what: str, repo_id: str | None, *, write: bool) -> Exception:
-    """The one place where a Hub failure becomes an evalbot error that says what to do."""
+def _forbidden(hint: str) -> Callable[[Failed], BotError]:
+    return lambda f: NoWriteAccessError(f"the token's user may not {f.what} on {f.where} ({f.detail}); {hint}")
+
+
+def _could_not(f: Failed) -> BotError:
+    return HubError(f"could not {f.what} on {f.where}: {f.detail}")
+
+
+def _no_answer(f: Failed) -> BotError:
+    if f.write:
+        return AmbiguousWriteError(f"{f.what} on {f.where}: the Hub's answer was lost ({f.detail})")
+    if f.failure == "unreachable":
+        reach = f"cannot reach the Hub to {f.what} on {f.where} ({f.detail})"
+        return HubError(f"{reach}; check HF_ENDPOINT and the network")
+    return _could_not(f)
+
+
+def _conflict(f: Failed) -> BotError:
+    if f.status == 412:
+        changed = f"{f.where} changed while evalbot was working ({f.what})"
+        return StaleParentError(f"{changed}; evalbot re-reads and re-plans")
+    return _could_not(f)
+
+
+def _jobs_other(f: Failed) -> BotError:
+    if f.status == 402:
+        return HubError(f"could not {f.what}: HF Jobs need credits on the account or organization ({f.detail})")
+    return _could_not(f)
+
+
+# What each kind of Hub failure becomes (`_http.error_for`); HF Jobs differ in two messages.
+_HUB_ERRORS: ErrorTable = {
+    "unauthorized": lambda f: AuthError(
+        f"the Hub rejected HF_TOKEN when trying to {f.what} on {f.where}; set a valid token"
+    ),
+    "forbidden": _forbidden("use a token with write access, or open pull requests instead of pushing"),
+    "conflict": _conflict,
+    "rate_limited": lambda f: RateLimitedError(f"{f.what} on {f.where}", f.retry_after),
+    "transient": _no_answer,
+    "unreachable": _no_answer,
+    "other": _could_not,
+}
+_JOBS_ERRORS: ErrorTable = {
+    **_HUB_ERRORS,
+    "forbidden": _forbidden("check the jobs namespace and the token's rights"),
+    "other": _jobs_other,
+}
+
+
+def _translate(
+    error: Exception, what: str, repo_id: str | None, *, write: bool, errors: ErrorTable, secrets: tuple[str, ...]
+) -> Exception:
+    """A Hub failure as an evalbot error that says what to do: huggingface_hub's own error types
+    first (they tell a repo from a file), then the answer's status through `_http.error_for`."""
     if isinstance(error, HubError):
         return error
     where = repo_id or "the Hub"
-    status = http_status(error)
     if isinstance(error, HfGatedRepoError):
         return GatedRepoError(repo_id or "?")
     if isinstance(error, RepositoryNotFoundError) and repo_id:
         return RepoNotFoundError(repo_id)
     if isinstance(error, RevisionNotFoundError):
-        return InputError(f"{where}: no such revision ({_server_message(error)})")
-    if isinstance(error, (EntryNotFoundError, RemoteEntryNotFoundError)):
-        return InputError(f"{where}: file not found ({_server_message(error)})")
-    if status == 401:
-        return AuthError(f"the Hub rejected HF_TOKEN when trying to {what} on {where}; set a valid token")
-    if status == 403:
-        return NoWriteAccessError(
-            f"the token's user may not {what} on {where} ({_server_message(error)}); "
-            "use a token with write access, or open pull requests instead of pushing"
-        )
-    if status == 412:
-        return StaleParentError(f"{where} changed while evalbot was working ({what}); evalbot re-reads and re-plans")
-    if status == 429:
-        return RateLimitedError(f"{what} on {where}", retry_after_seconds(error))
-    if write and (isinstance(error, httpx2.TransportError) or (status is not None and status >= 500)):
-        return AmbiguousWriteError(f"{what} on {where}: the Hub's answer was lost ({_short(error)})")
-    if isinstance(error, (httpx2.TransportError, OSError)) and status is None:
-        return HubError(
-            f"cannot reach the Hub to {what} on {where} ({_short(error)}); check HF_ENDPOINT and the network"
-        )
-    if isinstance(error, ValueError) and "metadata" in str(error).lower():
-        return InputError(f"{where}: the Hub rejected the card's metadata: {_short(error)}")
-    return HubError(f"could not {what} on {where}: {_short(error)}")
+        return InputError(scrub(f"{where}: no such revision ({_server_message(error)})", secrets))
+    status = http_status(error)
+    transport = status is None and isinstance(error, (httpx2.TransportError, OSError))
+    if isinstance(error, (EntryNotFoundError, RemoteEntryNotFoundError)) and not isinstance(
+        error,
+        LocalEntryNotFoundError,  # hf_hub_download could not reach the Hub: not a missing file
+    ):
+        return InputError(scrub(f"{where}: file not found ({_server_message(error)})", secrets))
+    failure = failure_of(status, transport=transport)
+    if failure == "other" and isinstance(error, ValueError) and "metadata" in str(error).lower():
+        return InputError(scrub(f"{where}: the Hub rejected the card's metadata: {_short(error)}", secrets))
+    # a write whose request may have been sent: an answer lost in transport, or a 5xx
+    ambiguous = write and (status is not None or isinstance(error, httpx2.TransportError))
+    detail = _server_message(error) if status in (402, 403) else _short(error)
+    failed = Failed(failure, status, what, where, detail, retry_after_seconds(error), ambiguous)
+    return error_for(failed, errors, secrets=secrets)
 
 
 def _server_message(error: BaseException) -> str:

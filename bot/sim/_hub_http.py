@@ -13,12 +13,11 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from bot.sim import _hub_benchmarks
-from bot.sim._http import StandInServer
+from bot.sim._http import StandInHandler, StandInServer, json_object
 from bot.sim._hub_files import HubFailure, git_blob_sha1, parse_commit_payload, validate_yaml
 from bot.sim._hub_state import HubState, repo_key
 from bot.sim._jobs import JobCaller, JobsSim
@@ -45,82 +44,46 @@ class _Request:
     lists: dict[str, list[str]] = field(default_factory=dict)  # every value of repeated query keys
 
     def json(self) -> dict[str, Any]:
-        if not self.body.strip():
-            return {}
         try:
-            value = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise HubFailure(400, "BadRequest", f"request body is not JSON: {e}") from None
-        if not isinstance(value, dict):
-            raise HubFailure(400, "BadRequest", "request body must be a JSON object")
-        return value
+            return json_object(self.body)
+        except ValueError as e:
+            raise HubFailure(400, "BadRequest", str(e)) from None
 
 
 _Action = Callable[[HubState, _Request], _Reply]
 
 
-class HubServer(StandInServer):
-    """A threaded server on 127.0.0.1 answering from `state`, with `faults` and a request `log`."""
+@dataclass
+class HubBackend:
+    """What the Hub's handlers answer from: the state, the fault plan, the request log, Jobs, limits."""
 
-    def __init__(
-        self,
-        port: int,
-        state: HubState,
-        faults: FaultPlan,
-        log: Callable[[str, str], None],
-        jobs: JobsSim | None = None,
-        limiter: RateLimiter | None = None,
-    ) -> None:
-        super().__init__(port, _Handler)
-        self.state = state
-        self.jobs = jobs
-        self.limiter = limiter
-        self.faults = faults
-        self.log = log
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
+    state: HubState
+    faults: FaultPlan
+    record: Callable[[tuple[str, str]], None]
+    jobs: JobsSim | None = None
+    limiter: RateLimiter | None = None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: HubServer
-    protocol_version = "HTTP/1.1"
-    wbufsize = -1  # buffer the answer: headers and body leave in one write (no Nagle/delayed-ACK stalls)
-    disable_nagle_algorithm = True
+def hub_server(port: int, backend: HubBackend) -> StandInServer[HubBackend]:
+    """A threaded server on 127.0.0.1 answering from `backend`."""
+    return StandInServer(port, _Handler, backend)
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `sim.requests`
-        return
 
-    def do_GET(self) -> None:
-        self._handle()
+class _Handler(StandInHandler[HubBackend]):
+    methods = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE"})
 
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def _handle(self) -> None:
-        server = self.server
-        server.log(self.command, self.path)
-        body = self._read_body()
+    def answer(self) -> None:
+        hub = self.owner
+        hub.record((self.command, self.path))
+        body = self.read_body()
         split = urlsplit(self.path)
         parts = [unquote(p) for p in split.path.strip("/").split("/")]
         lists = parse_qs(split.query, keep_blank_values=True)
         query = {k: v[0] for k, v in lists.items()}
-        auth = self.headers.get("Authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        token = self.authorization()
         limits: list[tuple[str, str]] = []
-        if server.limiter is not None:
-            verdict = server.limiter.take(f"token:{token}" if token else "anonymous", split.path)
+        if hub.limiter is not None:
+            verdict = hub.limiter.take(f"token:{token}" if token else "anonymous", split.path)
             limits = verdict.headers
             if not verdict.allowed:
                 failure = HubFailure(429, "RateLimited", "You have exceeded the rate limit; wait for the reset")
@@ -128,8 +91,8 @@ class _Handler(BaseHTTPRequestHandler):
                 reply.headers += limits
                 self._send(reply)
                 return
-        route, action = _route(self.command, parts, server.jobs)
-        decision = server.faults.decide(route, self.command)
+        route, action = _route(self.command, parts, hub.jobs)
+        decision = hub.faults.decide(route, self.command)
         if decision.delay:
             time.sleep(decision.delay)
         fault = decision.fault
@@ -139,37 +102,16 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.status is not None:
             self._send(_fault_reply(fault))
             return
-        request = _Request(self.command, parts, query, body, token or None, server.url, lists)
-        reply = _run(server.state, request, route, action)
+        request = _Request(self.command, parts, query, body, token, self.server.url, lists)
+        reply = _run(hub.state, request, route, action)
         if fault is not None and fault.kind == "drop_after":
             self.close_connection = True
             return
         reply.headers += limits
         self._send(reply)
 
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
     def _send(self, reply: _Reply) -> None:
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
+        self.send_body(reply.status, reply.body, reply.content_type, reply.headers)
 
 
 def _run(state: HubState, request: _Request, route: str, action: _Action | None) -> _Reply:

@@ -197,12 +197,10 @@ def _repo_api_route(method: str, repo_id: str, rest: list[str]) -> tuple[str, _A
         width = 3 if rest[1] == "refs" else 1
         rev, prefix = "/".join(rest[1 : 1 + width]), "/".join(rest[1 + width :])
         return "tree", lambda s, r: _json_reply(
-            s.tree(repo_id, rev, prefix, r.query.get("recursive", "") in ("1", "true", "True"), s.user_for(r.token))
+            s.tree(repo_id, rev, prefix, _flag(r, "recursive"), s.user_for(r.token))
         )
     if get and rest == ["refs"]:
-        return "refs", lambda s, r: _json_reply(
-            s.refs(repo_id, r.query.get("include_prs", "") in ("1", "true", "True"), s.user_for(r.token))
-        )
+        return "refs", lambda s, r: _json_reply(s.refs(repo_id, _flag(r, "include_prs"), s.user_for(r.token)))
     if rest[:1] == ["preupload"] and len(rest) >= 2 and post:
         rev = "/".join(rest[1:])
         return "preupload", lambda s, r: _preupload(s, r, repo_id, rev)
@@ -248,10 +246,7 @@ def _jobs_route(jobs: JobsSim, method: str, rest: list[str]) -> tuple[str, _Acti
 
 
 def _list_datasets(state: HubState, request: _Request) -> _Reply:
-    try:
-        cursor = int(request.query.get("cursor") or 0)
-    except ValueError:
-        raise HubFailure(400, "BadRequest", f"invalid cursor {request.query.get('cursor')!r}") from None
+    cursor = _query_int(request, "cursor", "cursor")
     filters = request.lists.get("filter", [])
     items, following = _hub_benchmarks.list_datasets(
         state, filters, cursor, request.base_url, state.user_for(request.token)
@@ -260,10 +255,7 @@ def _list_datasets(state: HubState, request: _Request) -> _Reply:
 
 
 def _list_models(state: HubState, request: _Request) -> _Reply:
-    try:
-        cursor = int(request.query.get("cursor") or 0)
-    except ValueError:
-        raise HubFailure(400, "BadRequest", f"invalid cursor {request.query.get('cursor')!r}") from None
+    cursor = _query_int(request, "cursor", "cursor")
     author, expand = request.query.get("author"), request.lists.get("expand", [])
     items, following = state.list_models(author, state.user_for(request.token), expand=expand, cursor=cursor)
     if following is None:
@@ -313,10 +305,7 @@ def _commit(state: HubState, request: _Request, repo_id: str, rev: str) -> _Repl
 
 def _list_discussions(state: HubState, request: _Request, repo_id: str) -> _Reply:
     q = request.query
-    try:
-        page = int(q.get("p") or 0)
-    except ValueError:
-        raise HubFailure(400, "BadRequest", f"invalid page {q.get('p')!r}") from None
+    page = _query_int(request, "p", "page")
     return _json_reply(
         state.list_discussions(
             repo_id,
@@ -360,6 +349,14 @@ def _content(request: _Request) -> str:
     if not isinstance(content, str):
         raise HubFailure(400, "BadRequest", "content must be a string")
     return content
+
+
+def _query_int(request: _Request, name: str, what: str) -> int:
+    """The query's `name` as an integer, 0 when absent; a 400 `invalid <what> '<value>'` otherwise."""
+    try:
+        return int(request.query.get(name) or 0)
+    except ValueError:
+        raise HubFailure(400, "BadRequest", f"invalid {what} {request.query.get(name)!r}") from None
 
 
 def _flag(request: _Request, name: str) -> bool:

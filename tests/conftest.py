@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.edges.store import Store
 from bot.sim.postgres import PostgresServer, PostgresUnavailable
+from tests._raw_store import Clock
 
 CORPUS = Path(os.environ.get("EVALBOT_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 # Labelled cards that were never used to build the rules; tests/corpus_next_not_exact.txt is the ratchet.
@@ -80,3 +82,16 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'home' / 'evalbot.sqlite3'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The store tests' clock (`tests._raw_store.Clock`), at `T0` until a test moves it."""
+    return Clock()
+
+
+@pytest.fixture
+def store(store_url: str, clock: Clock) -> Iterator[Store]:
+    """An empty store on SQLite, then on PostgreSQL (every test that takes it runs on both)."""
+    with Store.from_url(store_url, now=clock) as s:
+        yield s

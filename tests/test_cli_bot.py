@@ -17,6 +17,7 @@ from huggingface_hub import HfApi
 from bot.cli import main
 from bot.cli.demo import run_demo
 from bot.sim.hub import HubSim
+from tests._serve import free_port
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "demo"
 CARD = (EXAMPLES / "acme" / "Ours-7B-Instruct" / "README.md").read_text()
@@ -194,14 +195,8 @@ def test_demo_evaluate_opens_one_pr_per_engine_and_reruns_from_the_cache(tmp_pat
     assert "2 unchanged" in rerun and "the rerun ran the engines 0 time(s)" in rerun
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_sim_command_serves_repos_in_the_foreground(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "sim", "--port", str(port), "--repos", str(EXAMPLES)],
         stdout=subprocess.PIPE,
@@ -227,7 +222,7 @@ def test_sim_command_rejects_a_bad_fault_spec(capsys: pytest.CaptureFixture[str]
 def test_sim_command_can_serve_the_aa_stand_in_too(tmp_path: Path) -> None:
     import requests
 
-    port, aa_port = _free_port(), _free_port()
+    port, aa_port = free_port(), free_port()
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -22,18 +21,13 @@ from bot.edges.hub import HubClient, RetryPolicy
 from bot.serve.service import Service, build_service
 from bot.serve.worker import WorkerPolicy
 from bot.sim.hub import HubSim
+from tests._serve import free_port
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "demo" / "acme"
 CARD = (EXAMPLES / "Ours-7B-Instruct" / "README.md").read_text()
 REPO = "acme/Ours-7B-Instruct"
 SECRET = "webhook-secret-for-tests"
 BOT_ID = "a59463d976a855bba4621b86"  # the stand-in's id for user "evalbot" (sha1 of the name)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def push_event(repo: str, sha: str, *, webhook_id: str = "wh1", ref: str = "refs/heads/main") -> dict[str, Any]:

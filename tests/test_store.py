@@ -7,37 +7,15 @@ import multiprocessing.queues
 import multiprocessing.synchronize
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.edges.store import DB_FILENAME, SCHEMA_VERSION, Intent, ProcessedRow, PrRow, Store
 from bot.errors import ConfigError
+from tests._raw_store import Clock
 
 REPO = "org/model"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, t: float = 1_000_000.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(store_url: str, clock: Clock) -> Iterator[Store]:
-    """An empty store on SQLite, then on PostgreSQL (every test that takes it runs on both)."""
-    with Store.from_url(store_url, now=clock) as s:
-        yield s
 
 
 # -- opening -----------------------------------------------------------------------------------

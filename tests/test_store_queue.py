@@ -7,40 +7,16 @@ import multiprocessing.queues
 import multiprocessing.synchronize
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.edges.store import DB_FILENAME, SCHEMA_VERSION, EventRow, JobRow, Store
 from bot.errors import ConfigError
-from tests._raw_store import INTEGRITY_ERRORS, raw_execute
+from tests._raw_store import INTEGRITY_ERRORS, T0, Clock, raw_execute
 
 REPO = "org/model"
 OTHER = "org/other"
-T0 = 1_000_000.0
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, t: float = T0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(store_url: str, clock: Clock) -> Iterator[Store]:
-    """An empty store on SQLite, then on PostgreSQL (every test that takes it runs on both)."""
-    with Store.from_url(store_url, now=clock) as s:
-        yield s
 
 
 def claimed(job: JobRow | None) -> JobRow:

@@ -13,12 +13,11 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from bot.sim import _hub_benchmarks
-from bot.sim._http import StandInServer
+from bot.sim._http import StandInHandler, StandInServer, json_object
 from bot.sim._hub_files import HubFailure, git_blob_sha1, parse_commit_payload, validate_yaml
 from bot.sim._hub_state import HubState, repo_key
 from bot.sim._jobs import JobCaller, JobsSim
@@ -45,82 +44,46 @@ class _Request:
     lists: dict[str, list[str]] = field(default_factory=dict)  # every value of repeated query keys
 
     def json(self) -> dict[str, Any]:
-        if not self.body.strip():
-            return {}
         try:
-            value = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise HubFailure(400, "BadRequest", f"request body is not JSON: {e}") from None
-        if not isinstance(value, dict):
-            raise HubFailure(400, "BadRequest", "request body must be a JSON object")
-        return value
+            return json_object(self.body)
+        except ValueError as e:
+            raise HubFailure(400, "BadRequest", str(e)) from None
 
 
 _Action = Callable[[HubState, _Request], _Reply]
 
 
-class HubServer(StandInServer):
-    """A threaded server on 127.0.0.1 answering from `state`, with `faults` and a request `log`."""
+@dataclass
+class HubBackend:
+    """What the Hub's handlers answer from: the state, the fault plan, the request log, Jobs, limits."""
 
-    def __init__(
-        self,
-        port: int,
-        state: HubState,
-        faults: FaultPlan,
-        log: Callable[[str, str], None],
-        jobs: JobsSim | None = None,
-        limiter: RateLimiter | None = None,
-    ) -> None:
-        super().__init__(port, _Handler)
-        self.state = state
-        self.jobs = jobs
-        self.limiter = limiter
-        self.faults = faults
-        self.log = log
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
+    state: HubState
+    faults: FaultPlan
+    record: Callable[[tuple[str, str]], None]
+    jobs: JobsSim | None = None
+    limiter: RateLimiter | None = None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: HubServer
-    protocol_version = "HTTP/1.1"
-    wbufsize = -1  # buffer the answer: headers and body leave in one write (no Nagle/delayed-ACK stalls)
-    disable_nagle_algorithm = True
+def hub_server(port: int, backend: HubBackend) -> StandInServer[HubBackend]:
+    """A threaded server on 127.0.0.1 answering from `backend`."""
+    return StandInServer(port, _Handler, backend)
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `sim.requests`
-        return
 
-    def do_GET(self) -> None:
-        self._handle()
+class _Handler(StandInHandler[HubBackend]):
+    methods = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE"})
 
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def _handle(self) -> None:
-        server = self.server
-        server.log(self.command, self.path)
-        body = self._read_body()
+    def answer(self) -> None:
+        hub = self.owner
+        hub.record((self.command, self.path))
+        body = self.read_body()
         split = urlsplit(self.path)
         parts = [unquote(p) for p in split.path.strip("/").split("/")]
         lists = parse_qs(split.query, keep_blank_values=True)
         query = {k: v[0] for k, v in lists.items()}
-        auth = self.headers.get("Authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        token = self.authorization()
         limits: list[tuple[str, str]] = []
-        if server.limiter is not None:
-            verdict = server.limiter.take(f"token:{token}" if token else "anonymous", split.path)
+        if hub.limiter is not None:
+            verdict = hub.limiter.take(f"token:{token}" if token else "anonymous", split.path)
             limits = verdict.headers
             if not verdict.allowed:
                 failure = HubFailure(429, "RateLimited", "You have exceeded the rate limit; wait for the reset")
@@ -128,8 +91,8 @@ class _Handler(BaseHTTPRequestHandler):
                 reply.headers += limits
                 self._send(reply)
                 return
-        route, action = _route(self.command, parts, server.jobs)
-        decision = server.faults.decide(route, self.command)
+        route, action = _route(self.command, parts, hub.jobs)
+        decision = hub.faults.decide(route, self.command)
         if decision.delay:
             time.sleep(decision.delay)
         fault = decision.fault
@@ -139,37 +102,16 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.status is not None:
             self._send(_fault_reply(fault))
             return
-        request = _Request(self.command, parts, query, body, token or None, server.url, lists)
-        reply = _run(server.state, request, route, action)
+        request = _Request(self.command, parts, query, body, token, self.server.url, lists)
+        reply = _run(hub.state, request, route, action)
         if fault is not None and fault.kind == "drop_after":
             self.close_connection = True
             return
         reply.headers += limits
         self._send(reply)
 
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
     def _send(self, reply: _Reply) -> None:
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
+        self.send_body(reply.status, reply.body, reply.content_type, reply.headers)
 
 
 def _run(state: HubState, request: _Request, route: str, action: _Action | None) -> _Reply:
@@ -255,12 +197,10 @@ def _repo_api_route(method: str, repo_id: str, rest: list[str]) -> tuple[str, _A
         width = 3 if rest[1] == "refs" else 1
         rev, prefix = "/".join(rest[1 : 1 + width]), "/".join(rest[1 + width :])
         return "tree", lambda s, r: _json_reply(
-            s.tree(repo_id, rev, prefix, r.query.get("recursive", "") in ("1", "true", "True"), s.user_for(r.token))
+            s.tree(repo_id, rev, prefix, _flag(r, "recursive"), s.user_for(r.token))
         )
     if get and rest == ["refs"]:
-        return "refs", lambda s, r: _json_reply(
-            s.refs(repo_id, r.query.get("include_prs", "") in ("1", "true", "True"), s.user_for(r.token))
-        )
+        return "refs", lambda s, r: _json_reply(s.refs(repo_id, _flag(r, "include_prs"), s.user_for(r.token)))
     if rest[:1] == ["preupload"] and len(rest) >= 2 and post:
         rev = "/".join(rest[1:])
         return "preupload", lambda s, r: _preupload(s, r, repo_id, rev)
@@ -306,10 +246,7 @@ def _jobs_route(jobs: JobsSim, method: str, rest: list[str]) -> tuple[str, _Acti
 
 
 def _list_datasets(state: HubState, request: _Request) -> _Reply:
-    try:
-        cursor = int(request.query.get("cursor") or 0)
-    except ValueError:
-        raise HubFailure(400, "BadRequest", f"invalid cursor {request.query.get('cursor')!r}") from None
+    cursor = _query_int(request, "cursor", "cursor")
     filters = request.lists.get("filter", [])
     items, following = _hub_benchmarks.list_datasets(
         state, filters, cursor, request.base_url, state.user_for(request.token)
@@ -318,10 +255,7 @@ def _list_datasets(state: HubState, request: _Request) -> _Reply:
 
 
 def _list_models(state: HubState, request: _Request) -> _Reply:
-    try:
-        cursor = int(request.query.get("cursor") or 0)
-    except ValueError:
-        raise HubFailure(400, "BadRequest", f"invalid cursor {request.query.get('cursor')!r}") from None
+    cursor = _query_int(request, "cursor", "cursor")
     author, expand = request.query.get("author"), request.lists.get("expand", [])
     items, following = state.list_models(author, state.user_for(request.token), expand=expand, cursor=cursor)
     if following is None:
@@ -371,10 +305,7 @@ def _commit(state: HubState, request: _Request, repo_id: str, rev: str) -> _Repl
 
 def _list_discussions(state: HubState, request: _Request, repo_id: str) -> _Reply:
     q = request.query
-    try:
-        page = int(q.get("p") or 0)
-    except ValueError:
-        raise HubFailure(400, "BadRequest", f"invalid page {q.get('p')!r}") from None
+    page = _query_int(request, "p", "page")
     return _json_reply(
         state.list_discussions(
             repo_id,
@@ -418,6 +349,14 @@ def _content(request: _Request) -> str:
     if not isinstance(content, str):
         raise HubFailure(400, "BadRequest", "content must be a string")
     return content
+
+
+def _query_int(request: _Request, name: str, what: str) -> int:
+    """The query's `name` as an integer, 0 when absent; a 400 `invalid <what> '<value>'` otherwise."""
+    try:
+        return int(request.query.get(name) or 0)
+    except ValueError:
+        raise HubFailure(400, "BadRequest", f"invalid {what} {request.query.get(name)!r}") from None
 
 
 def _flag(request: _Request, name: str) -> bool:

@@ -36,13 +36,11 @@ import threading
 import traceback
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
 from importlib import resources
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from bot.sim._http import StandInServer
+from bot.sim._http import StandIn, StandInHandler, StandInServer, count_requests
 
 __all__ = ["API_PREFIX", "DEFAULT_API_KEY", "AASim", "fixture_models", "serve"]
 
@@ -77,8 +75,11 @@ class _Reply:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-class AASim:
+class AASim(StandIn[tuple[str, str, bool]]):
     """A threaded HTTP server on 127.0.0.1 that answers like the Artificial Analysis API."""
+
+    thread_name = "aa-sim"
+    url_path = API_PREFIX  # `url` is the API base, e.g. `http://127.0.0.1:PORT/api/v2`; clients append the endpoint
 
     def __init__(
         self,
@@ -95,53 +96,14 @@ class AASim:
         self._models = fixture_models() if models is None else copy.deepcopy(models)
         self.api_key = api_key
         self.page_size = page_size
-        self._lock = threading.Lock()  # guards the faults and the request log
+        self._lock = threading.Lock()  # guards the faults
         self._faults: list[_Fault] = []
-        self.requests: list[tuple[str, str, bool]] = []  # (method, path with query, api_key_present)
-        self._server = _AAServer(port, self)
-        self._thread: threading.Thread | None = None
-
-    # -- server lifecycle ------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The API base, e.g. `http://127.0.0.1:PORT/api/v2`; clients append the endpoint path."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{API_PREFIX}"
+        super().__init__(StandInServer(port, _Handler, self))  # `requests`: (method, path with query, api_key_present)
 
     @property
     def models(self) -> list[dict[str, Any]]:
         """A copy of the models served, in order."""
         return copy.deepcopy(self._models)
-
-    def start(self) -> AASim:
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="aa-sim", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def serve_forever(self) -> None:
-        """Run in the foreground (see `serve`)."""
-        try:
-            self._server.serve_forever(poll_interval=0.1)
-        finally:
-            self._server.server_close()
-
-    def __enter__(self) -> AASim:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # -- faults ----------------------------------------------------------------------------------
 
@@ -182,16 +144,10 @@ class AASim:
 
     def request_count(self, path_prefix: str | None = None) -> int:
         """Requests seen whose path (with query) starts with `path_prefix`, e.g. `/api/v2/language`."""
-        with self._lock:
-            return sum(1 for _, path, _ in self.requests if path_prefix is None or path.startswith(path_prefix))
-
-    def reset_requests(self) -> None:
-        with self._lock:
-            self.requests.clear()
+        return count_requests(self.recorded(), None, path_prefix)
 
     def _log(self, method: str, path: str, key_present: bool) -> None:
-        with self._lock:
-            self.requests.append((method, self._redact(path), key_present))
+        self.record((method, self._redact(path), key_present))
 
     def _redact(self, text: str) -> str:
         """`text` with the key (plain or URL-quoted) replaced, for anything logged or echoed."""
@@ -255,43 +211,9 @@ def _fault_reply(fault: _Fault) -> _Reply:
     return _error(status, message, headers)
 
 
-class _AAServer(StandInServer):
-    """Serves `sim`; tracks open connections so `stop` can end kept-alive ones."""
-
-    def __init__(self, port: int, sim: AASim) -> None:
-        super().__init__(port, _Handler)
-        self.sim = sim
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _AAServer
-    protocol_version = "HTTP/1.1"
-    wbufsize = -1  # headers and body leave in one write
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `sim.requests`
-        return
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_PATCH(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def _handle(self) -> None:
-        sim = self.server.sim
+class _Handler(StandInHandler[AASim]):
+    def answer(self) -> None:
+        sim = self.owner
         key = self.headers.get("x-api-key", "").strip() or None
         sim._log(self.command, self.path, key is not None)
         self._drain_body()
@@ -300,25 +222,14 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as e:  # a bug in the stand-in: answer 500 and say so on stderr
             traceback.print_exc()
             reply = _error(HTTPStatus.INTERNAL_SERVER_ERROR, f"AA stand-in error: {type(e).__name__}")
-        body = json.dumps(reply.payload).encode()
-        self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        self.send_json(reply.status, reply.payload, reply.headers)
 
     def _drain_body(self) -> None:
         """Read (and ignore) a request body so a kept-alive connection stays in step."""
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
+        length = self.content_length()
         if length > 0:
             self.rfile.read(length)
-        elif self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        elif self.chunked():
             self.close_connection = True  # no route takes a body: don't parse it, end the connection
 
 

@@ -43,7 +43,6 @@ No faults: the routing is deliberately simple.
 from __future__ import annotations
 
 import copy
-import json
 import re
 import threading
 import time
@@ -51,12 +50,10 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from bot.sim._http import StandInServer
+from bot.sim._http import StandIn, StandInHandler, StandInServer, count_requests, json_object, parse_authorization
 
 __all__ = ["ACTIONS_TOKEN", "DEFAULT_TOKENS", "PAT_TOKEN", "GitHubSim", "TokenInfo"]
 
@@ -168,12 +165,17 @@ class _Caller:
     known: bool  # False when a token was sent that the sim does not know
 
 
-class GitHubSim:
-    """A threaded HTTP server on 127.0.0.1 that answers like the GitHub REST API (the part we use)."""
+class GitHubSim(StandIn[tuple[str, str]]):
+    """A threaded HTTP server on 127.0.0.1 that answers like the GitHub REST API (the part we use).
+
+    `url` is the API base (`http://127.0.0.1:PORT`): PyGithub's `base_url`, the Action's `GITHUB_API_URL`.
+    """
+
+    thread_name = "github-sim"
 
     def __init__(self, port: int = 0, *, tokens: Mapping[str, TokenInfo] | None = None) -> None:
         self._tokens = dict(DEFAULT_TOKENS if tokens is None else tokens)
-        self._lock = threading.RLock()  # guards everything below and the request log
+        self._lock = threading.RLock()  # guards everything below
         self._repos: dict[str, _Repo] = {}  # lower-cased full name → repo
         self._comment_index: dict[int, tuple[str, int]] = {}  # comment id → (repo key, issue number)
         self._user_ids: dict[str, int] = {}
@@ -181,39 +183,7 @@ class GitHubSim:
         self._ticks = 0
         self._used: dict[str | None, int] = {}  # rate-limit bucket (token, or None) → requests used
         self._reset = int(time.time()) + 3600
-        self.requests: list[tuple[str, str]] = []  # (method, path with query) log, for assertions
-        self._server = _GitHubServer(port, self)
-        self._thread: threading.Thread | None = None
-
-    # -- server lifecycle ------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The API base (`http://127.0.0.1:PORT`): PyGithub's `base_url`, the Action's `GITHUB_API_URL`."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> GitHubSim:
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="github-sim", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> GitHubSim:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
+        super().__init__(StandInServer(port, _Handler, self))  # `requests`: (method, path with query), for assertions
 
     # -- test-facing helpers (thread-safe; no permission checks) -------------------------------
 
@@ -256,16 +226,8 @@ class GitHubSim:
             return [copy.deepcopy(run) for run in self._repo(repo).check_runs.values()]
 
     def request_count(self, method: str | None = None, path_prefix: str | None = None) -> int:
-        with self._lock:
-            return sum(
-                1
-                for m, p in self.requests
-                if (method is None or m == method) and (path_prefix is None or p.startswith(path_prefix))
-            )
-
-    def reset_requests(self) -> None:
-        with self._lock:
-            self.requests.clear()
+        """Requests logged with `method` (None: any) whose path (with query) starts with `path_prefix`."""
+        return count_requests(self.recorded(), method, path_prefix)
 
     def rate_limit_remaining(self, token: str | None) -> int:
         """What `X-RateLimit-Remaining` would say now for `token` (None: anonymous)."""
@@ -432,7 +394,7 @@ class GitHubSim:
         parts = [unquote(p) for p in split.path.strip("/").split("/")]
         query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         with self._lock:
-            self.requests.append((method, raw_path))
+            self.record((method, raw_path))
             caller = self._caller(token)
             if parts != ["rate_limit"]:
                 self._used[caller.token] = self._used.get(caller.token, 0) + 1
@@ -612,83 +574,22 @@ class GitHubSim:
 
 
 def _json(raw: bytes) -> dict[str, Any]:
-    if not raw.strip():
-        return {}
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return json_object(raw)
+    except ValueError:
         raise _Failure(400, "Problems parsing JSON") from None
-    if not isinstance(value, dict):
-        raise _Failure(400, "Problems parsing JSON")
-    return value
 
 
-class _GitHubServer(StandInServer):
-    """Serves `sim`; tracks open connections so `stop` can end kept-alive ones."""
+class _Handler(StandInHandler[GitHubSim]):
+    methods = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
 
-    def __init__(self, port: int, sim: GitHubSim) -> None:
-        super().__init__(port, _Handler)
-        self.sim = sim
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _GitHubServer
-    protocol_version = "HTTP/1.1"
-    wbufsize = -1  # headers and body leave in one write
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `sim.requests`
-        return
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PATCH(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def _handle(self) -> None:
+    def answer(self) -> None:
         auth = self.headers.get("Authorization", "").strip()
-        scheme, _, value = auth.partition(" ")
-        token = value.strip() if scheme.lower() in ("token", "bearer") and value.strip() else None
-        if auth and token is None:
-            token = auth  # a malformed header is an unknown token: 401
-        body = self._read_body()
+        token = parse_authorization(auth, ("token", "bearer")) or auth or None  # a malformed header: unknown, 401
+        body = self.read_body()
         try:
-            reply = self.server.sim._answer(self.command, self.path, token, body)
+            reply = self.owner._answer(self.command, self.path, token, body)
         except Exception as e:  # a bug in the stand-in: answer 500 and say so on stderr
             traceback.print_exc()
             reply = _Reply(500, {"message": f"GitHub stand-in error: {type(e).__name__}"})
-        data = json.dumps(reply.payload).encode()
-        self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, header in reply.headers:
-            self.send_header(name, header)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        return self.rfile.read(length) if length > 0 else b""
+        self.send_json(reply.status, reply.payload, reply.headers, "application/json; charset=utf-8")

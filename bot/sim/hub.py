@@ -63,17 +63,16 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import yaml
 
+from bot.sim._http import StandIn, count_requests
 from bot.sim._hub_files import HubFailure, git_blob_sha1, tree_sha1
-from bot.sim._hub_http import HubServer
+from bot.sim._hub_http import HubBackend, hub_server
 from bot.sim._hub_state import HubState, SimDiscussion, repo_key
 from bot.sim._jobs import JobsSim
 from bot.sim._ratelimit import RateLimit, RateLimiter
@@ -113,8 +112,10 @@ class SimRepo:
         self.sha = tree_sha1(self.files)
 
 
-class HubSim:
+class HubSim(StandIn[tuple[str, str]]):
     """A threaded HTTP server on 127.0.0.1 that speaks enough of the Hub API for evalbot."""
+
+    thread_name = "hub-sim"
 
     def __init__(
         self,
@@ -143,12 +144,10 @@ class HubSim:
         for dataset_id, eval_yaml in (DEFAULT_BENCHMARKS if benchmarks is None else benchmarks).items():
             self.add_benchmark(dataset_id, eval_yaml)
         self._faults = FaultPlan(list(faults), seed)
-        self._log_lock = threading.Lock()
-        self.requests: list[tuple[str, str]] = []  # (method, path with query) log, for assertions
         self.jobs = JobsSim(jobs_python)
         self.limiter = RateLimiter(rate_limit) if rate_limit is not None else None
-        self._server = HubServer(port, self._state, self._faults, self._log, self.jobs, self.limiter)
-        self._thread: threading.Thread | None = None
+        backend = HubBackend(self._state, self._faults, self.record, self.jobs, self.limiter)
+        super().__init__(hub_server(port, backend))  # `requests`: (method, path with query), for assertions
 
     @classmethod
     def from_directory(cls, root: Path, port: int = 0, **options: Any) -> HubSim:
@@ -163,42 +162,8 @@ class HubSim:
             repos.append(SimRepo(f"{repo_dir.parent.name}/{repo_dir.name}", files))
         return cls(repos, port, **options)
 
-    # -- server lifecycle ------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def start(self) -> HubSim:
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="hub-sim", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
+    def _on_stop(self) -> None:
         self.jobs.shutdown()
-        if self._thread is not None:
-            self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def serve_forever(self) -> None:
-        """Run in the foreground (the `evalbot sim` command)."""
-        try:
-            self._server.serve_forever(poll_interval=0.1)
-        finally:
-            self.jobs.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> HubSim:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # -- test-facing helpers (thread-safe; no permission checks) -------------------------------
 
@@ -302,20 +267,8 @@ class HubSim:
                     self._state.admins.discard(user)
 
     def request_count(self, method: str | None = None, path_prefix: str | None = None) -> int:
-        with self._log_lock:
-            return sum(
-                1
-                for m, p in self.requests
-                if (method is None or m == method) and (path_prefix is None or p.startswith(path_prefix))
-            )
-
-    def reset_requests(self) -> None:
-        with self._log_lock:
-            self.requests.clear()
-
-    def _log(self, method: str, path: str) -> None:
-        with self._log_lock:
-            self.requests.append((method, path))
+        """Requests logged with `method` (None: any) whose path (with query) starts with `path_prefix`."""
+        return count_requests(self.recorded(), method, path_prefix)
 
     # -- faults ----------------------------------------------------------------------------------
 

@@ -23,14 +23,11 @@ from __future__ import annotations
 import contextlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Callable, Sequence
-from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 
-from bot.sim._http import StandInServer
+from bot.sim._http import StandIn, StandInHandler, StandInServer
 
 __all__ = ["DEFAULT_API_KEY", "OpenAISim", "default_answer"]
 
@@ -42,8 +39,11 @@ def default_answer(prompt: str) -> str:
     return "ANSWER: A" if "ANSWER:" in prompt else "4"
 
 
-class OpenAISim:
-    """The endpoint; `start`/`stop` or use it as a context manager."""
+class OpenAISim(StandIn[dict[str, Any]]):
+    """The endpoint; `start`/`stop` or use it as a context manager. `url` is `http://127.0.0.1:PORT/v1`."""
+
+    thread_name = "openai-sim"
+    url_path = "/v1"
 
     def __init__(
         self,
@@ -56,41 +56,12 @@ class OpenAISim:
         self.models = tuple(models)
         self.api_key = api_key
         self.answer = answer
-        self._lock = threading.Lock()
-        self._requests: list[dict[str, Any]] = []
-        self._server = _Server(port, self)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        super().__init__(StandInServer(port, _Handler, self))
 
     @property
     def requests(self) -> list[dict[str, Any]]:
-        """The JSON bodies of the chat completion requests so far, in order."""
-        with self._lock:
-            return [dict(r) for r in self._requests]
-
-    def start(self) -> OpenAISim:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="openai-sim", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
-
-    def __enter__(self) -> OpenAISim:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
+        """The JSON bodies of the chat completion requests so far, in order (copies)."""
+        return [dict(r) for r in self.recorded()]
 
     def _authorized(self, header: str | None) -> bool:
         scheme, _, key = (header or "").partition(" ")
@@ -98,8 +69,7 @@ class OpenAISim:
 
     def _complete(self, body: dict[str, Any]) -> tuple[int, dict[str, Any] | None, str]:
         """(status, JSON answer or None when streaming, the reply text)."""
-        with self._lock:
-            self._requests.append(body)
+        self.record(body)
         model = body.get("model")
         if model not in self.models:
             error = {"message": f"model {model!r} is not served here", "type": "invalid_request_error"}
@@ -155,21 +125,19 @@ def _chunks(model: str, text: str) -> list[dict[str, Any]]:
     ]
 
 
-class _Server(StandInServer):
-    def __init__(self, port: int, sim: OpenAISim) -> None:
-        super().__init__(port, _Handler)
-        self.sim = sim
+class _Handler(StandInHandler[OpenAISim]):
+    methods = frozenset({"GET", "POST"})
+    wbufsize = 0  # unbuffered: a client gone before the answer is ignored (see `_send`)
+    disable_nagle_algorithm = False
 
+    def answer(self) -> None:
+        if self.command == "GET":
+            self._get()
+        else:
+            self._post()
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `sim.requests`
-        return
-
-    def do_GET(self) -> None:
-        sim = self.server.sim
+    def _get(self) -> None:
+        sim = self.owner
         if not sim._authorized(self.headers.get("Authorization")):
             self._json(401, {"error": {"message": "invalid api key", "type": "authentication_error"}})
         elif self.path.split("?", 1)[0] == "/v1/models":
@@ -178,8 +146,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
 
-    def do_POST(self) -> None:
-        sim = self.server.sim
+    def _post(self) -> None:
+        sim = self.owner
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         if not sim._authorized(self.headers.get("Authorization")):
@@ -201,19 +169,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(status, answer)
             return
         events = "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in _chunks(str(body["model"]), text))
-        payload = (events + "data: [DONE]\n\n").encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        with contextlib.suppress(OSError):
-            self.wfile.write(payload)
+        self._send(200, (events + "data: [DONE]\n\n").encode(), "text/event-stream")
 
     def _json(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
         with contextlib.suppress(OSError):
-            self.wfile.write(data)
+            self.send_body(status, body, content_type)

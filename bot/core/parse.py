@@ -34,7 +34,7 @@ FALSE_WORDS = ("false", "no", "off", "0")
 _WORDS = "true or false (or yes/no, on/off, 1/0)"
 
 _REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 4, 4, 60, 60
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 4, 4, 80, 80
 
 
 def show(value: object) -> str:

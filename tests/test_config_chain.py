@@ -198,7 +198,7 @@ def test_the_file_layer_comes_from_the_highest_layer_that_names_it(tmp_path: Pat
     env_file = tmp_path / ".env"
     env_file.write_text(f"EVALBOT_CONFIG={tmp_path / 'dotenv.yaml'}\n", encoding="utf-8")
     layers: dict[str, Any] = {
-        "flags": {"config": tmp_path / "flag.yaml"},
+        "flags": {"config_path": tmp_path / "flag.yaml"},
         "env": {"EVALBOT_CONFIG": str(tmp_path / "env.yaml")},
         "action_inputs": {"config": str(tmp_path / "input.yaml")},
     }
@@ -373,3 +373,17 @@ def test_choices_and_lists() -> None:
     assert parse_choices(["aa", "readme", "aa"], "sources", ("readme", "aa")) == ("aa", "readme")
     with pytest.raises(ConfigError, match=r"^sources: 'tables' is not one of readme, aa$"):
         parse_choices(["readme", "tables"], "sources", ("readme", "aa"))
+
+
+def test_cli_flags_are_the_top_layer(tmp_path: Path) -> None:
+    from bot.cli import _setting_flags, build_parser
+
+    config = tmp_path / "evalbot.yaml"
+    config.write_text("workers: 8\nbudgets: {max_prs_per_hour: 4}\n", encoding="utf-8")
+    args = build_parser().parse_args(["scan", "--author", "acme", "--workers", "3", "--config", str(config)])
+    settings = load_settings(flags=_setting_flags(args), env={"EVALBOT_WORKERS": "5"}, dotenv=None)
+    assert (settings.workers, settings.origins["workers"]) == (3, "flag")
+    assert settings.config is not None and settings.config.path == config
+    assert (settings.max_prs_per_hour, settings.origins["max_prs_per_hour"]) == (4, "file")
+    with pytest.raises(TypeError, match="unknown flag"):
+        load_settings(flags={"config": config})  # the path is `config_path`; `config` is the loaded file

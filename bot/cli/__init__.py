@@ -213,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
+        if args.command == "action":  # the Action builds its Settings from its inputs (bot.action.inputs)
+            return func(args, Settings())
         settings = load_settings(flags=_setting_flags(args), env=os.environ)
         return func(args, settings)
     except BotError as e:
@@ -227,8 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _setting_flags(args: argparse.Namespace) -> dict[str, object]:
     """The flags that are settings (the top layer of `load_settings`); None: not given."""
-    names = ("config", "token_from", "templates_dir", "workers", "bot_user")
-    return {name: getattr(args, name, None) for name in names}
+    names = ("token_from", "templates_dir", "workers", "bot_user")
+    return {name: getattr(args, name, None) for name in names} | {"config_path": getattr(args, "config", None)}
 
 
 def _read_input(args: argparse.Namespace, settings: Settings) -> _Input:

@@ -193,10 +193,10 @@ def load_settings(
     every Action input, set or not). `deny` is the exception: its patterns add up across layers,
     so no layer can un-deny what another denies.
 
-    flags:         Settings field → value (None: not given), plus `config` (a path) and `token_from`
+    flags:         Settings field → value (None: not given), plus `config_path` (evalbot.yaml) and `token_from`
     env:           the environment (pass `os.environ`); never read from anywhere else
     action_inputs: the Action's inputs by name (hf_token, aa_api_key, templates_dir, config), as text
-    config_file:   "auto": the file the layers name (flag `config` > EVALBOT_CONFIG > the `config`
+    config_file:   "auto": the file the layers name (flag `config_path` > EVALBOT_CONFIG > the `config`
                    input > EVALBOT_CONFIG in .env), else ./evalbot.yaml if present; a path; an already
                    loaded ConfigFile; None for none
     dotenv:        "auto": $EVALBOT_ENV_FILE, else ./.env if present; a path; None for none
@@ -206,6 +206,9 @@ def load_settings(
     """
     env = env or {}
     given = {k: v for k, v in (flags or {}).items() if v is not None}
+    unknown = sorted(set(given) - _FLAGS)
+    if unknown:
+        raise TypeError(f"load_settings: unknown flag(s) {', '.join(unknown)}")  # a bug in the caller
     inputs = {k: v for k, v in (action_inputs or {}).items() if not is_unset(v)}
     dot_path = _dotenv_path(dotenv, env)
     dot_vars = read_dotenv(dot_path) if dot_path is not None else {}
@@ -219,11 +222,11 @@ def load_settings(
         if name in inputs and not (key == "hf_token" and token_from == "login"):
             action_layer[key] = parse(inputs[name], name)
     layers: list[Layer] = [
-        ("flag", {k: v for k, v in given.items() if k in _FIELDS}),
+        ("flag", {k: v for k, v in given.items() if k in _FIELDS}),  # not config_path, token_from
         ("env", env_layer),
         ("action", action_layer),
     ]
-    config = _config(config_file, given.get("config"), env.get(CONFIG_ENV), inputs.get("config"), dot_vars)
+    config = _config(config_file, given.get("config_path"), env.get(CONFIG_ENV), inputs.get("config"), dot_vars)
     if config is not None:
         layers.append(_file(config))
     layers.append(("dotenv", dot_layer))
@@ -268,7 +271,7 @@ def _file(config: ConfigFile) -> Layer:
     layer: dict[str, Any] = {
         "config": config,
         "aa_mapping": config.aa,
-        "deny": config.deny,
+        "deny": config.deny or None,  # (no deny key: the file adds none)
         "templates_dir": config.templates_dir,
         "eval_request": config.eval,
         "readme_min_confidence": config.readme_min_confidence,
@@ -347,4 +350,5 @@ def _login_token(env: Mapping[str, str]) -> str | None:
 
 _FIELDS = tuple(f.name for f in fields(Settings) if f.name != "origins")
 _DEFAULTS: dict[str, Any] = {name: getattr(Settings(), name) for name in _FIELDS}
+_FLAGS = (set(_FIELDS) - {"config"}) | {"config_path", "token_from"}  # `config` is the loaded file, not a flag
 _RANK = {name: rank for rank, name in enumerate((*LAYERS, "default"))}

@@ -235,6 +235,10 @@ def test_settings_from_env_with_config_file_follow_the_same_rule(tmp_path: Path)
     assert (settings.max_open_per_namespace, settings.workers) == (0, 8)
     assert settings.origins["max_open_per_namespace"] == "env"
     assert Settings(workers=2).with_config_file(path).workers == 2  # a constructed value counts as a flag
+    other = tmp_path / "other.yaml"
+    other.write_text("workers: 3\n", encoding="utf-8")
+    again = settings.with_config_file(other)  # a second file replaces the first, not merges under it
+    assert (again.workers, again.max_open_per_namespace, again.config and again.config.path) == (3, 0, other)
 
 
 def test_the_login_token_is_the_default_and_never_used_by_the_action(tmp_path: Path) -> None:

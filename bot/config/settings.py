@@ -108,9 +108,8 @@ class Settings:
         if path is None:
             return self
         layers = [(self._origin(name), {name: getattr(self, name)}) for name in _FIELDS]
-        return _build(
-            [(origin, layer) for origin, layer in layers if origin != "default"] + [_file(load_config_file(path))]
-        )
+        kept = [(origin, layer) for origin, layer in layers if origin not in ("default", "file")]  # a new file replaces
+        return _build([*kept, _file(load_config_file(path))])
 
     @property
     def store_path(self) -> Path:

@@ -371,15 +371,21 @@ def run_in_process(env: Mapping[str, str]) -> tuple[int, list[str]]:
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        ({"INPUT_SOURCES": "readme,tables"}, "sources: unknown tables"),
-        ({"INPUT_OUTPUT_FORMATS": "yaml"}, "output_formats: unknown yaml"),
-        ({"INPUT_DRY_RUN": "maybe"}, "dry_run: 'maybe' is not true or false"),
+        ({"INPUT_SOURCES": "readme,tables"}, "sources: 'tables' is not one of readme, aa"),
+        ({"INPUT_OUTPUT_FORMATS": "yaml"}, "output_formats: 'yaml' is not one of"),
+        ({"INPUT_DRY_RUN": "maybe"}, "dry_run: expected true or false (or yes/no, on/off, 1/0), got 'maybe'"),
         ({"INPUT_REPO_IDS": "acme/a, not a repo"}, "repo_ids: 'not a repo' is not a repo id"),
-        ({"INPUT_ENGINE": "helm"}, "engine: unknown helm"),
+        ({"INPUT_ENGINE": "helm"}, "engine: 'helm' is not one of lighteval, inspect"),
         ({"INPUT_SOURCES": "eval"}, "sources include eval but no tasks"),
         ({"INPUT_SOURCES": "eval", "INPUT_TASKS": "|5"}, "lighteval task '|5'"),
-        ({"INPUT_SOURCES": "eval", "INPUT_TASKS": "gsm8k|5", "INPUT_LIMIT": "ten"}, "limit: 'ten' is not a whole"),
-        ({"INPUT_SOURCES": "eval", "INPUT_TASKS": "gsm8k|5", "INPUT_CHAT_TEMPLATE": "yes"}, "chat_template: unknown"),
+        (
+            {"INPUT_SOURCES": "eval", "INPUT_TASKS": "gsm8k|5", "INPUT_LIMIT": "ten"},
+            "limit: expected a whole number of at least 1, got 'ten'",
+        ),
+        (
+            {"INPUT_SOURCES": "eval", "INPUT_TASKS": "gsm8k|5", "INPUT_CHAT_TEMPLATE": "yes"},
+            "chat_template: 'yes' is not one of auto, on, off",
+        ),
         ({"INPUT_SOURCES": "eval", "INPUT_TASKS": "gsm8k|5", "INPUT_PROVIDER": "together"}, "run with inspect"),
         ({"INPUT_SOURCES": "aa"}, "sources include aa but aa_api_key is empty"),
         ({"INPUT_HF_TOKEN": ""}, "hf_token is empty: a write needs the hf_token input"),

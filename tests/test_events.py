@@ -300,7 +300,7 @@ def raw(payload: dict[str, Any]) -> bytes:
         ),
         pytest.param(
             raw(with_changes(PUSH_TO_MAIN, repo={"name": "a/b", "type": "model", "private": "no"})),
-            "payload: repo.private must be true or false, got string",
+            "payload: repo.private: expected true or false, got 'no'",
             id="private_string",
         ),
         pytest.param(

@@ -14,11 +14,11 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TextIO
 
+from bot.action.inputs import SECRET_INPUTS
 from bot.action.summary import operations, pr_urls, results_json
 from bot.app.pipeline import Report
 from bot.errors import BotError, one_line
 
-SECRET_INPUTS = ("hf_token", "aa_api_key", "github_token")
 # Secrets that may also reach the container as plain environment variables.
 SECRET_ENV = ("HF_TOKEN", "EVALBOT_HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "AA_API_KEY", "GITHUB_TOKEN")
 _MIN_REDACT = 4  # shorter "secrets" are masked by the runner but not scrubbed here (it would mangle JSON)

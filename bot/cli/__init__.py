@@ -19,7 +19,7 @@ from typing import Any
 from bot import __version__, action
 from bot.cli import _bot as _cli_bot
 from bot.cli._flags import add_output_formats, add_report_format, add_write_modes
-from bot.config.settings import Settings
+from bot.config.settings import Settings, load_settings
 from bot.core.benchmarks import with_task_types
 from bot.core.card import (
     CardChange,
@@ -213,9 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
-        config = args.config or (Path(os.environ["EVALBOT_CONFIG"]) if os.environ.get("EVALBOT_CONFIG") else None)
-        env = dict(os.environ) | ({"EVALBOT_TOKEN_FROM": args.token_from} if args.token_from else {})
-        settings = Settings.from_env(env).with_config_file(config)
+        if args.command == "action":  # the Action builds its Settings from its inputs (bot.action.inputs)
+            return func(args, Settings())
+        settings = load_settings(flags=_setting_flags(args), env=os.environ)
         return func(args, settings)
     except BotError as e:
         print(f"evalbot: error: {one_line(str(e))}", file=sys.stderr)
@@ -225,6 +225,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `evalbot ... | head`: the reader left; no traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+
+
+def _setting_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The flags that are settings (the top layer of `load_settings`); None: not given."""
+    names = ("token_from", "templates_dir", "workers", "bot_user")
+    return {name: getattr(args, name, None) for name in names} | {"config_path": getattr(args, "config", None)}
 
 
 def _read_input(args: argparse.Namespace, settings: Settings) -> _Input:
@@ -340,7 +346,7 @@ def _cmd_extract_readme(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_NOTHING
     # the same scores the pipeline publishes: the card's pipeline_tag decides the task unless --task-type does
     scores = found.scores if args.task_type else with_task_types(found.scores, card.data.get("pipeline_tag"))
-    env = make_environment(args.templates_dir or settings.templates_dir)
+    env = make_environment(settings.templates_dir)  # --templates-dir is a flag of the chain
     change = apply_scores(
         card,
         scores,

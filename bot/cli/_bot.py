@@ -59,7 +59,9 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     who = scan.add_mutually_exclusive_group(required=True)
     who.add_argument("--author", help="every model repo of this user or org")
     who.add_argument("--repos-file", type=Path, help="a file with one repo id per line (# comments allowed)")
-    scan.add_argument("--workers", type=int, help="parallel repos (default: EVALBOT_WORKERS or 4)")
+    scan.add_argument(
+        "--workers", type=int, help="parallel repos (default: EVALBOT_WORKERS, else evalbot.yaml workers, else 4)"
+    )
     _add_job_options(scan)
     scan.set_defaults(func=cmd_scan)
 
@@ -168,7 +170,9 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     )
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")), help="default: $PORT or 8080")
     serve.add_argument(
-        "--workers", type=int, help="worker threads (default: evalbot.yaml workers, else 2; 0: only accept and queue)"
+        "--workers",
+        type=int,
+        help="worker threads (default: EVALBOT_WORKERS, else evalbot.yaml workers, else 2; 0: only accept and queue)",
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -454,7 +458,7 @@ def format_aa_scores(model: AAModel, scores: Sequence[Score]) -> str:
 
 def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     dry_run = not _writes(args)
-    workers = args.workers if args.workers is not None else settings.workers
+    workers = settings.workers  # --workers > EVALBOT_WORKERS > evalbot.yaml workers > 4 (load_settings)
     if workers < 1:
         raise ConfigError(f"--workers {workers}: must be at least 1")
     _job_eval(args)  # bad flags and inputs fail before any request
@@ -499,7 +503,7 @@ def read_repos_file(path: Path) -> list[str]:
 
 def cmd_get_prs(args: argparse.Namespace, settings: Settings) -> int:
     hub = HubClient(settings)
-    bot_user = args.bot_user or settings.bot_user or (hub.whoami().name if settings.hf_token else None)
+    bot_user = settings.bot_user or (hub.whoami().name if settings.hf_token else None)  # --bot-user is a flag
     # evalbot's PRs are those with its marker AND by its account: markers are read whoever wrote them,
     # so a PR with the marker by another account is shown as such (say which account is evalbot's)
     prs = hub.list_prs(args.repo_id, bot_user=None, all_details=True)

@@ -51,13 +51,15 @@
 Only the keys documented here are accepted, so a typo is an error rather than a silently
 ignored setting. Secrets never go in this file: keys such as `webhook_secret` or `hf_token`
 are refused with a pointer to the environment variable to use instead. Repo patterns are
-matched case-insensitively, as the Hub resolves repo ids.
+matched case-insensitively, as the Hub resolves repo ids. Values are checked by the shared
+parsers of `bot.core.parse` with YAML's own types: `true`/`false` and numbers, so a quoted
+`'yes'` or `'5'` is an error rather than a guess. This file is one layer of the chain in
+`bot.config.settings` (below flags, the environment and Action inputs; above .env).
 """
 
 from __future__ import annotations
 
 import re
-import reprlib
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -66,6 +68,7 @@ from typing import Any
 import yaml
 
 from bot.core.card import DEFAULT_FORMATS, FORMATS
+from bot.core.parse import parse_bool, parse_choice, parse_choices, parse_float, parse_int, show
 from bot.errors import ConfigError, InputError
 from evaluators.request import RUNNERS, EvalRequest
 from evaluators.settings import BACKENDS, CHAT_TEMPLATES, ENGINES, EvalSettings
@@ -81,6 +84,7 @@ _EVAL_KEYS = (
 )  # fmt: skip
 SOURCES = ("readme", "aa", "eval", "results", "leaderboard")
 _LEADERBOARD_KEYS = ("name", "dataset", "url", "subtasks", "variants")
+_FLAGS = ("subtasks", "variants")  # a leaderboard's true/false keys
 DEFAULT_SOURCES = ("readme",)
 DEFAULT_BOT_NAME = "evalbot"
 MAX_BYTES = 1_000_000  # a config file is a few hundred lines; anything bigger is a mistake (or hostile)
@@ -182,13 +186,7 @@ class ConfigFile:
         return DEFAULT_SOURCES
 
 
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 4, 4, 80, 80
-
-
-def _show(value: Any) -> str:
-    """`value` for an error message: a short one-line repr, however big or deep the value is."""
-    return _REPR.repr(value)
+_show = show  # a short one-line repr for messages (bot.core.parse: the same everywhere)
 
 
 def _key(key: Any) -> str:
@@ -297,10 +295,7 @@ def _eval_request(path: Path, value: Any) -> EvalRequest | None:
     choices = {"engine": ENGINES, "backend": BACKENDS, "runner": RUNNERS, "chat_template": CHAT_TEMPLATES}
     picked: dict[str, Any] = {}
     for key, allowed in choices.items():
-        chosen = value.get(key, allowed[0])
-        if chosen not in allowed:
-            raise ConfigError(f"{path}: eval: {key}: {_show(chosen)} is not one of {', '.join(allowed)}")
-        picked[key] = chosen
+        picked[key] = parse_choice(value.get(key, allowed[0]), f"{path}: eval: {key}", allowed)
     if "use_chat_template" in value:  # the older spelling: true/false force it on/off
         if "chat_template" in value:
             raise ConfigError(f"{path}: eval: set chat_template (auto, on, off), not also use_chat_template")
@@ -308,17 +303,12 @@ def _eval_request(path: Path, value: Any) -> EvalRequest | None:
     numbers: dict[str, Any] = {}
     for key in ("limit", "batch_size", "max_length", "max_model_len", "max_new_tokens", "tensor_parallel_size"):
         number = value.get(key)
-        if number is not None and (not isinstance(number, int) or isinstance(number, bool) or number < 1):
-            raise ConfigError(f"{path}: eval: {key}: expected a whole number of at least 1, got {_show(number)}")
-        numbers[key] = number
+        numbers[key] = None if number is None else parse_int(number, f"{path}: eval: {key}", minimum=1, text=False)
     if numbers["max_length"] is not None and numbers["max_model_len"] is not None:
         raise ConfigError(f"{path}: eval: set max_model_len, not also max_length (its older name)")
     floats: dict[str, float] = {}
     for key, default in (("temperature", 0.0), ("gpu_memory_utilization", 0.9)):
-        number = value.get(key, default)
-        if isinstance(number, bool) or not isinstance(number, int | float):
-            raise ConfigError(f"{path}: eval: {key}: expected a number, got {_show(number)}")
-        floats[key] = float(number)
+        floats[key] = parse_float(value.get(key, default), f"{path}: eval: {key}", text=False)
     texts: dict[str, str | None] = {}
     for key in ("provider", "base_url", "dtype", "device"):
         text = value.get(key)
@@ -355,10 +345,7 @@ def _eval_request(path: Path, value: Any) -> EvalRequest | None:
 
 
 def _eval_flag(path: Path, value: dict[str, Any], key: str) -> bool:
-    flag = value.get(key, False)
-    if not isinstance(flag, bool):
-        raise ConfigError(f"{path}: eval: {key}: expected true or false, got {_show(flag)}")
-    return flag
+    return parse_bool(value.get(key, False), f"{path}: eval: {key}", text=False)  # YAML's own true/false
 
 
 def _repo_mapping(path: Path, key: str, value: Any) -> dict[str, str]:
@@ -396,12 +383,7 @@ def _leaderboards(path: Path, value: Any) -> tuple[Leaderboard, ...]:
             raise ConfigError(f"{path}: {where}: dataset: {_show(texts['dataset'])} is not a dataset id like org/name")
         if not texts["url"].startswith(("https://", "http://")):
             raise ConfigError(f"{path}: {where}: url: {_show(texts['url'])} is not an http(s) URL")
-        flags = {}
-        for key in ("subtasks", "variants"):
-            flag = entry.get(key, False)
-            if not isinstance(flag, bool):
-                raise ConfigError(f"{path}: {where}: {key}: expected true or false, got {_show(flag)}")
-            flags[key] = flag
+        flags = {key: parse_bool(entry.get(key, False), f"{path}: {where}: {key}", text=False) for key in _FLAGS}
         found.append(Leaderboard(texts["name"], texts["dataset"], texts["url"], **flags))
     return tuple(found)
 
@@ -473,10 +455,7 @@ def _sources(path: Path, key: str, value: Any) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list):
         raise ConfigError(f"{path}: {key}: expected a list of sources ({', '.join(SOURCES)})")
-    for source in value:
-        if source not in SOURCES:
-            raise ConfigError(f"{path}: {key}: {_show(source)} is not one of {', '.join(SOURCES)}")
-    return tuple(dict.fromkeys(value))
+    return parse_choices(value, f"{path}: {key}", SOURCES)
 
 
 def _sources_map(path: Path, value: Any) -> dict[str, tuple[str, ...]]:
@@ -498,10 +477,7 @@ def _outputs(path: Path, value: Any) -> tuple[str, ...]:
         return DEFAULT_FORMATS
     if not isinstance(value, list) or not value:
         raise ConfigError(f"{path}: outputs: expected a non-empty list of {', '.join(FORMATS)}")
-    for output in value:
-        if output not in FORMATS:
-            raise ConfigError(f"{path}: outputs: {_show(output)} is not one of {', '.join(FORMATS)}")
-    return tuple(dict.fromkeys(value))
+    return parse_choices(value, f"{path}: outputs", FORMATS)
 
 
 def _templates_dir(path: Path, value: Any) -> Path | None:
@@ -518,11 +494,7 @@ def _templates_dir(path: Path, value: Any) -> Path | None:
 def _whole(path: Path, key: str, value: Any, *, maximum: int | None = None) -> int | None:
     if value is None:
         return None
-    too_big = maximum is not None and isinstance(value, int) and value > maximum
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1 or too_big:
-        span = f"from 1 to {maximum}" if maximum is not None else "of at least 1"
-        raise ConfigError(f"{path}: {key}: expected a whole number {span}, got {_show(value)}")
-    return value
+    return parse_int(value, f"{path}: {key}", minimum=1, maximum=maximum, text=False)
 
 
 def _readme(path: Path, value: Any) -> float | None:

@@ -1,19 +1,26 @@
-"""Settings, built once per entry point from a mapping (the environment, or a test's dict).
+"""Settings, built once per entry point by the one precedence chain, `load_settings`.
 
-Precedence lives here and nowhere else: CLI flag > EVALBOT_* > defaults. Hub variables keep
-the names huggingface_hub uses (HF_TOKEN, HF_ENDPOINT); without HF_TOKEN the token `hf auth login`
-saved is used, as huggingface_hub does (`--token-from env|login` picks one). Secrets are wrapped in `Secret`, whose
-repr and str never show the value.
+    flags > environment > Action inputs > evalbot.yaml > .env > defaults
+
+Precedence lives here and nowhere else (DESIGN §2): entry points hand over their layers (the
+CLI's flags, `os.environ`, the Action's inputs) and get one `Settings`; `Settings.origins` says
+which layer set each field. Hub variables keep the names huggingface_hub uses (HF_TOKEN,
+HF_ENDPOINT); without a token in any layer the token `hf auth login` saved is used, as
+huggingface_hub does (`--token-from env|login` picks one). Values are parsed by `bot.core.parse`,
+so `EVALBOT_ALLOW_PRIVATE=yes` and `allow_partial: on` mean what they say everywhere. Secrets are
+wrapped in `Secret`, whose repr and str never show the value, and no error message shows one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from bot.config.dotenv import ENV_FILE_VAR, read_dotenv
 from bot.config.file import ConfigFile, load_config_file
+from bot.core.parse import is_unset, parse_bool, parse_csv, parse_int, show
 from bot.errors import ConfigError
 from evaluators.request import EvalRequest
 
@@ -83,61 +90,26 @@ class Settings:
     # EVALBOT_DATABASE_URL (it may hold a password: kept as a Secret); None: SQLite under `home`
     database_url: Secret | None = None
     config: ConfigFile | None = None  # evalbot.yaml, when one was read
+    # which layer set each field ("flag", "env", "action", "file", "dotenv"); a field not here has its default
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        """Read the settings from `env` (pass `os.environ`, or a dict in tests)."""
-        token = _hub_token(env)
-        endpoint = env.get("EVALBOT_HF_ENDPOINT") or env.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
-        home = env.get("EVALBOT_HOME")
-        templates = env.get("EVALBOT_TEMPLATES_DIR")
-        return cls(
-            hf_token=Secret(token) if token else None,
-            hf_endpoint=endpoint.rstrip("/"),
-            home=Path(home).expanduser() if home else Path.home() / ".cache" / "evalbot",
-            templates_dir=Path(templates).expanduser() if templates else None,
-            bot_user=env.get("EVALBOT_BOT_USER") or None,
-            workers=_int(env, "EVALBOT_WORKERS", 4, minimum=1),
-            allow_private=_flag(env, "EVALBOT_ALLOW_PRIVATE"),
-            deny=tuple(p.strip() for p in env.get("EVALBOT_DENY", "").split(",") if p.strip()),
-            defer_to_human_prs=not _flag(env, "EVALBOT_IGNORE_HUMAN_PRS"),
-            max_open_per_namespace=_optional_int(env, "EVALBOT_MAX_OPEN_PER_NAMESPACE"),
-            max_prs_per_hour=_optional_int(env, "EVALBOT_MAX_PRS_PER_HOUR"),
-            aa_api_key=Secret(env["AA_API_KEY"]) if env.get("AA_API_KEY") else None,
-            aa_api_base=(env.get("AA_API_BASE") or "https://artificialanalysis.ai/api/v2").rstrip("/"),
-            aa_endpoint=env.get("AA_API_ENDPOINT") or "/data/llms/models",
-            aa_cache_hours=float(_int(env, "EVALBOT_AA_CACHE_HOURS", 12, minimum=0)),
-            registry_ttl_hours=float(_int(env, "EVALBOT_REGISTRY_TTL_HOURS", 24, minimum=0)),
-            lease_seconds=float(_int(env, "EVALBOT_LEASE_SECONDS", 600, minimum=1)),
-            job_deadline_seconds=float(_int(env, "EVALBOT_JOB_DEADLINE_SECONDS", 3600, minimum=1)),
-            results_repo=env.get("EVALBOT_RESULTS_REPO") or None,
-            jobs_namespace=env.get("EVALBOT_JOBS_NAMESPACE") or None,
-            gpu_image=env.get("EVALBOT_GPU_IMAGE") or None,
-            database_url=Secret(env["EVALBOT_DATABASE_URL"].strip())
-            if env.get("EVALBOT_DATABASE_URL", "").strip()
-            else None,
-        )
+        """The environment layer alone, over the defaults (no evalbot.yaml, no .env): `load_settings(env=env)`."""
+        return load_settings(env=env, config_file=None, dotenv=None)
 
     def with_config_file(self, path: Path | None) -> Settings:
-        """Settings with evalbot.yaml applied (`path`, else ./evalbot.yaml if present)."""
+        """These settings with evalbot.yaml (`path`, else ./evalbot.yaml if present) as the file layer.
+
+        The file fills what no higher layer set, by the chain's own rule (`load_settings` is what
+        entry points call; this is for settings built some other way, as tests do)."""
         if path is None:
             path = Path("evalbot.yaml") if Path("evalbot.yaml").is_file() else None
         if path is None:
             return self
-        config = load_config_file(path)
-        # evalbot.yaml fills what the environment left unset (env > file > defaults, DESIGN §2)
-        return replace(
-            self,
-            aa_mapping=config.aa,
-            eval_request=config.eval,
-            readme_min_confidence=config.readme_min_confidence,
-            config=config,
-            deny=tuple(self.deny) + tuple(config.deny),
-            templates_dir=self.templates_dir or config.templates_dir,
-            # `is None`, not `or`: EVALBOT_MAX_OPEN_PER_NAMESPACE=0 (no new PRs at all) must beat the file
-            max_open_per_namespace=_first_set(self.max_open_per_namespace, config.budgets.max_open_per_namespace),
-            max_prs_per_hour=_first_set(self.max_prs_per_hour, config.budgets.max_prs_per_hour),
-        )
+        layers = [(self._origin(name), {name: getattr(self, name)}) for name in _FIELDS]
+        kept = [(origin, layer) for origin, layer in layers if origin not in ("default", "file")]  # a new file replaces
+        return _build([*kept, _file(load_config_file(path))])
 
     @property
     def store_path(self) -> Path:
@@ -149,8 +121,16 @@ class Settings:
         return self.database_url or Secret(f"sqlite:///{self.store_path}")
 
     def with_overrides(self, **changes: Any) -> Settings:
-        """A copy with the CLI's flags applied (None means "not given")."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """A copy with flags applied (None means "not given"): the top layer, so they simply win."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, **given, origins={**self.origins, **dict.fromkeys(given, "flag")})
+
+    def _origin(self, name: str) -> str:
+        """The layer `name` came from; a value set when constructing counts as a flag, the default as none."""
+        if name in self.origins:
+            return self.origins[name]
+        default = _DEFAULTS[name]
+        return "default" if getattr(self, name) == default else "flag"
 
     def repo_url(self, repo_id: str) -> str:
         """The public page of a model repo on this Hub."""
@@ -158,20 +138,196 @@ class Settings:
 
 
 TOKEN_SOURCES = ("auto", "env", "login")
+LAYERS = ("flag", "env", "action", "file", "dotenv")  # highest first; below them all, the defaults
+AUTO: Final = "auto"
+Layer = tuple[str, Mapping[str, Any]]  # (origin, Settings field → value) for the fields that layer sets
+
+# A Settings field read from the environment (and .env): (variable names, first set wins) → parse.
+_ENV: dict[str, tuple[tuple[str, ...], Callable[[str, str], Any]]] = {
+    "hf_endpoint": (("EVALBOT_HF_ENDPOINT", "HF_ENDPOINT"), lambda v, n: v.strip().rstrip("/")),
+    "home": (("EVALBOT_HOME",), lambda v, n: Path(v.strip()).expanduser()),
+    "templates_dir": (("EVALBOT_TEMPLATES_DIR",), lambda v, n: Path(v.strip()).expanduser()),
+    "bot_user": (("EVALBOT_BOT_USER",), lambda v, n: v.strip()),
+    "workers": (("EVALBOT_WORKERS",), lambda v, n: parse_int(v, n, minimum=1)),
+    "allow_private": (("EVALBOT_ALLOW_PRIVATE",), parse_bool),
+    "deny": (("EVALBOT_DENY",), lambda v, n: tuple(parse_csv(v))),
+    "defer_to_human_prs": (("EVALBOT_IGNORE_HUMAN_PRS",), lambda v, n: not parse_bool(v, n)),
+    "max_open_per_namespace": (("EVALBOT_MAX_OPEN_PER_NAMESPACE",), lambda v, n: parse_int(v, n, minimum=0)),
+    "max_prs_per_hour": (("EVALBOT_MAX_PRS_PER_HOUR",), lambda v, n: parse_int(v, n, minimum=0)),
+    "aa_api_key": (("AA_API_KEY",), lambda v, n: Secret(v.strip())),
+    "aa_api_base": (("AA_API_BASE",), lambda v, n: v.strip().rstrip("/")),
+    "aa_endpoint": (("AA_API_ENDPOINT",), lambda v, n: v.strip()),
+    "aa_cache_hours": (("EVALBOT_AA_CACHE_HOURS",), lambda v, n: float(parse_int(v, n, minimum=0))),
+    "registry_ttl_hours": (("EVALBOT_REGISTRY_TTL_HOURS",), lambda v, n: float(parse_int(v, n, minimum=0))),
+    "lease_seconds": (("EVALBOT_LEASE_SECONDS",), lambda v, n: float(parse_int(v, n, minimum=1))),
+    "job_deadline_seconds": (("EVALBOT_JOB_DEADLINE_SECONDS",), lambda v, n: float(parse_int(v, n, minimum=1))),
+    "results_repo": (("EVALBOT_RESULTS_REPO",), lambda v, n: v.strip()),
+    "jobs_namespace": (("EVALBOT_JOBS_NAMESPACE",), lambda v, n: v.strip()),
+    "gpu_image": (("EVALBOT_GPU_IMAGE",), lambda v, n: v.strip()),
+    "database_url": (("EVALBOT_DATABASE_URL",), lambda v, n: Secret(v.strip())),
+}
+TOKEN_ENV = ("EVALBOT_HF_TOKEN", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")  # huggingface_hub's order
+CONFIG_ENV, TOKEN_FROM_ENV = "EVALBOT_CONFIG", "EVALBOT_TOKEN_FROM"
+# The Action inputs that are settings (the rest are job options: bot.action.inputs)
+ACTION_INPUTS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
+    "hf_token": ("hf_token", lambda v, n: Secret(v.strip())),
+    "aa_api_key": ("aa_api_key", lambda v, n: Secret(v.strip())),
+    "templates_dir": ("templates_dir", lambda v, n: Path(v.strip()).expanduser()),
+}
 
 
-def _hub_token(env: Mapping[str, str]) -> str | None:
-    """The Hub token as huggingface_hub's `get_token()` finds it: the environment (EVALBOT_HF_TOKEN,
-    HF_TOKEN, HUGGING_FACE_HUB_TOKEN), else the token `hf auth login` saved. `EVALBOT_TOKEN_FROM`
-    (`--token-from`) narrows it to one of the two: `env` or `login`."""
-    source = (env.get("EVALBOT_TOKEN_FROM") or "auto").strip().casefold()
+def load_settings(
+    *,
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    action_inputs: Mapping[str, str] | None = None,
+    config_file: ConfigFile | Path | str | None = AUTO,
+    dotenv: Path | str | None = AUTO,
+) -> Settings:
+    """The one precedence chain: flags > environment > Action inputs > evalbot.yaml > .env > defaults.
+
+    Each layer sets only what it names; the highest layer that names a setting wins, and a value
+    that is "off" (0, false, an empty list) is still a value: `EVALBOT_MAX_OPEN_PER_NAMESPACE=0`
+    beats `budgets: {max_open_per_namespace: 10}`. Empty text is "not named" (the runner passes
+    every Action input, set or not). `deny` is the exception: its patterns add up across layers,
+    so no layer can un-deny what another denies.
+
+    flags:         Settings field → value (None: not given), plus `config_path` (evalbot.yaml) and `token_from`
+    env:           the environment (pass `os.environ`); never read from anywhere else
+    action_inputs: the Action's inputs by name (hf_token, aa_api_key, templates_dir, config), as text
+    config_file:   "auto": the file the layers name (flag `config_path` > EVALBOT_CONFIG > the `config`
+                   input > EVALBOT_CONFIG in .env), else ./evalbot.yaml if present; a path; an already
+                   loaded ConfigFile; None for none
+    dotenv:        "auto": $EVALBOT_ENV_FILE, else ./.env if present; a path; None for none
+
+    Without a token in any layer, the one `hf auth login` saved is the default (`token_from`:
+    `env` refuses it, `login` takes only it), as huggingface_hub's `get_token()` does.
+    """
+    env = env or {}
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    unknown = sorted(set(given) - _FLAGS)
+    if unknown:
+        raise TypeError(f"load_settings: unknown flag(s) {', '.join(unknown)}")  # a bug in the caller
+    inputs = {k: v for k, v in (action_inputs or {}).items() if not is_unset(v)}
+    dot_path = _dotenv_path(dotenv, env)
+    dot_vars = read_dotenv(dot_path) if dot_path is not None else {}
+    dot_where = f"{dot_path}: " if dot_path is not None else ""
+
+    token_from = _token_from(given.get("token_from"), env, dot_vars, dot_where)
+    env_layer = _env_layer(env, token_from, "")
+    dot_layer = _env_layer(dot_vars, token_from, dot_where)
+    action_layer = {}
+    for key, (name, parse) in ACTION_INPUTS.items():
+        if name in inputs and not (key == "hf_token" and token_from == "login"):
+            action_layer[key] = parse(inputs[name], name)
+    layers: list[Layer] = [
+        ("flag", {k: v for k, v in given.items() if k in _FIELDS}),  # not config_path, token_from
+        ("env", env_layer),
+        ("action", action_layer),
+    ]
+    config = _config(config_file, given.get("config_path"), env.get(CONFIG_ENV), inputs.get("config"), dot_vars)
+    if config is not None:
+        layers.append(_file(config))
+    layers.append(("dotenv", dot_layer))
+    if token_from != "env" and not any("hf_token" in layer for _, layer in layers):
+        token = _login_token({**dot_vars, **env})  # the default: where `hf auth login` put it
+        if token:
+            layers.append(("default", {"hf_token": Secret(token)}))
+    return _build(layers)
+
+
+def _build(layers: Sequence[Layer]) -> Settings:
+    """Settings from `layers`: each field from the highest layer naming it (deny: from all of them)."""
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for origin, layer in sorted(layers, key=lambda item: _RANK[item[0]]):  # stable: equal ranks keep order
+        for name, value in layer.items():
+            if name == "deny":
+                values["deny"] = tuple(dict.fromkeys((*values.get("deny", ()), *value)))
+                origins.setdefault("deny", origin)
+            elif name not in values:
+                values[name], origins[name] = value, origin
+    origins = {k: v for k, v in origins.items() if v != "default"}
+    return Settings(**values, origins=origins)
+
+
+def _env_layer(env: Mapping[str, str], token_from: str, where: str) -> dict[str, Any]:
+    """What `env` (the environment, or a .env file's variables) sets; `where` prefixes its errors."""
+    layer: dict[str, Any] = {}
+    for name, (keys, parse) in _ENV.items():
+        key = next((k for k in keys if not is_unset(env.get(k))), None)
+        if key is not None:
+            layer[name] = parse(env[key], f"{where}{key}")
+    if token_from != "login":
+        token = next((env[k].strip() for k in TOKEN_ENV if not is_unset(env.get(k))), None)
+        if token:
+            layer["hf_token"] = Secret(token)
+    return layer
+
+
+def _file(config: ConfigFile) -> Layer:
+    """What evalbot.yaml sets (a key left out of the file sets nothing)."""
+    layer: dict[str, Any] = {
+        "config": config,
+        "aa_mapping": config.aa,
+        "deny": config.deny or None,  # (no deny key: the file adds none)
+        "templates_dir": config.templates_dir,
+        "eval_request": config.eval,
+        "readme_min_confidence": config.readme_min_confidence,
+        "max_open_per_namespace": config.budgets.max_open_per_namespace,
+        "max_prs_per_hour": config.budgets.max_prs_per_hour,
+        "workers": config.workers,
+    }
+    return "file", {k: v for k, v in layer.items() if v is not None}
+
+
+def _token_from(flag: object, env: Mapping[str, str], dot_vars: Mapping[str, str], dot_where: str) -> str:
+    """`token_from` by the same chain (flag > environment > .env > auto)."""
+    for value, where in ((flag, "--token-from"), (env.get(TOKEN_FROM_ENV), TOKEN_FROM_ENV)):
+        if not is_unset(value):
+            return _token_source(value, where)
+    if not is_unset(dot_vars.get(TOKEN_FROM_ENV)):
+        return _token_source(dot_vars[TOKEN_FROM_ENV], f"{dot_where}{TOKEN_FROM_ENV}")
+    return "auto"
+
+
+def _token_source(value: object, where: str) -> str:
+    source = str(value).strip().casefold()
     if source not in TOKEN_SOURCES:
-        raise ConfigError(f"EVALBOT_TOKEN_FROM={source!r}: expected env or login (or auto: env, then login)")
-    if source != "login":
-        token = env.get("EVALBOT_HF_TOKEN") or env.get("HF_TOKEN") or env.get("HUGGING_FACE_HUB_TOKEN")
-        if token or source == "env":
-            return token or None
-    return _login_token(env)
+        raise ConfigError(f"{where}: {show(value)} is not one of env, login (or auto: env, then login)")
+    return source
+
+
+def _config(
+    choice: ConfigFile | Path | str | None,
+    flag: object,
+    env_value: str | None,
+    input_value: str | None,
+    dot_vars: Mapping[str, str],
+) -> ConfigFile | None:
+    if isinstance(choice, ConfigFile):
+        return choice
+    if choice is None:
+        return None
+    if choice != AUTO:
+        return load_config_file(Path(choice))
+    for named in (flag, env_value, input_value, dot_vars.get(CONFIG_ENV)):
+        if not is_unset(named):
+            return load_config_file(Path(str(named).strip()).expanduser())
+    default = Path("evalbot.yaml")
+    return load_config_file(default) if default.is_file() else None
+
+
+def _dotenv_path(choice: Path | str | None, env: Mapping[str, str]) -> Path | None:
+    if choice is None:
+        return None
+    if choice != AUTO:
+        return Path(choice)
+    named = env.get(ENV_FILE_VAR)
+    if not is_unset(named):
+        return Path(str(named).strip()).expanduser()  # named: it must exist (read_dotenv says so)
+    default = Path(".env")
+    return default if default.is_file() else None
 
 
 def _login_token(env: Mapping[str, str]) -> str | None:
@@ -191,31 +347,7 @@ def _login_token(env: Mapping[str, str]) -> str | None:
     return token or None
 
 
-def _flag(env: Mapping[str, str], key: str) -> bool:
-    value = env.get(key, "").strip().casefold()
-    if value in ("", "0", "false", "no", "off"):
-        return False
-    if value in ("1", "true", "yes", "on"):
-        return True
-    raise ConfigError(f"{key}={env[key]!r}: expected true or false")
-
-
-def _first_set(value: int | None, fallback: int | None) -> int | None:
-    return fallback if value is None else value
-
-
-def _optional_int(env: Mapping[str, str], key: str) -> int | None:
-    return _int(env, key, None, minimum=0) if env.get(key, "").strip() else None
-
-
-def _int(env: Mapping[str, str], key: str, default: int | None, *, minimum: int) -> Any:
-    raw = env.get(key, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{key}={raw!r}: expected a whole number") from None
-    if value < minimum:
-        raise ConfigError(f"{key}={value}: must be at least {minimum}")
-    return value
+_FIELDS = tuple(f.name for f in fields(Settings) if f.name != "origins")
+_DEFAULTS: dict[str, Any] = {name: getattr(Settings(), name) for name in _FIELDS}
+_FLAGS = (set(_FIELDS) - {"config"}) | {"config_path", "token_from"}  # `config` is the loaded file, not a flag
+_RANK = {name: rank for rank, name in enumerate((*LAYERS, "default"))}

@@ -25,6 +25,7 @@ from typing import Any, TypeVar, cast, get_args
 
 import yaml
 
+from bot.core.parse import parse_bool
 from bot.core.scores import Dataset, Score, Unit
 from bot.errors import ConfigError
 
@@ -369,9 +370,10 @@ def _mapping(value: object, source: str, where: str, allowed: frozenset[str]) ->
 def _flag(value: object, source: str, where: str, default: bool) -> bool:
     if value is None:
         return default
-    if not isinstance(value, bool):
-        raise _fail(source, where, f"lower_is_better must be true or false, got {value!r}")
-    return value
+    try:
+        return parse_bool(value, "lower_is_better", text=False)  # YAML's own booleans only
+    except ConfigError as e:
+        raise _fail(source, where, str(e)) from None
 
 
 def _parse_metric(raw: object, number: int, source: str) -> tuple[MetricInfo, tuple[str, ...]]:

@@ -25,7 +25,8 @@ from typing import Any
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
-from bot.errors import PayloadError
+from bot.core.parse import parse_bool
+from bot.errors import ConfigError, PayloadError
 
 SUPPORTED_VERSION = 3
 ACTIONS = frozenset({"create", "delete", "move", "update"})
@@ -287,9 +288,10 @@ def _bool(obj: Mapping[str, Any], path: str) -> bool:
     value = _field(obj, path)
     if value is None:
         return False
-    if not isinstance(value, bool):
-        raise PayloadError(f"payload: {path} must be true or false, got {_kind(value)}")
-    return value
+    try:
+        return parse_bool(value, path, text=False)  # JSON has its own true/false: "no" is a mistake
+    except ConfigError as e:
+        raise PayloadError(f"payload: {e}") from None
 
 
 def _author_id(obj: Mapping[str, Any], path: str) -> str | None:

@@ -21,6 +21,7 @@ from bot.serve.worker import EVAL_RUNNER_TIMEOUT, JobHandler, Worker, WorkerPoli
 
 DEFAULT_SECRET_ENV = "EVALBOT_WEBHOOK_SECRET"
 STATUS_TOKEN_ENV = "EVALBOT_STATUS_TOKEN"  # bearer token for /, /api/jobs and /metrics
+DEFAULT_WORKERS = 2  # worker threads when no layer sets `workers` (Settings' 4 is for `scan`)
 
 
 @dataclass
@@ -70,7 +71,9 @@ def build_service(
     store = Store.from_url(settings.store_url.reveal())
     pipeline = build_app(settings, hub=hub, store=store)
     handler = JobHandler(config, run=pipeline.run, hub=hub, store=store, eval_request=settings.eval_request)
-    count = workers if workers is not None else (config.workers or 2)  # 0: accept and queue only
+    if workers is None:  # the chain's workers (--workers > EVALBOT_WORKERS > evalbot.yaml), else the service's 2
+        workers = settings.workers if "workers" in settings.origins else DEFAULT_WORKERS
+    count = workers  # 0: accept and queue only
     machine = f"{socket.gethostname()}:{os.getpid()}"
     policy = policy or WorkerPolicy(
         lease_seconds=settings.lease_seconds,

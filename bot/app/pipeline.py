@@ -14,10 +14,14 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import jinja2
+from tqdm.auto import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from bot import __version__
 from bot.app import leaderboard_source, results_source
@@ -728,12 +732,6 @@ def _diff(snapshot: Snapshot, files: Mapping[str, str]) -> str:
 
 def run_many(app: App, jobs: Sequence[Job], *, workers: int, progress: bool = False) -> list[Report]:
     """Run jobs on a bounded pool of threads; reports come back in the jobs' order."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-    from contextlib import nullcontext
-
-    from tqdm.auto import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
     results: dict[int, list[Report]] = {}
     # while the bar is drawn, log lines (retries, warnings) are written above it, never through it
     redirect = logging_redirect_tqdm(loggers=[logging.getLogger()]) if progress else nullcontext()

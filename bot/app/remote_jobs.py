@@ -37,6 +37,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import re
 import shlex
 import time
@@ -663,8 +664,6 @@ class HubJobsRemote:
 
 def _provider_secrets(settings: EvalSettings) -> dict[str, str]:
     """A provider endpoint's key (`<PROVIDER>_API_KEY`), passed to the job as a secret when set here."""
-    import os
-
     if settings.provider is None or settings.base_url is None:
         return {}
     name = f"{settings.provider.upper().replace('-', '_')}_API_KEY"  # inspect's spelling of the variable

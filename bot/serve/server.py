@@ -15,6 +15,7 @@ interface (`public=False`), never unauthenticated on a public one. `/healthz` is
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import threading
 import time
@@ -240,8 +241,6 @@ async def _read_at_most(request: Request, limit: int) -> bytes | None:
 
 def is_loopback(host: str) -> bool:
     """Whether `serve --host` listens only on this machine (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
-
     if host.casefold() == "localhost":
         return True
     try:

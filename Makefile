@@ -45,9 +45,10 @@ test: lint chromium postgresql
 	$(BIN)/pytest
 
 # The fast loop while developing: lint-free, and without the tests marked slow (real engines,
-# killed processes, PostgreSQL servers, the Action as a subprocess). `make test` runs everything.
+# killed processes, PostgreSQL servers, the Action as a subprocess, wheel builds, load tests), on two
+# pytest-xdist workers. `make test` runs everything.
 test-fast: install chromium
-	$(BIN)/pytest -m "not slow" -q
+	$(BIN)/pytest -m "not slow" -q -n 2
 
 demo: $(BIN)/.core
 	$(BIN)/evalbot demo

@@ -51,9 +51,25 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
+_SLOW_MODULE = "pytestmark = pytest.mark.slow"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `-m "not slow"` (make test-fast), a module marked slow as a whole is not even imported:
+    importing lighteval or inspect-ai alone costs seconds, and none of its tests would run."""
+    if config.option.markexpr.strip() != "not slow" or collection_path.suffix != ".py":
+        return None
+    try:
+        text = collection_path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return True if any(line.startswith(_SLOW_MODULE) for line in text.splitlines()) else None
+
+
 # -- the store's two databases ------------------------------------------------------------------
 
-STORE_BACKENDS = ("sqlite", "postgres")
+# the PostgreSQL half needs a real server: `make test` runs it, `make test-fast` (not slow) leaves it out
+STORE_BACKENDS = ("sqlite", pytest.param("postgres", marks=pytest.mark.slow))
 PG_BIN = os.environ.get("EVALBOT_PG_BIN")  # read now: clean_environ drops EVALBOT_* before the server starts
 
 

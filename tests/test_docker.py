@@ -206,6 +206,7 @@ def test_ignored_hadolint_rules_say_why() -> None:
             )
 
 
+@pytest.mark.slow  # a build or a load test: `make test` runs it, `make test-fast` does not
 def test_the_image_install_steps_build_a_complete_wheel(stages: dict[str, Stage], tmp_path: Path) -> None:
     """Build a wheel from exactly what the cpu stage COPYs, as `pip install ./[server]` does."""
     context = tmp_path / "app"
@@ -283,6 +284,7 @@ def test_the_gpu_image_workflow_pushes_the_default_job_image() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.slow  # a build or a load test: `make test` runs it, `make test-fast` does not
 def test_demo_runs_from_the_wheel_with_the_core_only(tmp_path: Path) -> None:
     """`pip install evalbot` (no extras) then `evalbot demo`: the demo repos are package data, and no
     extra (torch, lighteval, inspect-ai, starlette, uvicorn, PyGithub, vLLM) is imported."""

@@ -6,6 +6,8 @@ import importlib.util
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.core.card import _merge, apply_scores, parse_card
 from bot.core.scores import Dataset, Metric, Score, Source, Task
 
@@ -17,6 +19,7 @@ bench = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(bench)  # the benchmark's own card and steps, so the test measures what it does
 
 
+@pytest.mark.slow  # a build or a load test: `make test` runs it, `make test-fast` does not
 def test_merging_5000_scores_takes_less_than_3x_their_extraction() -> None:
     """The merge alone, and the whole apply_scores (render, splice, checks), each within 3x."""
     card = bench.huge_card(5_000)

@@ -184,6 +184,7 @@ def test_unwatched_repos_and_pr_refs_make_no_job(bot: Callable[..., Running]) ->
     assert answer.json()["status"] == "ignored"
 
 
+@pytest.mark.slow  # a build or a load test: `make test` runs it, `make test-fast` does not
 def test_1000_duplicate_deliveries_of_one_event_make_one_job(bot: Callable[..., Running]) -> None:
     running = bot()
     payload = json.dumps(push_event(REPO, running.sim.head(REPO))).encode()
@@ -208,6 +209,7 @@ def test_1000_duplicate_deliveries_of_one_event_make_one_job(bot: Callable[..., 
     assert len(running.service.store.list_jobs(limit=2000)) == 1 and prs(running.sim) == [1]
 
 
+@pytest.mark.slow  # a build or a load test: `make test` runs it, `make test-fast` does not
 def test_a_burst_of_events_for_50_repos_opens_one_pr_each(bot: Callable[..., Running]) -> None:
     sim = HubSim()
     repos = [f"acme/model-{i:02d}" for i in range(50)]

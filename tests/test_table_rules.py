@@ -413,6 +413,21 @@ def test_rows_by_epoch_and_step_are_checkpoints_even_without_a_loss_column() -> 
     assert values(results, "org/whisper-medium-ba") == [("Common Voice 11", 19.56)]
 
 
+def test_a_scikit_learn_search_table_is_not_the_models_results() -> None:
+    card = md(
+        "| iter | mean_fit_time | param_max_depth | params | mean_test_score | rank_test_score |",
+        "| 0 | 0.0498 | 2 | {'max_depth': 2} | 0.625 | 5 |",
+        "| 1 | 0.0431 | 5 | {'max_depth': 5} | 0.875 | 1 |",
+    )
+    assert extract_all(card, "org/skops-model") == []
+    assert [i.detail for i in inspect_tables(card, "org/skops-model")] == [
+        "hyperparameter search results (one row per candidate configuration)"
+    ]
+    # a Params column in a model comparison is no search
+    comparison = md("| Model | Params | MMLU |", "| Foo-7B | 7B | 61.2 |", "| Other | 7B | 58.0 |")
+    assert values(comparison, "org/Foo-7B") == [("MMLU", 61.2)]
+
+
 def test_metric_suffixed_score_names_carry_their_metric() -> None:
     card = "### Accuracy\n\n" + md(
         "| Type | Score |",

@@ -84,6 +84,7 @@ _NON_EVAL_PHRASES = (
     "tokens per",
     "brevity penalty",
 )
+_SEARCH_COLUMNS = ("param_", "mean_fit_time", "rank_test_")
 _PROGRESS_COLUMNS = frozenset({"epoch", "epochs", "step", "steps", "iteration", "iterations"})
 _NON_EVAL_FIRST = frozenset(
     "hyperparameter hyperparameters config configuration parameter setting settings argument arguments "
@@ -524,6 +525,10 @@ def decide_layout(
     head_words = set(words(" ".join(header)))
     if head_words & {"epoch", "epochs", "step", "steps", "iteration"} and head_words & {"loss", "training", "train"}:
         return Skip("training log")
+    if any(h.strip().lower().startswith(_SEARCH_COLUMNS) for h in header):
+        # scikit-learn's cv_results_ (param_max_depth, mean_fit_time, rank_test_score): one row per
+        # candidate configuration of a hyperparameter search, not the published model's results
+        return Skip("hyperparameter search results (one row per candidate configuration)")
     if {_phrase(h) for h in header} & _PROGRESS_COLUMNS:
         # rows indexed by training progress ("Epoch | Step | Wer") are checkpoints along the way,
         # not the published model's results, even without a loss column

@@ -21,6 +21,9 @@ BotError
   + ArtificialAnalysisError  the AA API failed or answered something unexpected
       - ArtificialAnalysisKeyError   AA_API_KEY missing or invalid   (also ConfigError: exit 2)
       - ArtificialAnalysisRateLimited  429 after retries; says how long to wait
+  + GitHubError            a GitHub API failure (the Action's comment and check run); `status`
+  + EvaluatorUnavailable   an engine or backend is not installed (or cannot be imported)
+  + EvaluationError        the engine ran but the evaluation failed (never zero scores)
 """
 
 from __future__ import annotations
@@ -163,3 +166,31 @@ class PayloadError(InputError):
     def __init__(self, message: str, *, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+class GitHubError(BotError):
+    """A GitHub API failure (one line; never the token). `status` is the HTTP status, if any."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class EvaluatorUnavailable(BotError):
+    """The engine (or backend) is not installed."""
+
+    def __init__(self, what: str, extra: str) -> None:
+        super().__init__(f"{what} is not installed: pip install 'evalbot[{extra}]'")
+        self.what = what
+        self.extra = extra
+
+    @classmethod
+    def broken(cls, what: str, cause: str) -> EvaluatorUnavailable:
+        """Installed, but importing it fails (`cause`: the module that failed and why)."""
+        error = cls(what, "eval")
+        error.args = (f"{what} is installed but cannot be imported: {cause}",)
+        return error
+
+
+class EvaluationError(BotError):
+    """The engine ran but the evaluation failed; never reported as zero scores."""

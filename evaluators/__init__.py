@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.core.scores import Dataset, Metric, Score, Source, Task
-from bot.errors import BotError, InputError, one_line
+from bot.errors import BotError, EvaluationError, EvaluatorUnavailable, InputError, one_line
 from evaluators._tasks import TaskSpec
 from evaluators.settings import BACKENDS, ENGINES, Backend, Engine, EvalSettings
 
@@ -56,26 +56,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class EvaluatorUnavailable(BotError):
-    """The engine (or backend) is not installed."""
-
-    def __init__(self, what: str, extra: str) -> None:
-        super().__init__(f"{what} is not installed: pip install 'evalbot[{extra}]'")
-        self.what = what
-        self.extra = extra
-
-    @classmethod
-    def broken(cls, what: str, cause: str) -> EvaluatorUnavailable:
-        """Installed, but importing it fails (`cause`: the module that failed and why)."""
-        error = cls(what, "eval")
-        error.args = (f"{what} is installed but cannot be imported: {cause}",)
-        return error
-
-
-class EvaluationError(BotError):
-    """The engine ran but the evaluation failed; never reported as zero scores."""
 
 
 @dataclass(frozen=True)

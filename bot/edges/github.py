@@ -23,7 +23,7 @@ import requests
 
 from bot.config.settings import Secret
 from bot.edges._http import ErrorTable, Failed, error_for, failure_of, retry_after
-from bot.errors import BotError, ConfigError, NotAvailableError
+from bot.errors import ConfigError, GitHubError, NotAvailableError
 
 if TYPE_CHECKING:
     from github import Github
@@ -41,14 +41,6 @@ MAX_CHECK_TEXT = 65535  # ... and for a check run's output summary and text
 _TRUNCATED = "\n\n… (truncated: GitHub allows {limit} characters)"
 _INSTALLATION_PREFIX = "ghs_"  # GitHub App installation tokens, Actions' GITHUB_TOKEN among them
 _INSTALL_HINT = "GitHub integration needs PyGithub: pip install 'evalbot[github]'"
-
-
-class GitHubError(BotError):
-    """A GitHub API failure (one line; never the token). `status` is the HTTP status, if any."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class GitHubReporter:

@@ -228,6 +228,26 @@ def test_a_named_env_file_must_exist(tmp_path: Path) -> None:
         load_settings(env={"EVALBOT_ENV_FILE": str(tmp_path / "missing.env")})
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"A=1\n" * 250_001, r"big\.env: larger than 1 MB; an env file is a few lines"),
+        (b"A=\xff\n", r"big\.env: not UTF-8 text \(byte 2\); save it as UTF-8"),
+    ],
+)
+def test_an_env_file_too_big_or_not_utf8_is_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "big.env"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env={"EVALBOT_ENV_FILE": str(path)})
+
+
+def test_an_env_file_may_start_with_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "bom.env"
+    path.write_bytes(b"\xef\xbb\xbfEVALBOT_MAX_PRS_PER_HOUR=7\n")
+    assert load_settings(env={"EVALBOT_ENV_FILE": str(path)}, config_file=None).max_prs_per_hour == 7
+
+
 def test_settings_from_env_with_config_file_follow_the_same_rule(tmp_path: Path) -> None:
     path = tmp_path / "evalbot.yaml"
     path.write_text("budgets: {max_open_per_namespace: 10}\nworkers: 8\n", encoding="utf-8")

@@ -19,26 +19,23 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.config._text import read_settings_text
 from bot.errors import ConfigError
 
 ENV_FILE_VAR = "EVALBOT_ENV_FILE"
-MAX_BYTES = 1_000_000
 _LINE = re.compile(r"(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(?P<value>.*)")
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "$": "$"}
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
     """The variables in `path`, in file order (a name given twice keeps the last, as a shell does)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise ConfigError(f"cannot read the env file {path}: {e.strerror or e}; fix it or unset {ENV_FILE_VAR}") from e
-    if len(raw) > MAX_BYTES:
-        raise ConfigError(f"{path}: larger than {MAX_BYTES // 1_000_000} MB; an env file is a few lines")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from e
+    text = read_settings_text(
+        path,
+        kind="env file",
+        size_hint="an env file is a few lines",
+        fix=f"; fix it or unset {ENV_FILE_VAR}",
+        encoding="utf-8-sig",
+    )
     return parse_dotenv(text, source=str(path))
 
 

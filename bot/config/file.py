@@ -67,6 +67,7 @@ from typing import Any
 
 import yaml
 
+from bot.config._text import read_settings_text
 from bot.core.card import DEFAULT_FORMATS, FORMATS
 from bot.core.parse import parse_bool, parse_choice, parse_choices, parse_float, parse_int, show
 from bot.errors import ConfigError, InputError
@@ -87,7 +88,6 @@ _LEADERBOARD_KEYS = ("name", "dataset", "url", "subtasks", "variants")
 _FLAGS = ("subtasks", "variants")  # a leaderboard's true/false keys
 DEFAULT_SOURCES = ("readme",)
 DEFAULT_BOT_NAME = "evalbot"
-MAX_BYTES = 1_000_000  # a config file is a few hundred lines; anything bigger is a mistake (or hostile)
 MAX_WORKERS = 64
 MAX_PATTERN = 200  # Hub repo ids are at most 96 characters
 # keys people reach for to hold a secret → the environment variable that holds it instead
@@ -251,17 +251,7 @@ def load_config_file(path: Path) -> ConfigFile:
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        with path.open("rb") as f:
-            raw = f.read(MAX_BYTES + 1)
-    except OSError as e:
-        raise ConfigError(f"cannot read the config file {path}: {e.strerror or e}") from e
-    if len(raw) > MAX_BYTES:
-        raise ConfigError(f"{path}: larger than {MAX_BYTES // 1_000_000} MB; a config file is a few hundred lines")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from e
+    text = read_settings_text(path, kind="config file", size_hint="a config file is a few hundred lines")
     try:
         return yaml.load(text, Loader=_Loader)  # a SafeLoader: plain data only
     except yaml.YAMLError as e:

@@ -98,8 +98,9 @@ class StandInHandler(BaseHTTPRequestHandler, Generic[_Owner]):
         return self.server.owner
 
     def answer(self) -> None:
-        """Read the request and send the reply (`self.command` is one of `methods`)."""
-        raise NotImplementedError
+        """Read the request and send the reply (`self.command` is one of `methods`); every stand-in's
+        handler overrides it, so the base alone answers nothing."""
+        raise NotImplementedError(f"{type(self).__name__} must override answer()")
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read the stand-in's log
         return
